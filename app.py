@@ -1,0 +1,98 @@
+"""The K-means digits dashboard. `python app.py` serves it; `gunicorn app:server` in production."""
+
+from __future__ import annotations
+
+import logging
+import os
+
+from dash import Dash
+from flask_talisman import Talisman
+from werkzeug.exceptions import HTTPException
+
+from callbacks import register_callbacks
+from components.boundary_figure import boundary_figure, map_caption
+from components.layout import page
+from components.metrics_table import metrics_table
+from core import data
+from core.boundary import decision_boundary
+from core.clustering import benchmark_inits
+from core.settings import DEFAULTS, Settings, min_mesh_step
+
+MAX_REQUEST_BYTES = 64 * 1024  # a callback request here is well under 2 KB
+
+log = logging.getLogger(__name__)
+
+
+def _content_security_policy(app: Dash) -> dict:
+    return {
+        "default-src": "'self'",
+        # Dash's inline start-up script and clientside callbacks, by hash; nothing else inline.
+        "script-src": ["'self'", *app.csp_hashes()],
+        # Plotly and Mantine set inline styles.
+        "style-src": ["'self'", "'unsafe-inline'"],
+        # The map's region raster is a data: URI PNG.
+        "img-src": ["'self'", "data:"],
+        "font-src": ["'self'", "data:"],
+        "connect-src": "'self'",
+        "object-src": "'none'",
+        "base-uri": "'self'",
+        "form-action": "'self'",
+        "frame-ancestors": "'none'",
+    }
+
+
+def _initial_page():
+    digits = data.load()
+    defaults = Settings(**DEFAULTS)
+    boundary = decision_boundary(defaults)
+    return page(
+        table=metrics_table(benchmark_inits(defaults.n_clusters, defaults.n_init, defaults.seed),
+                            defaults.init_method),
+        figure=boundary_figure(boundary, digits.reduced, digits.target),
+        caption=map_caption(boundary),
+        finest_mesh_step=min_mesh_step(digits.extent),
+    )
+
+
+def create_app() -> Dash:
+    app = Dash(
+        __name__,
+        title="K-means on handwritten digits",
+        update_title=None,
+        compress=True,
+        health_endpoint="health",
+    )
+    app.layout = _initial_page()  # also warms the caches for the default configuration
+    register_callbacks(app)
+
+    server = app.server
+    server.config["MAX_CONTENT_LENGTH"] = MAX_REQUEST_BYTES
+    Talisman(
+        server,
+        content_security_policy=_content_security_policy(app),
+        force_https=False,  # TLS ends at the proxy in front of gunicorn
+        strict_transport_security=False,
+        session_cookie_secure=False,
+        frame_options="DENY",
+    )
+
+    @server.errorhandler(Exception)
+    def _no_traceback(error: Exception):
+        # Malformed requests to the public callback endpoint make Dash raise; answer 400, never 500.
+        if isinstance(error, HTTPException):
+            return error
+        log.warning("rejected a request: %s: %s", type(error).__name__, error)
+        return {"error": "The request could not be processed."}, 400
+
+    return app
+
+
+app = create_app()
+server = app.server
+
+if __name__ == "__main__":
+    app.run(
+        host=os.environ.get("HOST", "127.0.0.1"),
+        port=int(os.environ.get("PORT", "8050")),
+        debug=os.environ.get("DASH_DEBUG", "").lower() in {"1", "true", "yes"},
+    )

@@ -1,0 +1,10 @@
+"""Thin callbacks: validate inputs, call the core, hand results to components."""
+
+from dash import Dash
+
+from callbacks import controls, refresh
+
+
+def register_callbacks(app: Dash) -> None:
+    controls.register(app)
+    refresh.register(app)

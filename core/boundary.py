@@ -1,0 +1,69 @@
+"""The decision-boundary map: KMeans refit on the PCA-reduced data, its Voronoi regions on a mesh."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import lru_cache
+
+import numpy as np
+from sklearn.cluster import KMeans
+
+from core import data
+from core.clustering import fit_full
+from core.settings import Settings
+
+
+@lru_cache(maxsize=64)
+def fit_plane(init_method: str, n_clusters: int, n_init: int, seed: int) -> KMeans:
+    """KMeans on the 2-D PCA projection (never mutated after fitting; shared by every caller)."""
+    reduced = data.load().reduced
+    if init_method == "PCA-based":
+        # The 2-D analogue of PCA-based seeding: start from the 64-D PCA-based model's
+        # centroids projected onto the plane. Deterministic, and the points are distinct.
+        full = fit_full("PCA-based", n_clusters, 1, seed)
+        seeds = data.load().pca_plane.transform(full.centers)
+        return KMeans(init=seeds, n_clusters=n_clusters, n_init=1, random_state=seed).fit(reduced)
+    return KMeans(init=init_method, n_clusters=n_clusters, n_init=n_init, random_state=seed).fit(reduced)
+
+
+@dataclass(frozen=True, eq=False)
+class Boundary:
+    """Cluster regions on a regular mesh over the PCA plane; compared by identity (it is cached)."""
+
+    settings: Settings
+    xs: np.ndarray  # (columns,) mesh x coordinates, ascending
+    ys: np.ndarray  # (rows,) mesh y coordinates, ascending
+    labels: np.ndarray  # (rows, columns) uint8 cluster of each mesh point
+    centroids: np.ndarray  # (k, 2)
+    point_clusters: np.ndarray  # (n,) 2-D cluster of each digit
+    cluster_sizes: np.ndarray  # (k,) digits per 2-D cluster
+    inertia: float
+
+
+def mesh(extent: tuple[float, float, float, float], step: float) -> tuple[np.ndarray, np.ndarray]:
+    """The example's mesh axes: arange over [min, max) at `step`."""
+    x_min, x_max, y_min, y_max = extent
+    return np.arange(x_min, x_max, step), np.arange(y_min, y_max, step)
+
+
+@lru_cache(maxsize=16)  # ≤ 2 MB of labels each
+def decision_boundary(settings: Settings) -> Boundary:
+    digits = data.load()
+    model = fit_plane(settings.init_method, settings.n_clusters, settings.fitted_n_init, settings.seed)
+    xs, ys = mesh(digits.extent, settings.mesh_step)
+    xx, yy = np.meshgrid(xs, ys)
+    labels = model.predict(np.c_[xx.ravel(), yy.ravel()]).astype(np.uint8).reshape(xx.shape)
+    point_clusters = model.labels_.astype(np.uint8)
+    sizes = np.bincount(point_clusters, minlength=settings.n_clusters)
+    for array in (xs, ys, labels, point_clusters, sizes):
+        array.setflags(write=False)
+    return Boundary(
+        settings=settings,
+        xs=xs,
+        ys=ys,
+        labels=labels,
+        centroids=model.cluster_centers_,
+        point_clusters=point_clusters,
+        cluster_sizes=sizes,
+        inertia=float(model.inertia_),
+    )

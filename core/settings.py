@@ -1,0 +1,133 @@
+"""Server-side validation of every control value.
+
+The callback endpoint is public and browser-side min/max are not enforced there, so each
+value is checked here for type, finiteness, range and allowed values before any fitting.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from numbers import Real
+
+INIT_METHODS = ("k-means++", "random", "PCA-based")
+N_INIT_RANGE = (1, 50)
+N_CLUSTERS_RANGE = (2, 30)
+SEED_RANGE = (0, 2**32 - 1)  # what numpy's RandomState accepts
+MESH_STEP_MAX = 1.0
+MAX_MESH_CELLS = 2_000_000  # ~2 MB of uint8 labels; finer steps are refused
+
+DEFAULTS = {
+    "init_method": "k-means++",
+    "n_init": 10,
+    "n_clusters": 10,
+    "seed": 0,
+    "mesh_step": 0.02,
+}
+
+
+@dataclass(frozen=True)
+class Settings:
+    """One validated configuration of the dashboard; hashable, so it can key caches."""
+
+    init_method: str
+    n_init: int
+    n_clusters: int
+    seed: int
+    mesh_step: float
+
+    @property
+    def fitted_n_init(self) -> int:
+        # PCA-based seeding is deterministic: extra runs would repeat the same fit.
+        return 1 if self.init_method == "PCA-based" else self.n_init
+
+
+class InvalidSettings(ValueError):
+    """Raised with one readable message per bad value."""
+
+    def __init__(self, problems: list[str]):
+        super().__init__("; ".join(problems))
+        self.problems = tuple(problems)
+
+
+def mesh_shape(extent: tuple[float, float, float, float], step: float) -> tuple[int, int]:
+    """(rows, columns) of `np.meshgrid(np.arange(x_min, x_max, step), np.arange(y_min, y_max, step))`."""
+    x_min, x_max, y_min, y_max = extent
+    return math.ceil((y_max - y_min) / step), math.ceil((x_max - x_min) / step)
+
+
+def min_mesh_step(extent: tuple[float, float, float, float]) -> float:
+    """The finest step (in thousandths) whose mesh stays within MAX_MESH_CELLS."""
+    x_min, x_max, y_min, y_max = extent
+    step = math.ceil(1000 * math.sqrt((x_max - x_min) * (y_max - y_min) / MAX_MESH_CELLS)) / 1000
+    while math.prod(mesh_shape(extent, step)) > MAX_MESH_CELLS:
+        step = round(step + 0.001, 3)
+    return step
+
+
+def _whole_number(name: str, value: object, low: int, high: int, problems: list[str]) -> int | None:
+    rule = f"{name} must be a whole number from {low} to {high}"
+    if isinstance(value, bool) or not isinstance(value, Real):
+        problems.append(f"{rule}; got {_describe(value)}.")
+        return None
+    # Compare ints exactly: float() of a 400-digit int would overflow.
+    whole = value if isinstance(value, int) else _integral(float(value))
+    if whole is None or not low <= whole <= high:
+        problems.append(f"{rule}; got {_describe(value)}.")
+        return None
+    return int(whole)
+
+
+def _integral(number: float) -> int | None:
+    return int(number) if math.isfinite(number) and number.is_integer() else None
+
+
+def _finite_float(value: object) -> float | None:
+    if isinstance(value, bool) or not isinstance(value, Real):
+        return None
+    if isinstance(value, int) and abs(value) > 2**53:
+        return None
+    number = float(value)
+    return number if math.isfinite(number) else None
+
+
+def _describe(value: object) -> str:
+    """A short, safe rendering of what was received (the UI shows it as text, never as HTML)."""
+    if value is None or (isinstance(value, str) and not value.strip()):
+        return "nothing"
+    try:
+        text = repr(value)
+    except ValueError:  # ints past Python's digit limit refuse to print
+        return "an oversized number"
+    return text if len(text) <= 40 else text[:37] + "..."
+
+
+def validate(
+    *,
+    init_method: object,
+    n_init: object,
+    n_clusters: object,
+    seed: object,
+    mesh_step: object,
+    extent: tuple[float, float, float, float],
+) -> Settings:
+    """Return the Settings these raw values describe, or raise InvalidSettings naming each bad one."""
+    problems: list[str] = []
+    if not isinstance(init_method, str) or init_method not in INIT_METHODS:
+        problems.append(f"Init method must be one of {', '.join(INIT_METHODS)}; got {_describe(init_method)}.")
+    checked_n_init = _whole_number("n_init", n_init, *N_INIT_RANGE, problems)
+    checked_k = _whole_number("k (clusters)", n_clusters, *N_CLUSTERS_RANGE, problems)
+    checked_seed = _whole_number("Random seed", seed, *SEED_RANGE, problems)
+
+    finest = min_mesh_step(extent)
+    step_rule = (
+        f"Mesh step must be a number from {finest:g} to {MESH_STEP_MAX:g} "
+        f"(finer would draw more than {MAX_MESH_CELLS:,} cells)"
+    )
+    checked_step = _finite_float(mesh_step)
+    if checked_step is None or not finest <= checked_step <= MESH_STEP_MAX:
+        problems.append(f"{step_rule}; got {_describe(mesh_step)}.")
+
+    if problems:
+        raise InvalidSettings(problems)
+    return Settings(init_method, checked_n_init, checked_k, checked_seed, checked_step)  # type: ignore[arg-type]
