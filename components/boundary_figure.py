@@ -76,8 +76,7 @@ def _digit_traces(points: np.ndarray, target: np.ndarray) -> list[go.Scatter]:
 
 def boundary_figure(boundary: Boundary, points: np.ndarray, target: np.ndarray) -> go.Figure:
     """The whole map for one boundary; `points` are the digits on the PCA plane, `target` their labels."""
-    x_min, x_max = boundary.xs[0], boundary.xs[-1]
-    y_min, y_max = boundary.ys[0], boundary.ys[-1]
+    x_min, x_max, y_min, y_max = boundary.extent  # the same for every mesh step
     figure = go.Figure(_digit_traces(points, target))
     figure.add_trace(
         go.Scatter(

@@ -31,6 +31,7 @@ class Boundary:
     """Cluster regions on a regular mesh over the PCA plane; compared by identity (it is cached)."""
 
     settings: Settings
+    extent: tuple[float, float, float, float]  # x_min, x_max, y_min, y_max the mesh covers
     xs: np.ndarray  # (columns,) mesh x coordinates, ascending
     ys: np.ndarray  # (rows,) mesh y coordinates, ascending
     labels: np.ndarray  # (rows, columns) uint8 cluster of each mesh point
@@ -59,6 +60,7 @@ def decision_boundary(settings: Settings) -> Boundary:
         array.setflags(write=False)
     return Boundary(
         settings=settings,
+        extent=digits.extent,
         xs=xs,
         ys=ys,
         labels=labels,

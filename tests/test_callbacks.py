@@ -1,0 +1,82 @@
+"""The refresh callback called as a function: valid values redraw, bad values only explain."""
+
+from __future__ import annotations
+
+import pytest
+from dash import Patch, no_update
+
+from callbacks.refresh import refresh_view
+from core.settings import DEFAULTS
+
+VALID = dict(DEFAULTS)
+
+
+def _call(**changes):
+    values = {**VALID, **changes}
+    return refresh_view(values["init_method"], values["n_init"], values["n_clusters"], values["seed"],
+                        values["mesh_step"])
+
+
+def _message_text(children) -> str:
+    parts = []
+    for child in children:
+        inner = child.children
+        parts.extend(li.children for li in inner) if isinstance(inner, list) else parts.append(inner)
+    return " ".join(parts)
+
+
+def test_valid_settings_redraw_table_map_and_caption():
+    table, figure, caption, message, hidden = _call(n_clusters=6, init_method="random", seed=3)
+    rows = table.children[1].children
+    assert [row.className for row in rows] == [None, "selected", None]
+    assert isinstance(figure, Patch)
+    centroid_x = [op for op in figure.to_plotly_json()["operations"] if op["location"][-1] == "x"]
+    assert len(centroid_x[0]["params"]["value"]) == 6
+    assert "random" in caption and "k 6" in caption and "seed 3" in caption
+    assert message == [] and hidden is True
+
+
+def test_integral_floats_are_accepted_as_whole_numbers():
+    *_, hidden = _call(n_clusters=6.0, n_init=2.0)
+    assert hidden is True
+
+
+@pytest.mark.parametrize(
+    ("changes", "mentions"),
+    [
+        ({"n_clusters": 1}, "k (clusters) must be a whole number from 2 to 30"),
+        ({"n_clusters": 31}, "got 31"),
+        ({"n_clusters": 2.5}, "k (clusters)"),
+        ({"n_clusters": None}, "got nothing"),
+        ({"n_clusters": "10"}, "k (clusters)"),
+        ({"n_init": 0}, "n_init must be a whole number from 1 to 50"),
+        ({"n_init": 10**9}, "n_init"),
+        ({"n_init": True}, "n_init"),
+        ({"seed": -1}, "Random seed"),
+        ({"seed": 2**32}, "Random seed"),
+        ({"mesh_step": 0}, "Mesh step must be a number from 0.014 to 1"),
+        ({"mesh_step": 1e-9}, "more than 2,000,000 cells"),
+        ({"mesh_step": float("nan")}, "got nan"),
+        ({"mesh_step": float("inf")}, "Mesh step"),
+        ({"mesh_step": [0.02]}, "Mesh step"),
+        ({"init_method": "kmeans"}, "Init method must be one of k-means++, random, PCA-based"),
+        ({"init_method": [[0, 0], [1, 1]]}, "Init method"),
+        ({"init_method": "<script>alert(1)</script>"}, "<script>alert(1)</script>"),
+    ],
+)
+def test_bad_values_change_nothing_but_the_message(changes, mentions):
+    table, figure, caption, message, hidden = _call(**changes)
+    assert table is no_update and figure is no_update and caption is no_update
+    assert hidden is False
+    assert mentions in _message_text(message)
+
+
+def test_every_bad_value_is_named_at_once():
+    *_, message, hidden = _call(n_clusters=0, mesh_step=-1)
+    text = _message_text(message)
+    assert hidden is False and "k (clusters)" in text and "Mesh step" in text
+
+
+def test_pca_based_ignores_n_init_for_its_fit():
+    *_, caption_pca, _, _ = _call(init_method="PCA-based", n_init=7)
+    assert "1 run (deterministic)" in caption_pca

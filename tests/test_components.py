@@ -1,0 +1,135 @@
+"""Components: pure functions from core results to Dash components and figures."""
+
+from __future__ import annotations
+
+import base64
+import copy
+import io
+import json
+
+import numpy as np
+import plotly.io as pio
+import pytest
+from PIL import Image
+
+from components.boundary_figure import CENTROIDS_TRACE, boundary_figure, boundary_patch, map_caption, region_image
+from components.metrics_table import COLUMNS, metrics_table
+from components.palette import DIGIT_COLOURS, REGION_COLOURS, neighbouring_clusters, region_colour_slots
+from core import data
+from core.boundary import decision_boundary
+from core.clustering import benchmark_inits
+from core.settings import Settings
+
+
+def _text(component) -> str:
+    """All the text a person would read in a component tree."""
+    if isinstance(component, (str, int, float)):
+        return str(component)
+    if isinstance(component, (list, tuple)):
+        return " ".join(_text(child) for child in component)
+    children = getattr(component, "children", None)
+    return "" if children is None else _text(children)
+
+
+def _rows(table):
+    head, body = table.children
+    return body.children
+
+
+def test_metrics_table_formats_for_reading():
+    results = benchmark_inits(10, 10, 0)
+    table = metrics_table(results, "random")
+    rows = _rows(table)
+    assert [row.children[0].children for row in rows] == ["k-means++", "random", "PCA-based"]
+    first = results[0]
+    cells = [cell.children for cell in rows[0].children[1:]]
+    assert cells[0] == f"{first.fit_seconds * 1000:.0f} ms"
+    assert cells[1] == f"{first.inertia:,.0f}" and "." not in cells[1]
+    assert cells[2:] == [f"{value:.3f}" for value in (
+        first.homogeneity, first.completeness, first.v_measure, first.adjusted_rand,
+        first.adjusted_mutual_info, first.silhouette)]
+
+
+def test_metrics_table_highlights_the_selected_init_and_the_best_values():
+    results = benchmark_inits(10, 10, 0)
+    rows = _rows(metrics_table(results, "PCA-based"))
+    assert [row.className for row in rows] == [None, None, "selected"]
+    for index, column in enumerate(COLUMNS, start=1):
+        values = [column.value(result) for result in results]
+        best = max(values) if column.higher_is_better else min(values)
+        bold = [row.children[index].className == "best" for row in rows]
+        assert bold == [column.text(value) == column.text(best) for value in values], column.header
+
+
+@pytest.fixture(scope="module")
+def digits():
+    return data.load()
+
+
+def test_boundary_figure_draws_regions_points_and_centroids(digits):
+    boundary = decision_boundary(Settings("k-means++", 10, 5, 0, 0.1))
+    figure = boundary_figure(boundary, digits.reduced, digits.target)
+    centroids = [trace for trace in figure.data if trace.name == CENTROIDS_TRACE]
+    assert len(centroids) == 1 and len(centroids[0].x) == 5
+    digit_traces = [trace for trace in figure.data if trace.name != CENTROIDS_TRACE]
+    assert sorted(trace.name for trace in digit_traces) == [str(d) for d in range(10)]
+    assert sum(len(trace.x) for trace in digit_traces) == digits.n_samples
+    assert [trace.marker.color for trace in digit_traces] == list(DIGIT_COLOURS)
+    assert figure.layout.images[0].source.startswith("data:image/png;base64,")
+
+
+def test_region_image_is_the_label_grid_one_pixel_per_cell(digits):
+    boundary = decision_boundary(Settings("random", 10, 8, 1, 0.05))
+    image = region_image(boundary)
+    png = Image.open(io.BytesIO(base64.b64decode(image["source"].split(",", 1)[1])))
+    slots = region_colour_slots(boundary.labels, 8)
+    assert png.size == (len(boundary.xs), len(boundary.ys))
+    np.testing.assert_array_equal(np.asarray(png)[::-1], slots[boundary.labels])
+    step = boundary.settings.mesh_step
+    assert image["x"] == pytest.approx(boundary.xs[0] - step / 2)
+    assert image["x"] + image["sizex"] == pytest.approx(boundary.xs[-1] + step / 2)
+    assert image["y"] - image["sizey"] == pytest.approx(boundary.ys[0] - step / 2)
+
+
+def test_the_map_payload_is_small_at_the_default_mesh_step(digits):
+    boundary = decision_boundary(Settings("k-means++", 10, 10, 0, 0.02))
+    patch_json = json.dumps(boundary_patch(boundary).to_plotly_json())
+    assert len(patch_json) < 40_000  # the full int32 heatmap would be ~4.7 MB
+
+
+@pytest.mark.parametrize("n_clusters", [3, 12, 30])
+def test_touching_regions_get_different_tints(n_clusters):
+    labels = decision_boundary(Settings("k-means++", 10, n_clusters, 0, 0.05)).labels
+    slots = region_colour_slots(labels, n_clusters)
+    for a, b in neighbouring_clusters(labels):
+        assert slots[a] != slots[b]
+    if n_clusters <= len(REGION_COLOURS):
+        assert len(set(slots.tolist())) == n_clusters
+
+
+def _apply(figure: dict, patch) -> dict:
+    """Apply a Patch's Assign operations the way dash-renderer does."""
+    result = copy.deepcopy(figure)
+    for operation in patch.to_plotly_json()["operations"]:
+        assert operation["operation"] == "Assign"
+        *path, last = operation["location"]
+        target = result
+        for key in path:
+            target = target[key]
+        target[last] = operation["params"]["value"]
+    return result
+
+
+def test_patch_turns_one_configuration_into_another(digits):
+    before = decision_boundary(Settings("k-means++", 10, 10, 0, 0.02))
+    after = decision_boundary(Settings("random", 3, 6, 9, 0.2))
+    patched = _apply(json.loads(pio.to_json(boundary_figure(before, digits.reduced, digits.target))),
+                     boundary_patch(after))
+    expected = json.loads(pio.to_json(boundary_figure(after, digits.reduced, digits.target)))
+    assert patched == expected
+
+
+def test_caption_says_what_the_map_is():
+    caption = map_caption(decision_boundary(Settings("PCA-based", 10, 10, 0, 0.1)))
+    assert "2-D refit" in caption and "PCA-based" in caption and "deterministic" in caption
+    assert "mesh step 0.1" in caption
