@@ -5,6 +5,11 @@ from __future__ import annotations
 import logging
 import os
 
+# Before numpy and scikit-learn load: the table and map callbacks run in parallel threads, so
+# one OpenMP/BLAS thread each keeps the 2 cores busy without oversubscribing them.
+for _variable in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
+    os.environ.setdefault(_variable, "1")
+
 from dash import Dash
 from flask_talisman import Talisman
 from werkzeug.exceptions import HTTPException

@@ -1,59 +1,88 @@
-"""Every control change: validate, then refit what changed (the core caches the rest) and redraw."""
+"""Every control change: validate, then refit what changed (the core caches the rest) and redraw.
+
+Three callbacks, so the browser sends them at once and the server runs them on both cores:
+the table (not triggered by the mesh step, which it does not depend on), the map, and the
+validation message. Table and map change only when every value is valid.
+"""
 
 from __future__ import annotations
 
 import logging
 
-from dash import Dash, Input, Output, html, no_update
+from dash import Dash, Input, Output, State, html, no_update
+from dash.exceptions import PreventUpdate
 
 from components.boundary_figure import boundary_patch, map_caption
 from components.metrics_table import metrics_table
 from core import data
 from core.boundary import decision_boundary
 from core.clustering import benchmark_inits
-from core.settings import InvalidSettings, validate
+from core.settings import InvalidSettings, Settings, validate
 
 log = logging.getLogger(__name__)
 
 CONTROL_IDS = ("init-method", "n-init", "n-clusters", "random-seed", "mesh-step")
-FAILURE_MESSAGE = "This configuration could not be computed; the previous results are still shown."
+INVALID_TITLE = "Settings not applied — the results shown are for the last valid settings:"
+FAILURE_MESSAGE = "This configuration could not be computed. Try other settings."
 
 
-def _problem_list(title: str, problems) -> list:
-    return [html.Strong(title), html.Ul([html.Li(problem) for problem in problems])]
+def _validate(init_method, n_init, n_clusters, seed, mesh_step) -> Settings:
+    return validate(
+        init_method=init_method, n_init=n_init, n_clusters=n_clusters, seed=seed, mesh_step=mesh_step,
+        extent=data.load().extent,
+    )
 
 
-def refresh_view(init_method, n_init, n_clusters, seed, mesh_step):
-    """(table, figure patch, caption, message, message hidden) for raw control values.
-
-    Bad values change nothing but the message.
-    """
+def _valid_or_unchanged(*values) -> Settings:
     try:
-        settings = validate(
-            init_method=init_method, n_init=n_init, n_clusters=n_clusters, seed=seed, mesh_step=mesh_step,
-            extent=data.load().extent,
-        )
+        return _validate(*values)
+    except InvalidSettings:
+        raise PreventUpdate from None  # the message callback explains; nothing else changes
+
+
+def settings_message(init_method, n_init, n_clusters, seed, mesh_step):
+    """(message children, hidden): one line per bad value, or hidden when all are valid."""
+    try:
+        _validate(init_method, n_init, n_clusters, seed, mesh_step)
     except InvalidSettings as invalid:
-        message = _problem_list("Settings not applied — the results shown are for the last valid settings:",
-                                invalid.problems)
-        return no_update, no_update, no_update, message, False
+        return [html.Strong(INVALID_TITLE), html.Ul([html.Li(problem) for problem in invalid.problems])], False
+    return [], True
+
+
+def table_view(init_method, n_init, n_clusters, seed, mesh_step):
+    settings = _valid_or_unchanged(init_method, n_init, n_clusters, seed, mesh_step)
     try:
         results = benchmark_inits(settings.n_clusters, settings.n_init, settings.seed)
-        boundary = decision_boundary(settings)
     except Exception:  # never a traceback to the user; the log keeps it
-        log.exception("refit failed for %s", settings)
-        return no_update, no_update, no_update, [html.Strong(FAILURE_MESSAGE)], False
-    return metrics_table(results, settings.init_method), boundary_patch(boundary), map_caption(boundary), [], True
+        log.exception("table refit failed for %s", settings)
+        return html.P(FAILURE_MESSAGE, className="failure")
+    return metrics_table(results, settings.init_method)
+
+
+def map_view(init_method, n_init, n_clusters, seed, mesh_step):
+    """(figure patch, caption) for valid values."""
+    settings = _valid_or_unchanged(init_method, n_init, n_clusters, seed, mesh_step)
+    try:
+        boundary = decision_boundary(settings)
+    except Exception:
+        log.exception("map refit failed for %s", settings)
+        return no_update, FAILURE_MESSAGE
+    return boundary_patch(boundary), map_caption(boundary)
 
 
 def register(app: Dash) -> None:
+    controls = [Input(control, "value") for control in CONTROL_IDS]
+    # The page is served already drawn for the defaults, so no callback runs on load.
+    app.callback(
+        Output("settings-message", "children"), Output("settings-message", "hidden"),
+        *controls, prevent_initial_call=True,
+    )(settings_message)
     app.callback(
         Output("metrics-table", "children"),
-        Output("boundary-graph", "figure"),
-        Output("map-caption", "children"),
-        Output("settings-message", "children"),
-        Output("settings-message", "hidden"),
-        *(Input(control, "value") for control in CONTROL_IDS),
-        # The page is served already drawn for the defaults.
+        *controls[:4], State("mesh-step", "value"),  # validated, but the table does not depend on it
         prevent_initial_call=True,
-    )(refresh_view)
+    )(table_view)
+    app.callback(
+        Output("boundary-graph", "figure"), Output("map-caption", "children"),
+        *controls, prevent_initial_call=True,
+    )(map_view)

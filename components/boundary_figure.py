@@ -28,7 +28,7 @@ def region_image(boundary: Boundary) -> dict:
     picture = Image.fromarray(slots[boundary.labels[::-1]])  # PNG rows run top-down
     picture.putpalette(region_rgb())
     buffer = io.BytesIO()
-    picture.save(buffer, format="PNG", compress_level=6)
+    picture.save(buffer, format="PNG", compress_level=3)
     step = boundary.settings.mesh_step
     return {
         "source": "data:image/png;base64," + base64.b64encode(buffer.getvalue()).decode("ascii"),
@@ -125,8 +125,8 @@ def boundary_patch(boundary: Boundary) -> Patch:
 def map_caption(boundary: Boundary) -> str:
     s = boundary.settings
     rows, columns = boundary.labels.shape
-    runs = "1 run (deterministic)" if s.init_method == "PCA-based" else f"n_init {s.n_init}"
+    runs = "deterministic, 1 run" if s.init_method == "PCA-based" else f"n_init {s.n_init}"
     return (
-        f"2-D refit · {s.init_method}, {runs}, k {s.n_clusters}, seed {s.seed} · "
-        f"inertia {boundary.inertia:,.0f} · mesh step {s.mesh_step:g} ({columns:,} × {rows:,} cells)"
+        f"2-D refit · {s.init_method} ({runs}) · k {s.n_clusters} · seed {s.seed} · "
+        f"inertia {boundary.inertia:,.0f} · step {s.mesh_step:g} = {columns:,}×{rows:,} cells"
     )

@@ -1,44 +1,39 @@
-"""The refresh callback called as a function: valid values redraw, bad values only explain."""
+"""The callbacks called as functions: valid values redraw, bad values only explain."""
 
 from __future__ import annotations
 
 import pytest
-from dash import Patch, no_update
+from dash import Patch
+from dash.exceptions import PreventUpdate
 
-from callbacks.refresh import refresh_view
+from callbacks.refresh import map_view, settings_message, table_view
 from core.settings import DEFAULTS
 
-VALID = dict(DEFAULTS)
 
-
-def _call(**changes):
-    values = {**VALID, **changes}
-    return refresh_view(values["init_method"], values["n_init"], values["n_clusters"], values["seed"],
-                        values["mesh_step"])
+def _values(**changes):
+    values = {**DEFAULTS, **changes}
+    return values["init_method"], values["n_init"], values["n_clusters"], values["seed"], values["mesh_step"]
 
 
 def _message_text(children) -> str:
-    parts = []
-    for child in children:
-        inner = child.children
-        parts.extend(li.children for li in inner) if isinstance(inner, list) else parts.append(inner)
-    return " ".join(parts)
+    title, problems = children
+    return " ".join([title.children] + [item.children for item in problems.children])
 
 
-def test_valid_settings_redraw_table_map_and_caption():
-    table, figure, caption, message, hidden = _call(n_clusters=6, init_method="random", seed=3)
-    rows = table.children[1].children
+def test_valid_settings_redraw_table_and_map_and_hide_the_message():
+    values = _values(n_clusters=6, init_method="random", seed=3)
+    rows = table_view(*values).children[1].children
     assert [row.className for row in rows] == [None, "selected", None]
+    figure, caption = map_view(*values)
     assert isinstance(figure, Patch)
     centroid_x = [op for op in figure.to_plotly_json()["operations"] if op["location"][-1] == "x"]
     assert len(centroid_x[0]["params"]["value"]) == 6
     assert "random" in caption and "k 6" in caption and "seed 3" in caption
-    assert message == [] and hidden is True
+    assert settings_message(*values) == ([], True)
 
 
 def test_integral_floats_are_accepted_as_whole_numbers():
-    *_, hidden = _call(n_clusters=6.0, n_init=2.0)
-    assert hidden is True
+    assert settings_message(*_values(n_clusters=6.0, n_init=2.0)) == ([], True)
 
 
 @pytest.mark.parametrize(
@@ -65,18 +60,21 @@ def test_integral_floats_are_accepted_as_whole_numbers():
     ],
 )
 def test_bad_values_change_nothing_but_the_message(changes, mentions):
-    table, figure, caption, message, hidden = _call(**changes)
-    assert table is no_update and figure is no_update and caption is no_update
+    values = _values(**changes)
+    for view in (table_view, map_view):
+        with pytest.raises(PreventUpdate):
+            view(*values)
+    message, hidden = settings_message(*values)
     assert hidden is False
     assert mentions in _message_text(message)
 
 
 def test_every_bad_value_is_named_at_once():
-    *_, message, hidden = _call(n_clusters=0, mesh_step=-1)
+    message, hidden = settings_message(*_values(n_clusters=0, mesh_step=-1))
     text = _message_text(message)
     assert hidden is False and "k (clusters)" in text and "Mesh step" in text
 
 
 def test_pca_based_ignores_n_init_for_its_fit():
-    *_, caption_pca, _, _ = _call(init_method="PCA-based", n_init=7)
-    assert "1 run (deterministic)" in caption_pca
+    _, caption = map_view(*_values(init_method="PCA-based", n_init=7))
+    assert "deterministic, 1 run" in caption

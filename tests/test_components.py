@@ -132,4 +132,4 @@ def test_patch_turns_one_configuration_into_another(digits):
 def test_caption_says_what_the_map_is():
     caption = map_caption(decision_boundary(Settings("PCA-based", 10, 10, 0, 0.1)))
     assert "2-D refit" in caption and "PCA-based" in caption and "deterministic" in caption
-    assert "mesh step 0.1" in caption
+    assert "step 0.1 = 190×186 cells" in caption
