@@ -15,6 +15,7 @@ from flask_talisman import Talisman
 from werkzeug.exceptions import HTTPException
 
 from callbacks import register_callbacks
+from components.digit_samples import digit_samples
 from components.boundary_figure import boundary_figure, map_caption
 from components.layout import page
 from components.metrics_table import metrics_table
@@ -56,6 +57,7 @@ def _initial_page():
         figure=boundary_figure(boundary, digits.reduced, digits.target),
         caption=map_caption(boundary),
         finest_mesh_step=min_mesh_step(digits.extent),
+        samples=digit_samples(digits.images, digits.target),
     )
 
 

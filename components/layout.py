@@ -37,13 +37,14 @@ def _loading(child) -> dcc.Loading:
     )
 
 
-def page(table, figure: go.Figure, caption: str, finest_mesh_step: float) -> dmc.MantineProvider:
-    """The whole page, pre-filled with the default configuration's results."""
+def page(table, figure: go.Figure, caption: str, finest_mesh_step: float, samples) -> dmc.MantineProvider:
+    """The whole page, pre-filled with the default configuration's results; `samples` shows the data."""
     sidebar = html.Aside(
         [
             html.H2("Settings", className="section-title"),
             control_panel(finest_mesh_step),
             html.Div(id="settings-message", role="alert", className="settings-message", hidden=True),
+            samples,
         ],
         className="sidebar",
     )

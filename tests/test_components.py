@@ -133,3 +133,14 @@ def test_caption_says_what_the_map_is():
     caption = map_caption(decision_boundary(Settings("PCA-based", 10, 10, 0, 0.1)))
     assert "2-D refit" in caption and "PCA-based" in caption and "deterministic" in caption
     assert "step 0.1 = 190×186 cells" in caption
+
+
+def test_digit_montage_shows_one_image_of_each_digit(digits):
+    from components.digit_samples import GAP, PIXELS_PER_CELL, digit_montage
+
+    picture = np.asarray(Image.open(io.BytesIO(digit_montage(digits.images, digits.target))))
+    for digit in range(10):
+        first = digits.images[np.flatnonzero(digits.target == digit)[0]]
+        top, left = (digit // 5) * (8 + GAP) * PIXELS_PER_CELL, (digit % 5) * (8 + GAP) * PIXELS_PER_CELL
+        cell = picture[top:top + 8 * PIXELS_PER_CELL:PIXELS_PER_CELL, left:left + 8 * PIXELS_PER_CELL:PIXELS_PER_CELL]
+        np.testing.assert_array_equal(cell, (255 - first / 16 * 255).astype(np.uint8))
