@@ -40,13 +40,18 @@ def _valid_or_unchanged(*values) -> Settings:
         raise PreventUpdate from None  # the message callback explains; nothing else changes
 
 
+# Settings field → the number input that shows it (init-method is a segmented control: no error state).
+FIELD_INPUTS = {"n_init": "n-init", "n_clusters": "n-clusters", "seed": "random-seed", "mesh_step": "mesh-step"}
+
+
 def settings_message(init_method, n_init, n_clusters, seed, mesh_step):
-    """(message children, hidden): one line per bad value, or hidden when all are valid."""
+    """(message children, hidden, *error flag per number input): one line per bad value."""
     try:
         _validate(init_method, n_init, n_clusters, seed, mesh_step)
     except InvalidSettings as invalid:
-        return [html.Strong(INVALID_TITLE), html.Ul([html.Li(problem) for problem in invalid.problems])], False
-    return [], True
+        message = [html.Strong(INVALID_TITLE), html.Ul([html.Li(problem) for problem in invalid.problems])]
+        return (message, False, *(field in invalid.by_field for field in FIELD_INPUTS))
+    return ([], True, *(False for _ in FIELD_INPUTS))
 
 
 def table_view(init_method, n_init, n_clusters, seed, mesh_step):
@@ -75,6 +80,7 @@ def register(app: Dash) -> None:
     # The page is served already drawn for the defaults, so no callback runs on load.
     app.callback(
         Output("settings-message", "children"), Output("settings-message", "hidden"),
+        *(Output(input_id, "error") for input_id in FIELD_INPUTS.values()),
         *controls, prevent_initial_call=True,
     )(settings_message)
     app.callback(

@@ -15,6 +15,8 @@ from components.palette import DIGIT_COLOURS, region_colour_slots, region_rgb
 from core.boundary import Boundary
 
 CENTROIDS_TRACE = "centroids"
+# System fonts only: the app works offline and ships no font files.
+FONT_STACK = "system-ui, -apple-system, 'Segoe UI', Roboto, 'Helvetica Neue', Arial, sans-serif"
 DIGIT_TRACES = 10  # one trace per true digit, so the legend can hide any of them
 
 
@@ -84,7 +86,7 @@ def boundary_figure(boundary: Boundary, points: np.ndarray, target: np.ndarray) 
             name=CENTROIDS_TRACE,
             mode="markers+text",
             marker={"size": 22, "color": "#1b1b1b", "symbol": "circle", "line": {"width": 2, "color": "white"}},
-            textfont={"color": "white", "size": 11, "family": "Inter, system-ui, sans-serif"},
+            textfont={"color": "white", "size": 11, "family": FONT_STACK},
             showlegend=True,
         )
     )
@@ -93,9 +95,10 @@ def boundary_figure(boundary: Boundary, points: np.ndarray, target: np.ndarray) 
         margin={"l": 48, "r": 8, "t": 36, "b": 40},
         plot_bgcolor="white",
         paper_bgcolor="white",
-        font={"family": "Inter, system-ui, sans-serif", "size": 13},
+        font={"family": FONT_STACK, "size": 13},
+        # Centred over the plot, which `constrain: domain` narrows and centres.
         legend={"title": {"text": "True digit "}, "itemsizing": "constant", "orientation": "h",
-                "x": 0, "xanchor": "left", "y": 1.0, "yanchor": "bottom"},
+                "x": 0.5, "xanchor": "center", "y": 1.0, "yanchor": "bottom"},
         # Keep zoom and hidden digits while settings change.
         uirevision="digits-map",
         hoverlabel={"font_size": 13},

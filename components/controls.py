@@ -23,6 +23,8 @@ def _number(
         max=high,
         step=step,
         debounce=TYPING_PAUSE_MS,
+        # Keep what was typed: clamping on blur would silently refit with another value.
+        clampBehavior="none",
         size="sm",
         **extra,
     )

@@ -6,12 +6,13 @@ import dash_mantine_components as dmc
 import plotly.graph_objects as go
 from dash import dcc, html
 
+from components.boundary_figure import FONT_STACK
 from components.controls import control_panel
 
 LOADING_DELAY_MS = 250  # show the spinner only when a refit is slow enough to notice
 
 THEME = {
-    "fontFamily": "Inter, system-ui, -apple-system, 'Segoe UI', Roboto, sans-serif",
+    "fontFamily": FONT_STACK,
     "primaryColor": "blue",
     "defaultRadius": "md",
 }

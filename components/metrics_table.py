@@ -70,6 +70,4 @@ def metrics_table(results: Sequence[InitBenchmark], selected: str) -> dmc.Table:
         [html.Thead(header), html.Tbody(rows)],
         className="metrics",
         highlightOnHover=True,
-        verticalSpacing=6,
-        horizontalSpacing="sm",
     )

@@ -59,7 +59,8 @@ def decision_boundary(settings: Settings) -> Boundary:
     labels = model.predict(cells).astype(np.uint8).reshape(len(ys), len(xs))
     point_clusters = model.labels_.astype(np.uint8)
     sizes = np.bincount(point_clusters, minlength=settings.n_clusters)
-    for array in (xs, ys, labels, point_clusters, sizes):
+    centroids = model.cluster_centers_.copy()  # the cached model keeps its own
+    for array in (xs, ys, labels, point_clusters, sizes, centroids):
         array.setflags(write=False)
     return Boundary(
         settings=settings,
@@ -67,7 +68,7 @@ def decision_boundary(settings: Settings) -> Boundary:
         xs=xs,
         ys=ys,
         labels=labels,
-        centroids=model.cluster_centers_,
+        centroids=centroids,
         point_clusters=point_clusters,
         cluster_sizes=sizes,
         inertia=float(model.inertia_),

@@ -43,11 +43,12 @@ class Settings:
 
 
 class InvalidSettings(ValueError):
-    """Raised with one readable message per bad value."""
+    """Raised with one readable message per bad value, keyed by the Settings field it is about."""
 
-    def __init__(self, problems: list[str]):
-        super().__init__("; ".join(problems))
-        self.problems = tuple(problems)
+    def __init__(self, by_field: dict[str, str]):
+        super().__init__(" ".join(by_field.values()))
+        self.by_field = dict(by_field)
+        self.problems = tuple(by_field.values())
 
 
 def mesh_shape(extent: tuple[float, float, float, float], step: float) -> tuple[int, int]:
@@ -65,17 +66,13 @@ def min_mesh_step(extent: tuple[float, float, float, float]) -> float:
     return step
 
 
-def _whole_number(name: str, value: object, low: int, high: int, problems: list[str]) -> int | None:
-    rule = f"{name} must be a whole number from {low} to {high}"
+def _whole_number(value: object, low: int, high: int) -> int | None:
+    """`value` as an int within [low, high], or None."""
     if isinstance(value, bool) or not isinstance(value, Real):
-        problems.append(f"{rule}; got {_describe(value)}.")
         return None
     # Compare ints exactly: float() of a 400-digit int would overflow.
     whole = value if isinstance(value, int) else _integral(float(value))
-    if whole is None or not low <= whole <= high:
-        problems.append(f"{rule}; got {_describe(value)}.")
-        return None
-    return int(whole)
+    return int(whole) if whole is not None and low <= whole <= high else None
 
 
 def _integral(number: float) -> int | None:
@@ -112,22 +109,32 @@ def validate(
     extent: tuple[float, float, float, float],
 ) -> Settings:
     """Return the Settings these raw values describe, or raise InvalidSettings naming each bad one."""
-    problems: list[str] = []
-    if not isinstance(init_method, str) or init_method not in INIT_METHODS:
-        problems.append(f"Init method must be one of {', '.join(INIT_METHODS)}; got {_describe(init_method)}.")
-    checked_n_init = _whole_number("n_init", n_init, *N_INIT_RANGE, problems)
-    checked_k = _whole_number("k (clusters)", n_clusters, *N_CLUSTERS_RANGE, problems)
-    checked_seed = _whole_number("Random seed", seed, *SEED_RANGE, problems)
-
     finest = min_mesh_step(extent)
-    step_rule = (
-        f"Mesh step must be a number from {finest:g} to {MESH_STEP_MAX:g} "
-        f"(finer would draw more than {MAX_MESH_CELLS:,} cells)"
-    )
     checked_step = _finite_float(mesh_step)
-    if checked_step is None or not finest <= checked_step <= MESH_STEP_MAX:
-        problems.append(f"{step_rule}; got {_describe(mesh_step)}.")
-
+    if checked_step is not None and not finest <= checked_step <= MESH_STEP_MAX:
+        checked_step = None
+    checked = {
+        "init_method": init_method if isinstance(init_method, str) and init_method in INIT_METHODS else None,
+        "n_init": _whole_number(n_init, *N_INIT_RANGE),
+        "n_clusters": _whole_number(n_clusters, *N_CLUSTERS_RANGE),
+        "seed": _whole_number(seed, *SEED_RANGE),
+        "mesh_step": checked_step,
+    }
+    rules = {
+        "init_method": f"Init method must be one of {', '.join(INIT_METHODS)}",
+        "n_init": "n_init must be a whole number from {} to {}".format(*N_INIT_RANGE),
+        "n_clusters": "k (clusters) must be a whole number from {} to {}".format(*N_CLUSTERS_RANGE),
+        "seed": "Random seed must be a whole number from {} to {}".format(*SEED_RANGE),
+        "mesh_step": f"Mesh step must be a number from {finest:g} to {MESH_STEP_MAX:g} "
+        f"(finer would draw more than {MAX_MESH_CELLS:,} cells)",
+    }
+    received = {"init_method": init_method, "n_init": n_init, "n_clusters": n_clusters, "seed": seed,
+                "mesh_step": mesh_step}
+    problems = {
+        field: f"{rules[field]}; got {_describe(received[field])}."
+        for field, value in checked.items()
+        if value is None
+    }
     if problems:
         raise InvalidSettings(problems)
-    return Settings(init_method, checked_n_init, checked_k, checked_seed, checked_step)  # type: ignore[arg-type]
+    return Settings(**checked)  # type: ignore[arg-type]

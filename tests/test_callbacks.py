@@ -29,11 +29,11 @@ def test_valid_settings_redraw_table_and_map_and_hide_the_message():
     centroid_x = [op for op in figure.to_plotly_json()["operations"] if op["location"][-1] == "x"]
     assert len(centroid_x[0]["params"]["value"]) == 6
     assert "random" in caption and "k 6" in caption and "seed 3" in caption
-    assert settings_message(*values) == ([], True)
+    assert settings_message(*values) == ([], True, False, False, False, False)
 
 
 def test_integral_floats_are_accepted_as_whole_numbers():
-    assert settings_message(*_values(n_clusters=6.0, n_init=2.0)) == ([], True)
+    assert settings_message(*_values(n_clusters=6.0, n_init=2.0))[:2] == ([], True)
 
 
 @pytest.mark.parametrize(
@@ -64,15 +64,17 @@ def test_bad_values_change_nothing_but_the_message(changes, mentions):
     for view in (table_view, map_view):
         with pytest.raises(PreventUpdate):
             view(*values)
-    message, hidden = settings_message(*values)
+    message, hidden, *_ = settings_message(*values)
     assert hidden is False
     assert mentions in _message_text(message)
 
 
 def test_every_bad_value_is_named_at_once():
-    message, hidden = settings_message(*_values(n_clusters=0, mesh_step=-1))
+    message, hidden, *field_errors = settings_message(*_values(n_clusters=0, mesh_step=-1))
     text = _message_text(message)
     assert hidden is False and "k (clusters)" in text and "Mesh step" in text
+    # n-init, n-clusters, random-seed, mesh-step: the two bad fields are outlined.
+    assert field_errors == [False, True, False, True]
 
 
 def test_pca_based_ignores_n_init_for_its_fit():

@@ -1,0 +1,362 @@
+"""The dashboard driven as a person would: type, click, then look at the table, the map and the message.
+
+Numbers on screen are checked against the core, computed here in the test process.
+"""
+
+from __future__ import annotations
+
+import base64
+import io
+
+import pytest
+from PIL import Image
+from threadpoolctl import threadpool_limits
+
+try:
+    from playwright.sync_api import TimeoutError as PlaywrightTimeout
+except ImportError:  # the fixtures skip (or, with REQUIRE_BROWSER=1, fail) with the reason
+    PlaywrightTimeout = TimeoutError
+
+from components.boundary_figure import map_caption
+from components.controls import N_INIT_HINT, N_INIT_PCA_HINT
+from components.metrics_table import COLUMNS
+from core import data
+from core.boundary import decision_boundary, mesh
+from core.clustering import benchmark_inits
+from core.settings import DEFAULTS, INIT_METHODS, Settings
+
+pytestmark = pytest.mark.browser
+
+UPDATE_TIMEOUT_MS = 20_000  # a refit of three 64-D KMeans plus the map takes ~1 s; CI machines are slow
+# Fit time is wall time, so it differs between the app's process and this one.
+COMPARED_COLUMNS = tuple(column for column in COLUMNS if column.header != "Fit time")
+
+READ_VIEW = """() => {
+    const plot = document.querySelector('#boundary-graph .js-plotly-plot');
+    const centroids = plot.data.find((trace) => trace.name === 'centroids');
+    const headers = Array.from(document.querySelectorAll('#metrics-table thead th'))
+        .map((th) => th.textContent.trim());
+    const rows = Array.from(document.querySelectorAll('#metrics-table tbody tr[data-init]')).map((tr) => {
+        const cells = {};
+        Array.from(tr.cells).forEach((td, i) => { cells[headers[i]] = td.textContent.trim(); });
+        return {init: tr.dataset.init, selected: tr.classList.contains('selected'), cells};
+    });
+    const message = document.querySelector('#settings-message');
+    return {
+        traceNames: plot.data.map((trace) => trace.name),
+        centroidX: Array.from(centroids.x),
+        centroidY: Array.from(centroids.y),
+        centroidText: Array.from(centroids.text || []),
+        image: plot.layout.images[0].source,
+        caption: document.querySelector('#map-caption').textContent,
+        tableText: document.querySelector('#metrics-table').innerText,
+        rows,
+        messageHidden: message.hidden || message.offsetParent === null,
+        messageText: message.innerText,
+    };
+}"""
+
+# No Dash callback queued, in flight or waiting to be applied (Dash's own test helpers read the same store).
+SETTLED = """() => {
+    const state = window.store && window.store.getState();
+    if (!state) return true;
+    const callbacks = state.callbacks || {};
+    return Object.entries(callbacks).every(([stage, list]) =>
+        stage === 'stored' || stage === 'completed' || !Array.isArray(list) || list.length === 0)
+        && !state.isLoading;
+}"""
+
+# True once the screen shows what `want` describes, with no callback pending; every key is optional.
+VIEW_MATCHES = """(want) => {
+    const plot = document.querySelector('#boundary-graph .js-plotly-plot');
+    if (!plot || !plot.data || !plot.layout) return false;
+    if (want.settled !== false && !(SETTLED)()) return false;
+    const centroids = plot.data.find((trace) => trace.name === 'centroids');
+    const caption = document.querySelector('#map-caption').textContent;
+    const message = document.querySelector('#settings-message');
+    const messageShown = !message.hidden && message.offsetParent !== null;
+    if (want.centroids !== undefined && (!centroids || centroids.x.length !== want.centroids)) return false;
+    if (want.caption !== undefined && caption.trim() !== want.caption) return false;
+    if (want.imageNot !== undefined && plot.layout.images[0].source === want.imageNot) return false;
+    if (want.messageShown !== undefined && messageShown !== want.messageShown) return false;
+    if (want.selected) {
+        const selected = document.querySelector('#metrics-table tr.selected');
+        if (!selected || selected.dataset.init !== want.selected) return false;
+    }
+    if (want.table) {
+        const headers = Array.from(document.querySelectorAll('#metrics-table thead th'))
+            .map((th) => th.textContent.trim());
+        for (const [init, cells] of Object.entries(want.table)) {
+            const tr = document.querySelector(`#metrics-table tr[data-init="${init}"]`);
+            if (!tr) return false;
+            for (const [header, text] of Object.entries(cells)) {
+                const td = tr.cells[headers.indexOf(header)];
+                if (!td || td.textContent.trim() !== text) return false;
+            }
+        }
+    }
+    return true;
+}""".replace("SETTLED", SETTLED)
+
+
+# ---------------------------------------------------------------- helpers
+
+
+def read_view(page) -> dict:
+    return page.evaluate(READ_VIEW)
+
+
+def wait_for_view(page, **want) -> dict:
+    """Wait until the screen shows `want`, then return what it shows (the caller asserts, for a diff)."""
+    try:
+        page.wait_for_function(VIEW_MATCHES, arg=want, timeout=UPDATE_TIMEOUT_MS, polling=100)
+    except PlaywrightTimeout:
+        pass  # the caller's assertions say what differs
+    return read_view(page)
+
+
+def type_number(page, control_id: str, text: str) -> None:
+    """Click the field, select what is there and type over it; the app applies it when typing pauses."""
+    field = page.locator(f"#{control_id}")
+    field.click()
+    field.press("ControlOrMeta+a")
+    field.press_sequentially(text, delay=40)
+    assert field.input_value() == text
+
+
+def choose_init(page, method: str) -> None:
+    page.locator("#init-method label", has_text=method).click()
+
+
+def expected_table(n_clusters: int, n_init: int, seed: int) -> dict[str, dict[str, str]]:
+    """The table's text as components/metrics_table.py formats the core's results (fit time left out)."""
+    with threadpool_limits(limits=1):  # as app.py runs the fits, so the sums add up in the same order
+        results = benchmark_inits(n_clusters, n_init, seed)
+    return {
+        result.init_method: {column.header: column.text(column.value(result)) for column in COMPARED_COLUMNS}
+        for result in results
+    }
+
+
+def expected_caption(**changes) -> str:
+    """The caption the app should show for the defaults with these changes, from the core."""
+    with threadpool_limits(limits=1):
+        return map_caption(decision_boundary(Settings(**{**DEFAULTS, **changes})))
+
+
+def shown_table(view: dict) -> dict[str, dict[str, str]]:
+    return {row["init"]: {column.header: row["cells"][column.header] for column in COMPARED_COLUMNS}
+            for row in view["rows"]}
+
+
+def selected_rows(view: dict) -> list[str]:
+    return [row["init"] for row in view["rows"] if row["selected"]]
+
+
+def mesh_cells(step: float) -> tuple[int, int]:
+    """(columns, rows) of the map's mesh at this step."""
+    xs, ys = mesh(data.load().extent, step)
+    return len(xs), len(ys)
+
+
+def png_size(data_uri: str) -> tuple[int, int]:
+    prefix = "data:image/png;base64,"
+    assert data_uri.startswith(prefix), data_uri[:40]
+    with Image.open(io.BytesIO(base64.b64decode(data_uri[len(prefix):]))) as picture:
+        return picture.size
+
+
+def inside_viewport(box: dict | None, viewport: dict) -> bool:
+    return (box is not None and box["x"] >= 0 and box["y"] >= 0
+            and box["x"] + box["width"] <= viewport["width"] + 0.5
+            and box["y"] + box["height"] <= viewport["height"] + 0.5)
+
+
+DEFAULT_K, DEFAULT_N_INIT, DEFAULT_SEED = DEFAULTS["n_clusters"], DEFAULTS["n_init"], DEFAULTS["seed"]
+
+
+# ---------------------------------------------------------------- tests
+
+
+def test_page_loads_with_table_and_map_in_one_screen(page):
+    assert page.get_by_role("heading", level=1).is_visible()
+    assert page.get_by_role("heading", level=1).inner_text() == "K-means on handwritten digits"
+
+    view = read_view(page)
+    assert [row["init"] for row in view["rows"]] == list(INIT_METHODS) == ["k-means++", "random", "PCA-based"]
+    assert selected_rows(view) == ["k-means++"]
+    assert view["traceNames"] == [str(digit) for digit in range(10)] + ["centroids"]
+    assert len(view["centroidX"]) == len(view["centroidY"]) == 10
+    assert view["centroidText"] == [str(n) for n in range(1, 11)]
+    assert view["messageHidden"], f"settings message shown on load: {view['messageText']!r}"
+    assert page.locator("#settings-message").is_hidden()
+
+    viewport = page.viewport_size
+    table_box = page.locator("#metrics-table table").bounding_box()
+    map_box = page.locator("#boundary-graph").bounding_box()
+    assert inside_viewport(table_box, viewport), f"table {table_box} is not inside {viewport}"
+    assert inside_viewport(map_box, viewport), f"map {map_box} is not inside {viewport}"
+    scroll = page.evaluate("() => [document.documentElement.scrollWidth, "
+                           "document.documentElement.scrollHeight]")
+    assert scroll[0] <= viewport["width"] and scroll[1] <= viewport["height"], f"page scrolls: {scroll}"
+
+    assert page.problems.all() == []
+
+
+def test_init_method_labels_fit_their_control(page):
+    for method in ("k-means++", "PCA-based"):
+        choose_init(page, method)
+        wait_for_view(page, selected=method)
+        control = page.locator("#init-method").bounding_box()
+        for label in page.locator("#init-method label").all():
+            box = label.bounding_box()
+            assert control["x"] <= box["x"] and box["x"] + box["width"] <= control["x"] + control["width"], (
+                f"{label.inner_text()!r} spans x {box['x']:.0f}–{box['x'] + box['width']:.0f}, "
+                f"outside the control's {control['x']:.0f}–{control['x'] + control['width']:.0f}"
+            )
+
+
+def test_default_table_and_caption_match_the_core(page):
+    view = read_view(page)
+    assert shown_table(view) == expected_table(DEFAULT_K, DEFAULT_N_INIT, DEFAULT_SEED)
+    assert all(row["cells"]["Fit time"].endswith(" ms") for row in view["rows"])
+    assert view["caption"].strip() == expected_caption()
+
+
+def test_typing_k_redraws_table_and_centroids(page):
+    expected = expected_table(5, DEFAULT_N_INIT, DEFAULT_SEED)
+    caption = expected_caption(n_clusters=5)
+    before = read_view(page)
+
+    type_number(page, "n-clusters", "5")
+    view = wait_for_view(page, centroids=5, caption=caption, table=expected)
+
+    assert len(view["centroidX"]) == len(view["centroidY"]) == 5
+    assert view["centroidText"] == ["1", "2", "3", "4", "5"]
+    assert shown_table(view) == expected
+    assert selected_rows(view) == ["k-means++"]
+    assert view["image"] != before["image"], "the region raster did not change with k"
+    assert view["caption"].strip() == caption
+    assert "k-means++" in caption and "5" in caption
+    assert view["messageHidden"]
+
+
+def test_pca_based_disables_n_init_and_moves_the_selection(page):
+    n_init = page.locator("#n-init")
+    description = page.locator("#n-init-description")
+    assert n_init.is_enabled()
+    assert description.inner_text() == N_INIT_HINT
+    table_before = shown_table(read_view(page))
+    caption = expected_caption(init_method="PCA-based")
+
+    choose_init(page, "PCA-based")
+    view = wait_for_view(page, selected="PCA-based", caption=caption)
+
+    page.wait_for_function("() => document.querySelector('#n-init').disabled")
+    assert n_init.is_disabled()
+    assert description.inner_text() == N_INIT_PCA_HINT
+    assert "PCA-based" in description.inner_text() and "deterministic" in description.inner_text()
+    assert selected_rows(view) == ["PCA-based"]
+    assert view["caption"].strip() == caption
+    assert "PCA-based" in caption and "k-means++" not in caption
+    assert shown_table(view) == table_before, "choosing an init should only move the highlight"
+
+    choose_init(page, "k-means++")
+    view = wait_for_view(page, selected="k-means++", caption=expected_caption())
+    page.wait_for_function("() => !document.querySelector('#n-init').disabled")
+    assert selected_rows(view) == ["k-means++"]
+    assert description.inner_text() == N_INIT_HINT
+
+
+def test_n_init_and_seed_refit_the_table(page):
+    type_number(page, "n-init", "3")
+    expected, caption = expected_table(DEFAULT_K, 3, DEFAULT_SEED), expected_caption(n_init=3)
+    view = wait_for_view(page, caption=caption, table=expected)
+    assert shown_table(view) == expected
+    assert view["caption"].strip() == caption
+
+    type_number(page, "random-seed", "7")
+    expected, caption = expected_table(DEFAULT_K, 3, 7), expected_caption(n_init=3, seed=7)
+    view = wait_for_view(page, caption=caption, table=expected)
+    assert shown_table(view) == expected
+    assert view["caption"].strip() == caption
+    assert len(view["centroidX"]) == DEFAULT_K
+
+
+def test_mesh_step_changes_only_the_regions(page):
+    before = read_view(page)
+    columns, rows = mesh_cells(DEFAULTS["mesh_step"])
+    assert png_size(before["image"]) == (columns, rows)
+
+    type_number(page, "mesh-step", "0.2")
+    caption = expected_caption(mesh_step=0.2)
+    view = wait_for_view(page, caption=caption, imageNot=before["image"])
+
+    columns, rows = mesh_cells(0.2)
+    assert view["caption"].strip() == caption
+    # Whatever the wording, the caption names the step and the new mesh size.
+    assert "0.2" in caption and f"{columns:,}" in caption and f"{rows:,}" in caption
+    assert view["image"] != before["image"]
+    assert png_size(view["image"]) == (columns, rows), "one raster pixel per mesh cell"
+    assert (view["centroidX"], view["centroidY"]) == (before["centroidX"], before["centroidY"])
+    assert view["tableText"] == before["tableText"], "the mesh step must not refit the table"
+
+
+def test_coarse_mesh_cells_stay_crisp(page):
+    type_number(page, "mesh-step", "1")
+    view = wait_for_view(page, caption=expected_caption(mesh_step=1))
+    assert png_size(view["image"]) == mesh_cells(1)
+    rendering = page.evaluate(
+        "() => getComputedStyle(document.querySelector('#boundary-graph .imagelayer image')).imageRendering")
+    assert rendering == "pixelated", "a 19×19 raster stretched over the map is drawn as a blur"
+
+
+@pytest.mark.parametrize(("typed", "says"), [("1", "got 1."), ("99", "got 99.")])
+def test_out_of_range_k_explains_and_keeps_the_results(page, typed, says):
+    before = read_view(page)
+
+    type_number(page, "n-clusters", typed)
+    # The message and the (refused) table and map updates are sent together; wait for all of them.
+    view = wait_for_view(page, messageShown=True)
+
+    message = page.locator("#settings-message")
+    assert message.is_visible(), "no message for an out-of-range k"
+    assert message.get_attribute("role") == "alert"
+    assert "k (clusters) must be a whole number from 2 to 30" in view["messageText"]
+    assert says in view["messageText"]
+    assert view["tableText"] == before["tableText"]
+    assert view["image"] == before["image"]
+    assert (view["centroidX"], view["centroidY"]) == (before["centroidX"], before["centroidY"])
+    assert view["caption"] == before["caption"]
+
+    type_number(page, "n-clusters", "6")
+    view = wait_for_view(page, messageShown=False, centroids=6, caption=expected_caption(n_clusters=6))
+    assert message.is_hidden()
+    assert len(view["centroidX"]) == 6
+    assert shown_table(view) == expected_table(6, DEFAULT_N_INIT, DEFAULT_SEED)
+
+
+def test_screenshot_is_not_blank(page, artifacts_dir):
+    page.evaluate("() => document.fonts.ready.then(() => true)")
+    page.wait_for_selector("#boundary-graph .imagelayer image", state="attached")
+    page.mouse.move(1, 1)  # no hover label in the picture
+    plot_area = page.locator("#boundary-graph .nsewdrag").bounding_box()
+    path = artifacts_dir / "dashboard.png"
+    path.unlink(missing_ok=True)
+    page.screenshot(path=str(path), full_page=True)
+
+    assert path.is_file()
+    assert path.stat().st_size > 50_000, f"{path} is only {path.stat().st_size} bytes"
+    with Image.open(path) as shot:
+        assert shot.size == (1440, 900)
+        picture = shot.convert("RGB")
+    colours = picture.getcolors(maxcolors=1 << 22)
+    assert len(colours) > 500, "the screenshot is nearly uniform"
+    assert max(count for count, _ in colours) < 0.9 * 1440 * 900, "one colour fills the screen"
+    # Inside the axes the tinted regions and the dots show: no single colour (e.g. white) dominates.
+    left, top = round(plot_area["x"]), round(plot_area["y"])
+    inside = picture.crop((left, top, left + round(plot_area["width"]), top + round(plot_area["height"])))
+    inside_colours = inside.getcolors(maxcolors=1 << 22)
+    assert len(inside_colours) > 50
+    assert max(count for count, _ in inside_colours) < 0.5 * inside.width * inside.height, \
+        "the map's plot area is mostly one colour: the region raster did not draw"
