@@ -25,7 +25,7 @@ def _score(value: float) -> str:
 
 
 COLUMNS = (
-    Column("Fit time", "Wall time of KMeans.fit on the standardized data", lambda r: r.fit_seconds,
+    Column("Fit time", "CPU time of KMeans.fit on the standardized data (one thread)", lambda r: r.fit_seconds,
            lambda v: f"{v * 1000:.0f} ms", False),
     Column("Inertia", "Sum of squared distances to the nearest centroid (lower is tighter)",
            lambda r: r.inertia, lambda v: f"{v:,.0f}", False),
