@@ -6,7 +6,7 @@ import dash_mantine_components as dmc
 import plotly.graph_objects as go
 from dash import dcc, html
 
-from components.boundary_figure import FONT_STACK
+from components.boundary_figure import FONT_STACK, digit_key
 from components.controls import control_panel
 
 LOADING_DELAY_MS = 250  # show the spinner only when a refit is slow enough to notice
@@ -23,9 +23,10 @@ MAP_EXPLAINED = [
             "components (PC 1, PC 2), with the same init, n_init, k and seed."]),
     html.P([html.B("Shaded regions: "), "where each 2-D cluster's centroid is nearest (its Voronoi cell), "
             "drawn at the mesh step."]),
-    html.P([html.B("Dots: "), "the 1,797 digits coloured by their true label. Click a digit in the legend "
-            "to hide it; hover a dot for its sample number."]),
-    html.P([html.B("Numbered discs: "), "the centroids."]),
+    html.P([html.B("Dots: "), "the 1,797 digits coloured by their true label; hover a dot for its "
+            "sample number. A cluster whose dots share one colour has found one digit."]),
+    html.P([html.B("Numbered discs: "), "the centroids. Zoom with a drag, double-click to reset: "
+            "the zoom stays while you change settings."]),
 ]
 
 
@@ -68,13 +69,14 @@ def page(table, figure: go.Figure, caption: str, finest_mesh_step: float, sample
                  html.Span(caption, id="map-caption", className="section-note")],
                 className="section-head",
             ),
+            digit_key(),
             html.Div([
                 _loading(dcc.Graph(
                     id="boundary-graph",
                     figure=figure,
                     className="boundary-graph",
-                    # Header, table and paddings take ~345 px at 1440×900; the map gets the rest.
-                    style={"height": "max(400px, calc(100vh - 345px))"},
+                    # Header, table, key and paddings take ~380 px at 1440×900; the map gets the rest.
+                    style={"height": "max(400px, calc(100vh - 380px))"},
                     config={"displaylogo": False, "responsive": True,
                             "modeBarButtonsToRemove": ["select2d", "lasso2d", "autoScale2d"]},
                 )),

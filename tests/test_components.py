@@ -12,7 +12,15 @@ import plotly.io as pio
 import pytest
 from PIL import Image
 
-from components.boundary_figure import CENTROIDS_TRACE, boundary_figure, boundary_patch, map_caption, region_image
+from components.boundary_figure import (
+    CENTROIDS_TRACE,
+    DIGITS_TRACE,
+    boundary_figure,
+    boundary_patch,
+    digit_key,
+    map_caption,
+    region_image,
+)
 from components.metrics_table import COLUMNS, metrics_table
 from components.palette import DIGIT_COLOURS, REGION_COLOURS, neighbouring_clusters, region_colour_slots
 from core import data
@@ -69,13 +77,20 @@ def digits():
 def test_boundary_figure_draws_regions_points_and_centroids(digits):
     boundary = decision_boundary(Settings("k-means++", 10, 5, 0, 0.1))
     figure = boundary_figure(boundary, digits.reduced, digits.target)
-    centroids = [trace for trace in figure.data if trace.name == CENTROIDS_TRACE]
-    assert len(centroids) == 1 and len(centroids[0].x) == 5
-    digit_traces = [trace for trace in figure.data if trace.name != CENTROIDS_TRACE]
-    assert sorted(trace.name for trace in digit_traces) == [str(d) for d in range(10)]
-    assert sum(len(trace.x) for trace in digit_traces) == digits.n_samples
-    assert [trace.marker.color for trace in digit_traces] == list(DIGIT_COLOURS)
+    assert [trace.name for trace in figure.data] == [DIGITS_TRACE, CENTROIDS_TRACE]
+    points, centroids = figure.data
+    assert len(centroids.x) == 5 and list(centroids.text) == ["1", "2", "3", "4", "5"]
+    np.testing.assert_array_equal(points.x, digits.reduced[:, 0])
+    assert list(points.marker.color) == [DIGIT_COLOURS[digit] for digit in digits.target]
+    # Hover names each sample and its true digit.
+    np.testing.assert_array_equal(np.asarray(points.customdata)[:, 1], digits.target)
     assert figure.layout.images[0].source.startswith("data:image/png;base64,")
+
+
+def test_digit_key_names_every_digit_colour():
+    swatches = digit_key().children[1:11]
+    assert [item.children[1] for item in swatches] == [str(digit) for digit in range(10)]
+    assert [item.children[0].style["background"] for item in swatches] == list(DIGIT_COLOURS)
 
 
 def test_region_image_is_the_label_grid_one_pixel_per_cell(digits):

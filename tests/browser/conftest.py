@@ -30,11 +30,11 @@ CHROMIUM_ARGS = [
     "--disable-component-update",
     "--no-first-run",
 ]
-# Every figure the app draws has 10 digit traces, then the centroids.
+# Every figure the app draws has the digits trace, then the centroids.
 PAGE_READY = """() => {
     const plot = document.querySelector('#boundary-graph .js-plotly-plot');
     const rows = document.querySelectorAll('#metrics-table tr[data-init]');
-    return !!(plot && plot.data && plot.data.length === 11 && plot.data[10].name === 'centroids'
+    return !!(plot && plot.data && plot.data.length === 2 && plot.data[1].name === 'centroids'
               && plot.layout && plot.layout.images && plot.layout.images.length && rows.length === 3);
 }"""
 # Installed before any page script runs: CSP violations are reported as events, not always to the console.

@@ -185,7 +185,10 @@ def test_page_loads_with_table_and_map_in_one_screen(page):
     view = read_view(page)
     assert [row["init"] for row in view["rows"]] == list(INIT_METHODS) == ["k-means++", "random", "PCA-based"]
     assert selected_rows(view) == ["k-means++"]
-    assert view["traceNames"] == [str(digit) for digit in range(10)] + ["centroids"]
+    assert view["traceNames"] == ["digits", "centroids"]
+    # The colour key names every digit and the centroid marker.
+    key = page.locator(".digit-key").inner_text()
+    assert all(str(digit) in key for digit in range(10)) and "centroid" in key
     assert len(view["centroidX"]) == len(view["centroidY"]) == 10
     assert view["centroidText"] == [str(n) for n in range(1, 11)]
     assert view["messageHidden"], f"settings message shown on load: {view['messageText']!r}"
