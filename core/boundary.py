@@ -50,7 +50,7 @@ def mesh(extent: tuple[float, float, float, float], step: float) -> tuple[np.nda
 @lru_cache(maxsize=16)  # ≤ 2 MB of labels each
 def decision_boundary(settings: Settings) -> Boundary:
     digits = data.load()
-    model = fit_plane(settings.init_method, settings.n_clusters, settings.fitted_n_init, settings.seed)
+    model = fit_plane(*settings.fit_key)
     xs, ys = mesh(digits.extent, settings.mesh_step)
     # The rows of np.c_[xx.ravel(), yy.ravel()] for xx, yy = np.meshgrid(xs, ys), built 4× faster.
     cells = np.empty((len(ys) * len(xs), 2))

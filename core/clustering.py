@@ -13,7 +13,7 @@ from sklearn.cluster import KMeans
 from sklearn.decomposition import PCA
 
 from core import data
-from core.settings import INIT_METHODS
+from core.settings import INIT_METHODS, fit_parameters
 
 
 def make_kmeans(init_method: str, n_clusters: int, n_init: int, seed: int, features: np.ndarray) -> KMeans:
@@ -98,7 +98,7 @@ def score(fit: FullFit) -> InitBenchmark:
 
 
 def _row(init_method: str, n_clusters: int, n_init: int, seed: int) -> InitBenchmark:
-    return score(fit_full(init_method, n_clusters, 1 if init_method == "PCA-based" else n_init, seed))
+    return score(fit_full(init_method, n_clusters, *fit_parameters(init_method, n_init, seed)))
 
 
 # The three rows are independent, and each single-threaded fit releases the GIL in its

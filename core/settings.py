@@ -37,9 +37,15 @@ class Settings:
     mesh_step: float
 
     @property
-    def fitted_n_init(self) -> int:
-        # PCA-based seeding is deterministic: extra runs would repeat the same fit.
-        return 1 if self.init_method == "PCA-based" else self.n_init
+    def fit_key(self) -> tuple[str, int, int, int]:
+        """(init, k, n_init, seed) as the fit depends on them: the key of its cache."""
+        return (self.init_method, self.n_clusters, *fit_parameters(self.init_method, self.n_init, self.seed))
+
+
+def fit_parameters(init_method: str, n_init: int, seed: int) -> tuple[int, int]:
+    """The (n_init, seed) a fit really uses. PCA-based seeding is deterministic: one run, and
+    the seed changes nothing (tests/test_core.py checks), so every seed shares one fit."""
+    return (1, 0) if init_method == "PCA-based" else (n_init, seed)
 
 
 class InvalidSettings(ValueError):
