@@ -43,19 +43,32 @@ def neighbouring_clusters(labels: np.ndarray) -> set[tuple[int, int]]:
 
 
 def region_colour_slots(labels: np.ndarray, n_clusters: int) -> np.ndarray:
-    """A REGION_COLOURS index per cluster such that touching regions differ (greedy colouring)."""
+    """A REGION_COLOURS index per cluster such that touching regions differ.
+
+    Greedy colouring in smallest-last order: repeatedly set aside the cluster with the fewest
+    neighbours left, then colour in reverse. Regions on a plane form a planar map, so each
+    cluster then meets at most 5 coloured neighbours and one of the 12 tints is always free.
+    The least-used free tint keeps all tints distinct up to 12 clusters.
+    """
     neighbours: dict[int, set[int]] = {cluster: set() for cluster in range(n_clusters)}
     for a, b in neighbouring_clusters(labels):
         neighbours[a].add(b)
         neighbours[b].add(a)
+    remaining = {cluster: set(others) for cluster, others in neighbours.items()}
+    set_aside = []
+    while remaining:
+        cluster = min(remaining, key=lambda c: (len(remaining[c]), c))
+        set_aside.append(cluster)
+        for other in remaining.pop(cluster):
+            remaining[other].discard(cluster)
     slots = np.zeros(n_clusters, dtype=np.uint8)
     uses = [0] * len(REGION_COLOURS)
-    for cluster in range(n_clusters):
-        taken = {int(slots[other]) for other in neighbours[cluster] if other < cluster}
-        # The least-used free tint: all distinct up to 12 clusters, never equal across a border.
-        # Voronoi cells rarely touch more than ~8 others; cycle if ever all 12 are taken.
+    coloured: set[int] = set()
+    for cluster in reversed(set_aside):
+        taken = {int(slots[other]) for other in neighbours[cluster] & coloured}
         free = [slot for slot in range(len(REGION_COLOURS)) if slot not in taken]
         slot = min(free, key=lambda s: (uses[s], s)) if free else cluster % len(REGION_COLOURS)
         slots[cluster] = slot
         uses[slot] += 1
+        coloured.add(cluster)
     return slots
