@@ -1,0 +1,256 @@
+"""Many threads at once, as gunicorn's threaded workers run callbacks: no shared mutable state.
+
+Each thread's answer must be exactly what its own settings give when computed alone: same
+caption, same centroids and region image in the figure patch, same table (fit times aside,
+as they are wall-clock measurements). Runs once with cold caches (concurrent misses of the same
+and of different keys) and once warm (hits), both through the callback functions and over HTTP.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import re
+import threading
+from concurrent.futures import ThreadPoolExecutor
+
+import numpy as np
+import pytest
+
+from benchmarks.load import fetch_callbacks, parse_dependencies, payloads_for_change
+from callbacks import refresh
+from components import boundary_figure
+from core import boundary, clustering, data
+from core.settings import Settings
+
+THREADS = 16
+CONTROL_IDS = ("init-method", "n-init", "n-clusters", "random-seed", "mesh-step")
+# Cheap but distinct: few runs and a coarse mesh. Seeds above 1000 are used by no other test,
+# so the first pass misses the caches. Several configurations appear more than once, so some
+# threads race on the same missing key.
+DISTINCT = [
+    ("k-means++", 1, 2, 1001, 0.2),
+    ("k-means++", 2, 3, 1002, 0.15),
+    ("random", 1, 4, 1003, 0.2),
+    ("random", 2, 5, 1001, 0.1),
+    ("PCA-based", 3, 6, 1004, 0.2),
+    ("PCA-based", 1, 3, 1005, 0.25),
+    ("k-means++", 1, 7, 1006, 0.2),
+    ("random", 1, 8, 1007, 0.3),
+    ("k-means++", 2, 5, 1008, 0.12),
+    ("k-means++", 2, 5, 1008, 0.3),  # same fits as the previous one, another mesh
+]
+TASKS = DISTINCT + DISTINCT[:6] + DISTINCT[:4] * 2  # 24 calls, repeats included
+FIT_TIME = re.compile(r"^\d[\d,]* ms$")
+
+
+def _clear_caches() -> None:
+    """Empty every result cache (not the data set), so the next calls recompute."""
+    for module in (clustering, boundary, boundary_figure):
+        for value in vars(module).values():
+            if callable(getattr(value, "cache_clear", None)) and value is not data.load:
+                value.cache_clear()
+
+
+# --- What one answer looks like, minus wall-clock noise -------------------------------------------
+
+
+def _component_text(node) -> list:
+    """(text, className) of every leaf in a Dash component tree, fit times masked."""
+    if isinstance(node, (list, tuple)):
+        return [item for child in node for item in _component_text(child)]
+    if isinstance(node, str):
+        return [("<fit time>" if FIT_TIME.match(node) else node, None)]
+    if node is None or isinstance(node, (int, float)):
+        return [(str(node), None)]
+    if isinstance(node, dict):  # as it arrives over HTTP
+        props = node.get("props", {})
+        children, class_name = props.get("children"), props.get("className")
+    else:
+        children, class_name = getattr(node, "children", None), getattr(node, "className", None)
+    inner = _component_text(children)
+    if len(inner) == 1 and inner[0][0] == "<fit time>":
+        return [("<fit time>", None)]  # "best" marks the fastest run: timing, not a result
+    return [("<" + (class_name or "") + ">", None), *inner]
+
+
+def _patch_summary(operations: list[dict]) -> dict:
+    summary = {}
+    for op in operations:
+        location = tuple(op["location"])
+        value = op["params"]["value"]
+        if location[:2] == ("layout", "images"):
+            summary["image"] = value["source"]
+        elif location[0] == "data" and location[-1] in ("x", "y"):
+            summary[location[-1]] = [round(v, 9) for v in value]
+    summary["centroids"] = len(summary.get("x", []))
+    return summary
+
+
+def _direct(values: tuple) -> dict:
+    """Run the callbacks as functions, whatever way the module splits them."""
+    if hasattr(refresh, "refresh_view"):
+        table, patch, caption, message, hidden = refresh.refresh_view(*values)
+    else:
+        table = refresh.table_view(*values)
+        patch, caption = refresh.map_view(*values)
+        message, hidden, *_flags = refresh.settings_message(*values)
+    return {
+        "table": _component_text(table),
+        "patch": _patch_summary(patch.to_plotly_json()["operations"]),
+        "caption": caption,
+        "message": (message, hidden),
+    }
+
+
+def _http(client, callbacks, values: tuple) -> dict:
+    controls = dict(zip(CONTROL_IDS, values))
+    merged: dict = {}
+    for body in payloads_for_change(callbacks, controls, list(CONTROL_IDS)):
+        response = client.post("/_dash-update-component", json=body)
+        assert response.status_code == 200, (values, response.status_code, response.get_data()[:200])
+        for component, props in response.get_json()["response"].items():
+            merged.setdefault(component, {}).update(props)
+    figure = merged["boundary-graph"]["figure"]
+    return {
+        "table": _component_text(merged["metrics-table"]["children"]),
+        "patch": _patch_summary(figure["operations"]),
+        "caption": merged["map-caption"]["children"],
+        "message": (merged["settings-message"]["children"], merged["settings-message"]["hidden"]),
+    }
+
+
+def _run_concurrently(work, tasks) -> list:
+    """Call work(task) for every task from THREADS threads, whose first calls start together."""
+    threads = min(THREADS, len(tasks))
+    start = threading.Barrier(threads)
+    seen = threading.local()
+
+    def one(task):
+        if not getattr(seen, "started", False):  # each pool thread waits once, at its first task
+            seen.started = True
+            start.wait(timeout=60)
+        return work(task)
+
+    with ThreadPoolExecutor(threads) as pool:
+        return list(pool.map(one, tasks))
+
+
+def _expectations(work) -> dict:
+    """Each configuration computed alone, one after another, from empty caches."""
+    expected = {}
+    for values in DISTINCT:
+        _clear_caches()
+        expected[values] = work(values)
+    _clear_caches()
+    return expected
+
+
+def _check(results, tasks, expected) -> None:
+    for values, result in zip(tasks, results):
+        want = expected[values]
+        assert result["caption"] == want["caption"], values
+        assert result["patch"]["centroids"] == values[2], values
+        assert result["patch"] == want["patch"], values
+        assert result["table"] == want["table"], values
+        assert result["message"] == want["message"], values
+
+
+# --- Through the callback functions ---------------------------------------------------------------
+
+
+def test_concurrent_callbacks_each_get_their_own_settings_result():
+    expected = _expectations(_direct)
+    cold = _run_concurrently(_direct, TASKS)  # misses, including simultaneous misses of one key
+    _check(cold, TASKS, expected)
+    warm = _run_concurrently(_direct, TASKS[::-1])  # hits
+    _check(warm, TASKS[::-1], expected)
+
+
+def test_the_same_new_settings_from_many_threads_at_once_agree():
+    values = ("random", 2, 9, 1099, 0.2)
+    _clear_caches()
+    results = _run_concurrently(_direct, [values] * THREADS)
+    assert all(result == results[0] for result in results)
+    _clear_caches()
+    assert _direct(values) == results[0]
+
+
+# --- Through HTTP, one test client per thread ------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def server():
+    from app import app
+
+    return app.server
+
+
+def test_concurrent_http_requests_each_get_their_own_settings_result(server):
+    callbacks = parse_dependencies(server.test_client().get("/_dash-dependencies").get_json())
+    local = threading.local()
+
+    def over_http(values):
+        if not hasattr(local, "client"):
+            local.client = server.test_client()
+        return _http(local.client, callbacks, values)
+
+    expected = _expectations(over_http)
+    cold = _run_concurrently(over_http, TASKS)
+    _check(cold, TASKS, expected)
+    warm = _run_concurrently(over_http, TASKS[::-1])
+    _check(warm, TASKS[::-1], expected)
+    # And the HTTP answer is the function's answer.
+    assert over_http(DISTINCT[0])["caption"] == _direct(DISTINCT[0])["caption"]
+
+
+def test_fetch_callbacks_is_what_the_test_client_sees(server):
+    assert fetch_callbacks  # the load tool reads the same /_dash-dependencies over real HTTP
+    dependencies = json.loads(server.test_client().get("/_dash-dependencies").get_data())
+    outputs = {cb.output for cb in parse_dependencies(dependencies)}
+    assert any("settings-message" in output for output in outputs)
+
+
+# --- Shared cached objects cannot be changed by any caller ----------------------------------------
+
+
+def _arrays_of(instance) -> dict[str, np.ndarray]:
+    return {
+        f.name: getattr(instance, f.name)
+        for f in dataclasses.fields(instance)
+        if isinstance(getattr(instance, f.name), np.ndarray)
+    }
+
+
+def _assert_frozen(instance) -> None:
+    name = dataclasses.fields(instance)[0].name
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        setattr(instance, name, getattr(instance, name))
+
+
+def test_the_data_set_is_read_only():
+    digits = data.load()
+    arrays = _arrays_of(digits)
+    assert {"scaled", "target", "distances", "reduced"} <= set(arrays)
+    writable = sorted(name for name, array in arrays.items() if array.flags.writeable)
+    assert not writable, f"Digits arrays writable: {writable}"
+    _assert_frozen(digits)
+
+
+def test_cached_fits_are_read_only():
+    fit = clustering.fit_full("k-means++", 3, 1, 1001)
+    writable = sorted(name for name, array in _arrays_of(fit).items() if array.flags.writeable)
+    assert not writable, f"FullFit arrays writable: {writable}"
+    _assert_frozen(fit)
+    for row in clustering.benchmark_inits(3, 1, 1001):
+        _assert_frozen(row)
+
+
+def test_cached_boundaries_are_read_only():
+    result = boundary.decision_boundary(Settings("k-means++", 1, 3, 1001, 0.2))
+    arrays = _arrays_of(result)
+    assert {"labels", "centroids", "xs", "ys"} <= set(arrays)
+    writable = sorted(name for name, array in arrays.items() if array.flags.writeable)
+    assert not writable, f"Boundary arrays writable (shared by every caller of the cache): {writable}"
+    _assert_frozen(result)
+    _assert_frozen(result.settings)
