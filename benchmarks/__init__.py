@@ -1,0 +1,1 @@
+"""Benchmarks: `python benchmarks/speed.py` times the dashboard against a naive baseline."""
