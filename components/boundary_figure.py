@@ -18,8 +18,8 @@ CENTROIDS_TRACE = "centroids"
 # System fonts only: the app works offline and ships no font files.
 FONT_STACK = "system-ui, -apple-system, 'Segoe UI', Roboto, 'Helvetica Neue', Arial, sans-serif"
 DIGITS_TRACE = "digits"
-# All 1,797 digits are ONE trace coloured per point: Plotly redraws ten per-digit traces in
-# ~160 ms on every update, one trace in ~15 ms. The colour key is HTML (digit_key).
+# All 1,797 digits are one trace coloured per point, so a Patch addresses the centroids as
+# data[1] whatever k is; the colour key is HTML (digit_key).
 CENTROIDS_INDEX = 1
 
 
