@@ -2,9 +2,10 @@
 
     python benchmarks/speed.py            # full run, 1.5-2.5 min on 2 cores
     python benchmarks/speed.py --quick    # fewer repetitions, about 1 min
-    python benchmarks/speed.py --json out.json --project-cmd "gunicorn -c gunicorn.conf.py app:server"
+    python benchmarks/speed.py --json out.json --project-cmd "python app.py"   # the dev server instead
 
-Starts each app as a subprocess on a free loopback port (the project: `python app.py`; the
+Starts each app as a subprocess on a free loopback port (the project: gunicorn with
+gunicorn.conf.py, as deployed; the
 baseline: `benchmarks/naive_app.py`, by default with the same one-thread OpenMP/BLAS pools as
 app.py sets, see --naive-env), waits for /health, then, for each:
 
@@ -55,17 +56,9 @@ import pandas as pd
 import requests
 
 REPO = Path(__file__).resolve().parent.parent
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--headless=new",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-dev-shm-usage",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--no-first-run",
-]
-VIEWPORT = {"width": 1440, "height": 900}
+sys.path.insert(0, str(REPO))  # `python benchmarks/speed.py` puts benchmarks/, not the repo, on the path
+
+from benchmarks.headless import CHROMIUM, CHROMIUM_ARGS, VIEWPORT  # noqa: E402
 UPDATE_PATH = "/_dash-update-component"
 STARTUP_TIMEOUT_S = 180  # the project warms its caches for the defaults at import
 CHANGE_TIMEOUT_MS = 60_000
@@ -747,7 +740,8 @@ def main(argv=None) -> int:
     )
     parser.add_argument(
         "--project-cmd",
-        default=f"{sys.executable} app.py",
+        # What production runs (see gunicorn.conf.py); `--project-cmd "python app.py"` for the dev server.
+        default=f"{sys.executable} -m gunicorn -c gunicorn.conf.py app:server",
         help="command serving the project on $HOST:$PORT (default: %(default)s), "
         "e.g. 'gunicorn -c gunicorn.conf.py app:server'",
     )

@@ -6,7 +6,6 @@ Without Chromium the suite skips with a reason; with REQUIRE_BROWSER=1 (CI) a mi
 from __future__ import annotations
 
 import os
-import shutil
 import socket
 import subprocess
 import sys
@@ -17,19 +16,11 @@ from pathlib import Path
 
 import pytest
 
+from benchmarks.headless import CHROMIUM_ARGS, VIEWPORT, find_chromium
+
 REPO_ROOT = Path(__file__).resolve().parents[2]
 ARTIFACTS = REPO_ROOT / "tests" / "artifacts"
-VIEWPORT = {"width": 1440, "height": 900}
 STARTUP_TIMEOUT_S = 60
-CHROMIUM_ARGS = [
-    "--headless=new",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-dev-shm-usage",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--no-first-run",
-]
 # Every figure the app draws has the digits trace, then the centroids.
 PAGE_READY = """() => {
     const plot = document.querySelector('#boundary-graph .js-plotly-plot');
@@ -56,15 +47,9 @@ def _unavailable(reason: str):
     pytest.skip(f"browser suite skipped: {reason}")
 
 
-def _find_chromium() -> str | None:
-    if Path("/usr/bin/chromium").is_file():
-        return "/usr/bin/chromium"
-    return shutil.which("chromium")
-
-
 @pytest.fixture(scope="session")
 def chromium_executable() -> str:
-    path = _find_chromium()
+    path = find_chromium()
     if path is None:
         _unavailable("Chromium was not found at /usr/bin/chromium or on PATH "
                      "(install the `chromium` package)")
