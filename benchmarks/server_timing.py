@@ -1,0 +1,152 @@
+"""Server figures: callback POSTs over HTTP, and the core timed in process."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import time
+from concurrent.futures import ThreadPoolExecutor
+
+import requests
+
+from benchmarks.harness import REPO, UPDATE_PATH
+
+# ---------------------------------------------------------------------------------------------
+# server over HTTP
+
+
+def with_inputs(payload: dict, values: dict) -> dict:
+    """A captured callback payload with some input/state values replaced (by component id)."""
+    body = json.loads(json.dumps(payload))
+    for item in body.get("inputs", []) + body.get("state", []):
+        if isinstance(item, dict) and item.get("id") in values:
+            item["value"] = values[item["id"]]
+    return body
+
+
+def post(session: requests.Session, url: str, body: dict, accept_encoding: str) -> dict:
+    """One callback POST; the response body is read as transferred (not decoded)."""
+    headers = {"Content-Type": "application/json", "Accept-Encoding": accept_encoding}
+    started = time.perf_counter()
+    response = session.post(
+        url + UPDATE_PATH, data=json.dumps(body).encode(), headers=headers, stream=True, timeout=120
+    )
+    raw = response.raw.read(decode_content=False)
+    elapsed = time.perf_counter() - started
+    if response.status_code not in (200, 204):
+        raise RuntimeError(f"POST {url}{UPDATE_PATH} -> {response.status_code}: {raw[:300]!r}")
+    return {
+        "output": body.get("output"),
+        "ms": elapsed * 1000,
+        "bytes": len(raw),
+        "encoding": response.headers.get("content-encoding", "identity"),
+    }
+
+
+def post_change(sessions, url: str, payloads: dict, values: dict, accept_encoding: str) -> dict:
+    """Every callback of one change sent at once, as the browser does; wall time until all answered."""
+    bodies = [with_inputs(payload, values) for payload in payloads.values()]
+    started = time.perf_counter()
+    with ThreadPoolExecutor(max_workers=len(bodies)) as pool:
+        answers = list(pool.map(lambda sb: post(sb[0], url, sb[1], accept_encoding), zip(sessions, bodies)))
+    return {
+        "ms": (time.perf_counter() - started) * 1000,
+        "callbacks": answers,
+        "bytes": sum(a["bytes"] for a in answers),
+    }
+
+
+def server_times(url: str, payloads: dict, accept_encoding: str, fresh: int, repeat: int) -> dict:
+    """Fresh: new seeds at the defaults (all three table rows and the map refitted); repeat: a seen one."""
+    defaults = {
+        "init-method": "k-means++",
+        "n-init": 10,
+        "n-clusters": 10,
+        "random-seed": 0,
+        "mesh-step": 0.02,
+    }
+    sessions = [requests.Session() for _ in payloads]
+    try:
+        fresh_rows = [
+            post_change(sessions, url, payloads, {**defaults, "random-seed": 1001 + i}, accept_encoding)
+            for i in range(fresh)
+        ]
+        repeat_rows = [
+            post_change(sessions, url, payloads, {**defaults, "random-seed": 1001}, accept_encoding)
+            for _ in range(repeat)
+        ]
+        # Sizes per encoding for the default configuration (already seen, so no refit).
+        sizes = {
+            enc: post_change(sessions, url, payloads, defaults, enc)["bytes"]
+            for enc in ("identity", "gzip", "br", "zstd")
+        }
+    finally:
+        for session in sessions:
+            session.close()
+    return {"fresh": fresh_rows, "repeat": repeat_rows, "sizes_by_encoding": sizes}
+
+
+# ---------------------------------------------------------------------------------------------
+# in process (project core)
+
+
+CORE_WORKER = r"""
+import json, sys, time
+sys.path.insert(0, sys.argv[1])
+import app  # noqa: F401  - the server's own start-up: its thread settings, data and warm caches
+from core import boundary, clustering
+from core.settings import DEFAULTS, Settings
+reps = int(sys.argv[2])
+settings = Settings(**DEFAULTS)
+caches = [clustering.fit_full, clustering.benchmark_inits, boundary.fit_plane, boundary.decision_boundary]
+try:
+    from components import boundary_figure, metrics_table
+    caches.append(boundary_figure.region_image)
+    def view(results, b):
+        metrics_table.metrics_table(results, settings.init_method)
+        boundary_figure.boundary_patch(b)
+except Exception:  # the components' API moved: time the core only
+    view = None
+out = {"core_fresh_ms": [], "core_and_components_fresh_ms": [], "table_ms": [], "map_ms": []}
+for _ in range(reps):
+    for cached in caches:
+        cached.cache_clear()
+    t0 = time.perf_counter()
+    results = clustering.benchmark_inits(settings.n_clusters, settings.n_init, settings.seed)
+    t1 = time.perf_counter()
+    b = boundary.decision_boundary(settings)
+    t2 = time.perf_counter()
+    if view:
+        view(results, b)
+    t3 = time.perf_counter()
+    out["table_ms"].append((t1 - t0) * 1000)
+    out["map_ms"].append((t2 - t1) * 1000)
+    out["core_fresh_ms"].append((t2 - t0) * 1000)
+    if view:
+        out["core_and_components_fresh_ms"].append((t3 - t0) * 1000)
+print("CORE_JSON " + json.dumps(out))
+"""
+
+
+def core_in_process(reps: int) -> dict | None:
+    """The project core timed in a child that imports app.py first (same thread settings as the server)."""
+    try:
+        done = subprocess.run(
+            [sys.executable, "-c", CORE_WORKER, str(REPO), str(reps)],
+            check=False,
+            cwd=REPO,
+            capture_output=True,
+            text=True,
+            timeout=300,
+        )
+    except subprocess.TimeoutExpired:
+        print("  in-process core timing timed out", flush=True)
+        return None
+    for line in done.stdout.splitlines():
+        if line.startswith("CORE_JSON "):
+            return json.loads(line[len("CORE_JSON ") :])
+    print(f"  in-process core timing failed: {done.stderr[-800:]}", flush=True)
+    return None
+
+
