@@ -339,6 +339,18 @@ def test_out_of_range_k_explains_and_keeps_the_results(page, typed, says):
     assert shown_table(view) == expected_table(6, DEFAULT_N_INIT, DEFAULT_SEED)
 
 
+def test_changes_made_while_a_value_is_bad_apply_once_it_is_fixed(page):
+    type_number(page, "mesh-step", "0.001")
+    wait_for_view(page, messageShown=True)
+    type_number(page, "n-clusters", "7")  # valid, but held back while the mesh step is bad
+    wait_for_view(page, messageShown=True)
+    type_number(page, "mesh-step", "0.1")
+    view = wait_for_view(page, messageShown=False, centroids=7,
+                         caption=expected_caption(n_clusters=7, mesh_step=0.1),
+                         table=expected_table(7, DEFAULT_N_INIT, DEFAULT_SEED))
+    assert shown_table(view) == expected_table(7, DEFAULT_N_INIT, DEFAULT_SEED)
+
+
 def test_screenshot_is_not_blank(page, artifacts_dir):
     page.evaluate("() => document.fonts.ready.then(() => true)")
     page.wait_for_selector("#boundary-graph .imagelayer image", state="attached")
