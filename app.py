@@ -15,8 +15,8 @@ from flask_talisman import Talisman
 from werkzeug.exceptions import HTTPException
 
 from callbacks import register_callbacks
-from components.digit_samples import digit_samples
 from components.boundary_figure import boundary_figure, map_caption
+from components.digit_samples import digit_samples
 from components.layout import page
 from components.metrics_table import metrics_table
 from core import data
