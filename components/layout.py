@@ -75,8 +75,8 @@ def page(table, figure: go.Figure, caption: str, finest_mesh_step: float, sample
                     id="boundary-graph",
                     figure=figure,
                     className="boundary-graph",
-                    # Header, table, key and paddings take ~380 px at 1440×900; the map gets the rest.
-                    style={"height": "max(400px, calc(100vh - 380px))"},
+                    # Header, table, key and paddings take ~388 px at 1440×900; the map gets the rest.
+                    style={"height": "max(400px, calc(100vh - 388px))"},
                     config={"displaylogo": False, "responsive": True,
                             "modeBarButtonsToRemove": ["select2d", "lasso2d", "autoScale2d"]},
                 )),
