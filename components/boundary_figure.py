@@ -98,7 +98,7 @@ def boundary_figure(boundary: Boundary, points: np.ndarray, target: np.ndarray) 
         paper_bgcolor="white",
         font={"family": FONT_STACK, "size": 13},
         showlegend=False,
-        # Keep zoom and hidden digits while settings change.
+        # Keep the user's zoom while settings change.
         uirevision="digits-map",
         hoverlabel={"font_size": 13},
         xaxis={"title": "PC 1", "range": [x_min, x_max], "showgrid": False, "zeroline": False,

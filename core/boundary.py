@@ -10,20 +10,20 @@ from sklearn.cluster import KMeans
 
 from core import data
 from core.clustering import fit_full
-from core.settings import Settings
+from core.settings import Settings, fit_parameters
 
 
 @lru_cache(maxsize=64)
 def fit_plane(init_method: str, n_clusters: int, n_init: int, seed: int) -> KMeans:
     """KMeans on the 2-D PCA projection (never mutated after fitting; shared by every caller)."""
-    reduced = data.load().reduced
+    digits = data.load()
     if init_method == "PCA-based":
         # The 2-D analogue of PCA-based seeding: start from the 64-D PCA-based model's
         # centroids projected onto the plane. Deterministic, and the points are distinct.
-        full = fit_full("PCA-based", n_clusters, 1, seed)
-        seeds = data.load().pca_plane.transform(full.centers)
-        return KMeans(init=seeds, n_clusters=n_clusters, n_init=1, random_state=seed).fit(reduced)
-    return KMeans(init=init_method, n_clusters=n_clusters, n_init=n_init, random_state=seed).fit(reduced)
+        full = fit_full("PCA-based", n_clusters, *fit_parameters("PCA-based", n_init, seed))
+        seeds = digits.pca_plane.transform(full.centers)
+        return KMeans(init=seeds, n_clusters=n_clusters, n_init=1, random_state=seed).fit(digits.reduced)
+    return KMeans(init=init_method, n_clusters=n_clusters, n_init=n_init, random_state=seed).fit(digits.reduced)
 
 
 @dataclass(frozen=True, eq=False)
@@ -36,7 +36,6 @@ class Boundary:
     ys: np.ndarray  # (rows,) mesh y coordinates, ascending
     labels: np.ndarray  # (rows, columns) uint8 cluster of each mesh point
     centroids: np.ndarray  # (k, 2)
-    point_clusters: np.ndarray  # (n,) 2-D cluster of each digit
     cluster_sizes: np.ndarray  # (k,) digits per 2-D cluster
     inertia: float
 
@@ -57,10 +56,9 @@ def decision_boundary(settings: Settings) -> Boundary:
     cells[:, 0] = np.tile(xs, len(ys))
     cells[:, 1] = np.repeat(ys, len(xs))
     labels = model.predict(cells).astype(np.uint8).reshape(len(ys), len(xs))
-    point_clusters = model.labels_.astype(np.uint8)
-    sizes = np.bincount(point_clusters, minlength=settings.n_clusters)
+    sizes = np.bincount(model.labels_, minlength=settings.n_clusters)
     centroids = model.cluster_centers_.copy()  # the cached model keeps its own
-    for array in (xs, ys, labels, point_clusters, sizes, centroids):
+    for array in (xs, ys, labels, sizes, centroids):
         array.setflags(write=False)
     return Boundary(
         settings=settings,
@@ -69,7 +67,6 @@ def decision_boundary(settings: Settings) -> Boundary:
         ys=ys,
         labels=labels,
         centroids=centroids,
-        point_clusters=point_clusters,
         cluster_sizes=sizes,
         inertia=float(model.inertia_),
     )

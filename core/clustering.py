@@ -37,7 +37,6 @@ class FullFit:
     seed: int
     fit_seconds: float  # CPU time of KMeans.fit, as the example times the fit alone
     inertia: float
-    n_iter: int
     labels: np.ndarray
     centers: np.ndarray
 
@@ -56,8 +55,7 @@ def fit_full(init_method: str, n_clusters: int, n_init: int, seed: int) -> FullF
     labels.setflags(write=False)
     centers.setflags(write=False)
     return FullFit(
-        init_method, n_clusters, estimator.n_init, seed, elapsed, float(estimator.inertia_),
-        int(estimator.n_iter_), labels, centers,
+        init_method, n_clusters, estimator.n_init, seed, elapsed, float(estimator.inertia_), labels, centers,
     )
 
 
