@@ -13,14 +13,13 @@ from PIL import Image
 
 from components.palette import DIGIT_COLOURS, region_colour_slots, region_rgb
 from core.boundary import Boundary
+from core.settings import N_CLUSTERS_RANGE
 
-CENTROIDS_TRACE = "centroids"
 # System fonts only: the app works offline and ships no font files.
 FONT_STACK = "system-ui, -apple-system, 'Segoe UI', Roboto, 'Helvetica Neue', Arial, sans-serif"
+# The figure's only trace: all 1,797 digits, coloured per point (the colour key is HTML, digit_key).
 DIGITS_TRACE = "digits"
-# All 1,797 digits are one trace coloured per point, so a Patch addresses the centroids as
-# data[1] whatever k is; the colour key is HTML (digit_key).
-CENTROIDS_INDEX = 1
+CENTROID_RADIUS_PX = 11
 
 
 @lru_cache(maxsize=32)  # keyed by the cached Boundary object itself
@@ -49,23 +48,46 @@ def region_image(boundary: Boundary) -> dict:
     }
 
 
-def centroid_trace(boundary: Boundary) -> dict:
-    centroids = boundary.centroids
-    numbers = [str(cluster + 1) for cluster in range(len(centroids))]
-    return {
-        "x": centroids[:, 0].tolist(),
-        "y": centroids[:, 1].tolist(),
-        "text": numbers,
-        "customdata": boundary.cluster_sizes.tolist(),
-        "hovertemplate": "Centroid of cluster %{text}<br>%{customdata} digits<extra></extra>",
-    }
+def centroid_markers(boundary: Boundary) -> dict:
+    """The numbered centroids as layout shapes (discs) and annotations (numbers, with hover text).
+
+    Not a trace, on purpose: when any trace changes, Plotly.react recalculates and redraws every
+    trace, the 1,797 SVG points included (~140 ms per change here). Shapes, annotations and
+    images are redrawn on their own, so a change leaves the points alone. That holds only while
+    each array keeps its length and each item its references (a new length, or an item shown or
+    hidden, is a full redraw too), so there is always one slot per possible cluster, and the
+    slots beyond k are transparent and empty.
+    """
+    centroids, sizes = boundary.centroids.tolist(), boundary.cluster_sizes.tolist()
+    shapes, annotations = [], []
+    for slot in range(N_CLUSTERS_RANGE[1]):
+        used = slot < len(centroids)
+        x, y = centroids[slot] if used else (0.0, 0.0)
+        opacity = 1 if used else 0
+        shapes.append({
+            "type": "circle", "xref": "x", "yref": "y", "layer": "above", "opacity": opacity,
+            # A fixed size on screen, centred on the centroid, whatever the zoom.
+            "xsizemode": "pixel", "ysizemode": "pixel", "xanchor": x, "yanchor": y,
+            "x0": -CENTROID_RADIUS_PX, "x1": CENTROID_RADIUS_PX,
+            "y0": -CENTROID_RADIUS_PX, "y1": CENTROID_RADIUS_PX,
+            "fillcolor": "#1b1b1b", "line": {"color": "white", "width": 2},
+        })
+        annotations.append({
+            "x": x, "y": y, "xref": "x", "yref": "y", "showarrow": False, "opacity": opacity,
+            "text": str(slot + 1) if used else "",
+            "hovertext": f"Centroid of cluster {slot + 1}<br>{sizes[slot]} digits" if used else "",
+            "font": {"color": "white", "size": 11, "family": FONT_STACK},
+        })
+    return {"shapes": shapes, "annotations": annotations}
 
 
 def _digits_trace(points: np.ndarray, target: np.ndarray) -> go.Scatter:
     return go.Scatter(
-        x=points[:, 0],
-        y=points[:, 1],
-        customdata=np.column_stack([np.arange(len(target)), target]),
+        # Plain lists, not numpy: Plotly.react compares arrays by identity, and a base64 typed
+        # array is decoded afresh on every update, which would redraw the points every time.
+        x=points[:, 0].tolist(),
+        y=points[:, 1].tolist(),
+        customdata=np.column_stack([np.arange(len(target)), target]).tolist(),
         mode="markers",
         name=DIGITS_TRACE,
         marker={
@@ -82,17 +104,12 @@ def boundary_figure(boundary: Boundary, points: np.ndarray, target: np.ndarray) 
     """The whole map for one boundary; `points` are the digits on the PCA plane, `target` their labels."""
     x_min, x_max, y_min, y_max = boundary.extent  # the same for every mesh step
     figure = go.Figure(_digits_trace(points, target))
-    figure.add_trace(
-        go.Scatter(
-            **centroid_trace(boundary),
-            name=CENTROIDS_TRACE,
-            mode="markers+text",
-            marker={"size": 22, "color": "#1b1b1b", "symbol": "circle", "line": {"width": 2, "color": "white"}},
-            textfont={"color": "white", "size": 11, "family": FONT_STACK},
-        )
-    )
+    # No template: Plotly.react compares layout.template by identity, the browser's copy is a new
+    # object after every update, and a changed template means recalculating and redrawing it all.
+    figure.layout.template = None
     figure.update_layout(
         images=[region_image(boundary)],
+        **centroid_markers(boundary),
         margin={"l": 48, "r": 8, "t": 8, "b": 40},
         plot_bgcolor="white",
         paper_bgcolor="white",
@@ -115,12 +132,12 @@ def boundary_figure(boundary: Boundary, points: np.ndarray, target: np.ndarray) 
 def boundary_patch(boundary: Boundary) -> Patch:
     """Only what changes between configurations: the region image and the centroids.
 
-    The digit points never change, so they are not resent.
+    The digit points never change, so they are neither resent nor redrawn.
     """
     patch = Patch()
     patch["layout"]["images"][0] = region_image(boundary)
-    for key, value in centroid_trace(boundary).items():
-        patch["data"][CENTROIDS_INDEX][key] = value
+    for key, value in centroid_markers(boundary).items():
+        patch["layout"][key] = value
     return patch
 
 

@@ -26,8 +26,10 @@ def test_valid_settings_redraw_table_and_map_and_hide_the_message():
     assert [row.className for row in rows] == [None, "selected", None]
     figure, caption = map_view(*values)
     assert isinstance(figure, Patch)
-    centroid_x = [op for op in figure.to_plotly_json()["operations"] if op["location"][-1] == "x"]
-    assert len(centroid_x[0]["params"]["value"]) == 6
+    operations = {tuple(op["location"]): op["params"]["value"] for op in figure.to_plotly_json()["operations"]}
+    shown = [number["text"] for number in operations["layout", "annotations"] if number["opacity"]]
+    assert shown == ["1", "2", "3", "4", "5", "6"]
+    assert sum(disc["opacity"] for disc in operations["layout", "shapes"]) == 6
     assert "random" in caption and "k 6" in caption and "seed 3" in caption
     assert settings_message(*values) == ([], True, False, False, False, False)
 

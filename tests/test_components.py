@@ -13,7 +13,7 @@ import pytest
 from PIL import Image
 
 from components.boundary_figure import (
-    CENTROIDS_TRACE,
+    CENTROID_RADIUS_PX,
     DIGITS_TRACE,
     boundary_figure,
     boundary_patch,
@@ -26,7 +26,7 @@ from components.palette import DIGIT_COLOURS, REGION_COLOURS, neighbouring_clust
 from core import data
 from core.boundary import decision_boundary
 from core.clustering import benchmark_inits
-from core.settings import Settings
+from core.settings import N_CLUSTERS_RANGE, Settings
 
 
 def _text(component) -> str:
@@ -77,14 +77,36 @@ def digits():
 def test_boundary_figure_draws_regions_points_and_centroids(digits):
     boundary = decision_boundary(Settings("k-means++", 10, 5, 0, 0.1))
     figure = boundary_figure(boundary, digits.reduced, digits.target)
-    assert [trace.name for trace in figure.data] == [DIGITS_TRACE, CENTROIDS_TRACE]
-    points, centroids = figure.data
-    assert len(centroids.x) == 5 and list(centroids.text) == ["1", "2", "3", "4", "5"]
+    assert [trace.name for trace in figure.data] == [DIGITS_TRACE]
+    (points,) = figure.data
+    # Each centroid: a number with hover text, on a disc of fixed size on screen, at its position.
+    numbers, discs = figure.layout.annotations[:5], figure.layout.shapes[:5]
+    assert [number.text for number in numbers] == ["1", "2", "3", "4", "5"]
+    # One slot per possible cluster, so that Plotly redraws only what changed; those beyond k are blank.
+    assert len(figure.layout.annotations) == len(figure.layout.shapes) == N_CLUSTERS_RANGE[1]
+    assert all(item.opacity == 0 for item in figure.layout.annotations[5:] + figure.layout.shapes[5:])
+    assert all(number.text == number.hovertext == "" for number in figure.layout.annotations[5:])
+    for number, disc, (x, y), size in zip(numbers, discs, boundary.centroids, boundary.cluster_sizes, strict=True):
+        assert (number.x, number.y) == (disc.xanchor, disc.yanchor) == (x, y)
+        assert (disc.type, disc.xsizemode, disc.ysizemode) == ("circle", "pixel", "pixel")
+        assert (disc.x0, disc.x1) == (-CENTROID_RADIUS_PX, CENTROID_RADIUS_PX)
+        assert f"cluster {number.text}" in number.hovertext and f"{size} digits" in number.hovertext
     np.testing.assert_array_equal(points.x, digits.reduced[:, 0])
     assert list(points.marker.color) == [DIGIT_COLOURS[digit] for digit in digits.target]
     # Hover names each sample and its true digit.
     np.testing.assert_array_equal(np.asarray(points.customdata)[:, 1], digits.target)
     assert figure.layout.images[0].source.startswith("data:image/png;base64,")
+
+
+def test_points_are_plain_lists_and_the_figure_has_no_template(digits):
+    """What lets Plotly.react leave the 1,797 points alone on a change (it compares by identity):
+    a base64 typed array is decoded into a new array, and a template into a new object, every time."""
+    figure = boundary_figure(decision_boundary(Settings("k-means++", 10, 10, 0, 0.1)), digits.reduced, digits.target)
+    sent = json.loads(pio.to_json(figure))
+    assert "template" not in sent["layout"]
+    points = sent["data"][0]
+    assert all(isinstance(points[key], list) for key in ("x", "y", "customdata"))
+    assert isinstance(points["marker"]["color"], list)
 
 
 def test_digit_key_names_every_digit_colour():

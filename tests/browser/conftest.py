@@ -21,12 +21,13 @@ from benchmarks.headless import CHROMIUM_ARGS, VIEWPORT, find_chromium
 REPO_ROOT = Path(__file__).resolve().parents[2]
 ARTIFACTS = REPO_ROOT / "tests" / "artifacts"
 STARTUP_TIMEOUT_S = 60
-# Every figure the app draws has the digits trace, then the centroids.
+# Every figure the app draws has the digits trace; the region image and numbered centroids are layout.
 PAGE_READY = """() => {
     const plot = document.querySelector('#boundary-graph .js-plotly-plot');
     const rows = document.querySelectorAll('#metrics-table tr[data-init]');
-    return !!(plot && plot.data && plot.data.length === 2 && plot.data[1].name === 'centroids'
-              && plot.layout && plot.layout.images && plot.layout.images.length && rows.length === 3);
+    return !!(plot && plot.data && plot.data.length === 1 && plot.data[0].name === 'digits'
+              && plot.layout && plot.layout.images && plot.layout.images.length
+              && plot.layout.annotations && plot.layout.annotations.length && rows.length === 3);
 }"""
 # Installed before any page script runs: CSP violations are reported as events, not always to the console.
 RECORD_CSP_VIOLATIONS = """
