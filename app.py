@@ -15,13 +15,14 @@ from flask_talisman import Talisman
 from werkzeug.exceptions import HTTPException
 
 from callbacks import register_callbacks
+from callbacks.refresh import applied_settings
 from components.boundary_figure import boundary_figure, map_caption
 from components.digit_samples import digit_samples
 from components.layout import page
 from components.metrics_table import metrics_table
 from core import data
 from core.boundary import decision_boundary
-from core.clustering import benchmark_inits
+from core.clustering import benchmark_inits, start_workers
 from core.settings import DEFAULTS, Settings, min_mesh_step
 
 MAX_REQUEST_BYTES = 64 * 1024  # a callback request here is well under 2 KB
@@ -58,10 +59,12 @@ def _initial_page():
         caption=map_caption(boundary),
         finest_mesh_step=min_mesh_step(digits.extent),
         samples=digit_samples(digits.images, digits.target),
+        applied=applied_settings(defaults),
     )
 
 
 def create_app() -> Dash:
+    start_workers()  # forks the table's worker processes while this process has a single thread
     # assets/vendor/ holds plotly.js's "basic" bundle (scatter and layout images: all the map
     # needs; 1.2 MB instead of 4.8 MB). dcc.Graph uses window.Plotly when it exists and then
     # never fetches the full bundle, so the first render parses a quarter of the JavaScript.
@@ -94,6 +97,11 @@ def create_app() -> Dash:
         log.warning("rejected a request: %s: %s", type(error).__name__, error)
         return {"error": "The request could not be processed."}, 400
 
+    # Dash finishes its set-up (registering the script paths) on the first request, and not
+    # thread-safely: concurrent first requests of a fresh worker can find no scripts and get 400
+    # for react.js. So the first request is made here, before any thread serves.
+    with server.test_client() as client:
+        client.get("/health")
     return app
 
 

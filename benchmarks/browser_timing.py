@@ -5,6 +5,15 @@ from __future__ import annotations
 from benchmarks.harness import CHANGE_STATE_JS, CHANGE_TIMEOUT_MS, INIT_JS, LOAD_TIMEOUT_MS, UPDATE_PATH
 from benchmarks.headless import VIEWPORT
 
+# True once the change's requests (from index k) have all answered, the last one `quiet` ms ago,
+# and no new one has started since.
+QUIET_JS = """([k, quiet]) => {
+  const mine = window.__bench.fetches.slice(k);
+  const arrived = mine.map((f) => f.parsed ?? f.headers);
+  if (!mine.length || arrived.some((t) => t === null)) return false;
+  return performance.now() - Math.max(...arrived, ...mine.map((f) => f.sent)) >= quiet;
+}"""
+
 # ---------------------------------------------------------------------------------------------
 # browser
 
@@ -72,7 +81,10 @@ def change_render(browser, url: str, n_inits: list[int]) -> dict:
             page.wait_for_function(
                 f"() => ({CHANGE_STATE_JS})({k}).done", timeout=CHANGE_TIMEOUT_MS, polling=10
             )
-            page.wait_for_timeout(200)  # the frame after afterplot, and any straggling request
+            # Chained callbacks (the project's table follows the map): wait until every request
+            # of the change has answered and none has started for 300 ms.
+            page.wait_for_function(QUIET_JS, arg=[k, 300], timeout=CHANGE_TIMEOUT_MS, polling=50)
+            page.wait_for_timeout(100)  # the frame after the last update
             rec = page.evaluate(f"() => ({CHANGE_STATE_JS})({k})")
             inputs = page.evaluate(f"() => window.__bench.inputs.slice({inputs_before})")
             rec["input"] = inputs[-1] if inputs else None
@@ -102,6 +114,7 @@ def change_render(browser, url: str, n_inits: list[int]) -> dict:
         rec["input_to_render_ms"] = rec["afterplot"] - rec["input"] if rec["input"] is not None else None
         rec["debounce_ms"] = rec["sent"] - rec["input"] if rec["input"] is not None else None
         rec["map_request_to_response_ms"] = rec["map_arrived"] - rec["map_sent"]
+        rec["request_to_last_response_ms"] = rec["last_arrived"] - rec["sent"]
         rec["browser_after_response_ms"] = rec["afterplot"] - rec["map_arrived"]
         rec["afterplot_to_frame_ms"] = rec["frame"] - rec["afterplot"] if rec["frame"] is not None else None
         rec["transferred_bytes"] = sum(r["transferred_bytes"] for r in rec["responses"])

@@ -6,17 +6,18 @@
     python benchmarks/load.py --spawn --clients 8 --requests 5 --distinct 12
 
 Each client behaves like one browser tab with no think time: it starts from the default settings
-and moves to another of `--distinct` valid configurations per step, and for every step POSTs,
-concurrently as the Dash renderer does, each server-side callback that has a changed control as
-an Input (discovered from /_dash-dependencies). A pool no larger than the app's caches measures
+and moves to another of `--distinct` valid configurations per step, and for every step POSTs, as
+the Dash renderer does, each server-side callback that has a changed control as an Input
+(discovered from /_dash-dependencies), concurrently, then each callback their answers trigger
+(the table follows the map). A pool no larger than the app's caches measures
 warm serving once every worker has seen it (`--warm`); a large pool measures fitting.
 Only loopback targets are accepted.
 
 Prints the number of callback requests and settings changes, errors, p50/p95/max latency (per
 request, and per change until its last callback answered), throughput, and CPU seconds of this
 client and (with --spawn, if psutil is installed) of the server. An error is a transport failure,
-a status other than 200/204, or a 200 whose body does not hide the settings message (every value
-sent is valid). Exits 1 when there were errors or the request p95 missed --p95-target (1 s).
+a status other than 200/204, or a 200 whose body shows the settings message (every value sent is
+valid). Exits 1 when there were errors or the request p95 missed --p95-target (1 s).
 Bounded in time: no new change starts after --max-seconds, and each request times out at 30 s.
 """
 
@@ -83,15 +84,13 @@ def _split_output(output: str) -> object:
 
 
 def parse_dependencies(dependencies: list[dict]) -> list[Callback]:
-    """The server-side callbacks (clientside ones never reach the server) that read the controls."""
+    """The server-side callbacks (clientside ones never reach the server)."""
     callbacks = []
     for dep in dependencies:
-        if dep.get("clientside_function"):
+        if dep.get("clientside_function") or not dep.get("inputs"):
             continue
         inputs = tuple((d["id"], d["property"]) for d in dep["inputs"])
         state = tuple((d["id"], d["property"]) for d in dep.get("state") or [])
-        if not any(cid in CONTROL_IDS for cid, _ in inputs):
-            continue
         callbacks.append(Callback(dep["output"], _split_output(dep["output"]), inputs, state))
     return callbacks
 
@@ -102,27 +101,73 @@ def fetch_callbacks(session: requests.Session, base_url: str) -> list[Callback]:
     return parse_dependencies(response.json())
 
 
-def payload(callback: Callback, values: dict, changed: list[str]) -> dict:
-    """The body the Dash renderer POSTs for `callback` when the `changed` controls took their values."""
+def control_props(values: dict) -> dict[str, object]:
+    """Control values by id → the page's properties by "id.property"."""
+    return {f"{cid}.value": value for cid, value in values.items()}
+
+
+def payload(callback: Callback, props: dict[str, object], changed: list[str]) -> dict:
+    """The body the Dash renderer POSTs for `callback` after the `changed` properties ("id.prop").
+
+    `props` holds what the page shows; a property it lacks is null, as on a fresh page.
+    """
 
     def filled(specs):
-        return [{"id": cid, "property": prop, "value": values[cid]} for cid, prop in specs]
+        return [{"id": cid, "property": prop, "value": props.get(f"{cid}.{prop}")} for cid, prop in specs]
 
     body = {
         "output": callback.output,
         "outputs": callback.outputs,
         "inputs": filled(callback.inputs),
-        "changedPropIds": [f"{cid}.value" for cid in changed],
-        "parsedChangedPropsIds": [f"{cid}.value" for cid in changed],
+        "changedPropIds": list(changed),
+        "parsedChangedPropsIds": list(changed),
     }
     if callback.state:
         body["state"] = filled(callback.state)
     return body
 
 
-def payloads_for_change(callbacks: list[Callback], values: dict, changed: list[str]) -> list[dict]:
-    """One body per callback that has a changed control as an Input, as the renderer sends them."""
-    return [payload(cb, values, changed) for cb in callbacks if any(cb.triggered_by(c) for c in changed)]
+def payloads_for_change(callbacks: list[Callback], props: dict[str, object], changed: list[str]) -> list[dict]:
+    """One body per callback that has a changed property as an Input, as the renderer sends them."""
+    return [payload(cb, props, changed) for cb in callbacks
+            if any(f"{cid}.{prop}" in changed for cid, prop in cb.inputs)]
+
+
+def updated_props(content: bytes) -> dict[str, object]:
+    """The properties a 200 response sets, by "id.prop"."""
+    answer = json.loads(content).get("response", {})
+    return {f"{cid}.{prop}": value for cid, props in answer.items() for prop, value in props.items()}
+
+
+def run_change(send, callbacks: list[Callback], props: dict[str, object], changed: list[str],
+               max_waves: int = 4) -> list:
+    """One settings change as the renderer plays it: every callback the change triggers, sent at
+    once; then every callback their answers trigger (a chain), and so on.
+
+    `send(body)` posts one body and returns (answer, content or None); `props` is updated with
+    what the answers set. Returns every answer, in order.
+    """
+    answers = []
+    for _ in range(max_waves):
+        bodies = payloads_for_change(callbacks, props, changed)
+        if not bodies:
+            break
+        wave = send_all(send, bodies)
+        answers += [answer for answer, _ in wave]
+        changed = []
+        for _, content in wave:
+            if content:
+                updates = updated_props(content)
+                props.update(updates)
+                changed += list(updates)
+    return answers
+
+
+def send_all(send, bodies: list[dict]) -> list:
+    if len(bodies) == 1:
+        return [send(bodies[0])]
+    with ThreadPoolExecutor(len(bodies)) as parallel:
+        return list(parallel.map(send, bodies))
 
 
 def response_problem(body: dict, status: int, content: bytes) -> str | None:
@@ -135,11 +180,8 @@ def response_problem(body: dict, status: int, content: bytes) -> str | None:
         answer = json.loads(content)["response"]
     except (ValueError, KeyError, TypeError):
         return "200 without a Dash response body"
-    outputs = body["outputs"] if isinstance(body["outputs"], list) else [body["outputs"]]
-    for out in outputs:
-        hides_message = out["id"] == "settings-message" and out["property"] == "hidden"
-        if hides_message and answer.get("settings-message", {}).get("hidden") is not True:
-            return "valid settings were refused"
+    if answer.get("settings-message", {}).get("hidden") is False:
+        return "valid settings were refused"
     return None
 
 
@@ -288,30 +330,31 @@ def run_load(
     result = LoadResult(clients, requests_per_client)
     lock = threading.Lock()
     deadline = time.monotonic() + max_seconds
-    width = len(callbacks)
 
-    def post(session: requests.Session, body: dict) -> tuple[float, str | None]:
+    def post(session: requests.Session, body: dict) -> tuple[tuple[float, str | None], bytes | None]:
         started = time.perf_counter()
+        content = None
         try:
             response = session.post(base_url + UPDATE_PATH, json=body, timeout=REQUEST_TIMEOUT)
             problem = response_problem(body, response.status_code, response.content)
+            content = response.content if response.status_code == 200 and not problem else None
         except requests.RequestException as error:
             problem = f"{type(error).__name__}: {error}"[:200]
-        return time.perf_counter() - started, problem
+        return (time.perf_counter() - started, problem), content
 
     def client(number: int) -> None:
         rng = random.Random(seed * 1_000_003 + number)
-        with requests.Session() as session, ThreadPoolExecutor(width) as parallel:
-            # A browser keeps up to 6 connections per host; the session's pool holds 10.
+        props: dict[str, object] = {}  # what this tab's page shows
+        # A browser keeps up to 6 connections per host; the session's pool holds 10.
+        with requests.Session() as session:
             for values, changed in interactions(pool, requests_per_client, rng):
                 if time.monotonic() > deadline:
                     with lock:
                         result.not_sent += 1
                     continue
+                props.update(control_props(values))
                 started = time.perf_counter()
-                answers = list(
-                    parallel.map(lambda b: post(session, b), payloads_for_change(callbacks, values, changed))
-                )
+                answers = run_change(lambda b: post(session, b), callbacks, props, [f"{c}.value" for c in changed])
                 elapsed = time.perf_counter() - started
                 with lock:
                     result.changes += 1

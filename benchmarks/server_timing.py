@@ -6,27 +6,18 @@ import json
 import subprocess
 import sys
 import time
-from concurrent.futures import ThreadPoolExecutor
 
 import requests
 
 from benchmarks.harness import REPO, UPDATE_PATH
+from benchmarks.load import control_props, fetch_callbacks, run_change
 
 # ---------------------------------------------------------------------------------------------
 # server over HTTP
 
 
-def with_inputs(payload: dict, values: dict) -> dict:
-    """A captured callback payload with some input/state values replaced (by component id)."""
-    body = json.loads(json.dumps(payload))
-    for item in body.get("inputs", []) + body.get("state", []):
-        if isinstance(item, dict) and item.get("id") in values:
-            item["value"] = values[item["id"]]
-    return body
-
-
-def post(session: requests.Session, url: str, body: dict, accept_encoding: str) -> dict:
-    """One callback POST; the response body is read as transferred (not decoded)."""
+def post(session: requests.Session, url: str, body: dict, accept_encoding: str) -> tuple[dict, bytes | None]:
+    """One callback POST: its timing and size as transferred (not decoded), and the decoded body."""
     headers = {"Content-Type": "application/json", "Accept-Encoding": accept_encoding}
     started = time.perf_counter()
     response = session.post(
@@ -36,20 +27,52 @@ def post(session: requests.Session, url: str, body: dict, accept_encoding: str) 
     elapsed = time.perf_counter() - started
     if response.status_code not in (200, 204):
         raise RuntimeError(f"POST {url}{UPDATE_PATH} -> {response.status_code}: {raw[:300]!r}")
-    return {
+    decoded = None
+    if response.status_code == 200:
+        encoding = response.headers.get("content-encoding", "identity")
+        decoded = raw if encoding == "identity" else _decode(raw, encoding)
+    answer = {
         "output": body.get("output"),
         "ms": elapsed * 1000,
         "bytes": len(raw),
         "encoding": response.headers.get("content-encoding", "identity"),
     }
+    return answer, decoded
 
 
-def post_change(sessions, url: str, payloads: dict, values: dict, accept_encoding: str) -> dict:
-    """Every callback of one change sent at once, as the browser does; wall time until all answered."""
-    bodies = [with_inputs(payload, values) for payload in payloads.values()]
+def _decode(raw: bytes, encoding: str) -> bytes:
+    import gzip
+    import zlib
+
+    if encoding == "gzip":
+        return gzip.decompress(raw)
+    if encoding == "deflate":
+        return zlib.decompress(raw)
+    if encoding == "br":
+        import brotli
+
+        return brotli.decompress(raw)
+    if encoding == "zstd":
+        from backports import zstd  # flask-compress's own zstd library (Python < 3.14)
+
+        return zstd.decompress(raw)
+    raise ValueError(f"unknown Content-Encoding {encoding!r}")
+
+
+def post_change(sessions, url: str, callbacks, values: dict, accept_encoding: str) -> dict:
+    """One settings change as the browser plays it (load.run_change): the callbacks the controls
+    trigger, at once, then those their answers trigger; wall time until the last one answered."""
+    free = list(sessions)
+
+    def send(body):
+        session = free.pop()
+        try:
+            return post(session, url, body, accept_encoding)
+        finally:
+            free.append(session)
+
     started = time.perf_counter()
-    with ThreadPoolExecutor(max_workers=len(bodies)) as pool:
-        answers = list(pool.map(lambda sb: post(sb[0], url, sb[1], accept_encoding), zip(sessions, bodies)))
+    answers = run_change(send, callbacks, control_props(values), [f"{cid}.value" for cid in values])
     return {
         "ms": (time.perf_counter() - started) * 1000,
         "callbacks": answers,
@@ -57,7 +80,7 @@ def post_change(sessions, url: str, payloads: dict, values: dict, accept_encodin
     }
 
 
-def server_times(url: str, payloads: dict, accept_encoding: str, fresh: int, repeat: int) -> dict:
+def server_times(url: str, accept_encoding: str, fresh: int, repeat: int) -> dict:
     """Fresh: new seeds at the defaults (all three table rows and the map refitted); repeat: a seen one."""
     defaults = {
         "init-method": "k-means++",
@@ -66,19 +89,20 @@ def server_times(url: str, payloads: dict, accept_encoding: str, fresh: int, rep
         "random-seed": 0,
         "mesh-step": 0.02,
     }
-    sessions = [requests.Session() for _ in payloads]
+    sessions = [requests.Session() for _ in range(4)]
     try:
+        callbacks = fetch_callbacks(sessions[0], url)
         fresh_rows = [
-            post_change(sessions, url, payloads, {**defaults, "random-seed": 1001 + i}, accept_encoding)
+            post_change(sessions, url, callbacks, {**defaults, "random-seed": 1001 + i}, accept_encoding)
             for i in range(fresh)
         ]
         repeat_rows = [
-            post_change(sessions, url, payloads, {**defaults, "random-seed": 1001}, accept_encoding)
+            post_change(sessions, url, callbacks, {**defaults, "random-seed": 1001}, accept_encoding)
             for _ in range(repeat)
         ]
         # Sizes per encoding for the default configuration (already seen, so no refit).
         sizes = {
-            enc: post_change(sessions, url, payloads, defaults, enc)["bytes"]
+            enc: post_change(sessions, url, callbacks, defaults, enc)["bytes"]
             for enc in ("identity", "gzip", "br", "zstd")
         }
     finally:
@@ -100,6 +124,7 @@ from core.settings import DEFAULTS, Settings
 reps = int(sys.argv[2])
 settings = Settings(**DEFAULTS)
 caches = [clustering.fit_full, clustering.benchmark_inits, boundary.fit_plane, boundary.decision_boundary]
+caches += [getattr(clustering, "benchmark_rows")] if hasattr(clustering, "benchmark_rows") else []
 try:
     from components import boundary_figure, metrics_table
     caches.append(boundary_figure.region_image)

@@ -13,18 +13,21 @@ app.py sets, see --naive-env), waits for /health, then, for each:
   * first render: navigation start -> first `plotly_afterplot` of the map with data, each
     load in a fresh browser context (cold HTTP cache); median of several loads;
   * change -> render: n-init set to 11, 12, 13, ... (configurations never computed before).
-    A change may send several callback requests at once (the project: message, table, map);
-    it is timed from the first request sent (a wrapped `window.fetch`) to the map's first
-    `plotly_afterplot` (or `plotly_react`, which a layout-only Plotly.react emits alone) after
-    the map's response arrived. Also from the input event (so including the project's
-    deliberate 350 ms typing debounce), and the debounce itself;
+    A change may send several callback requests, at once or chained (the project: the map
+    with the settings message, then the table once the map has answered); it is timed from
+    the first request sent (a wrapped `window.fetch`) to the map's first `plotly_afterplot`
+    (or `plotly_react`, which a layout-only Plotly.react emits alone) after the map's
+    response arrived; and to the last response of the change (the table, for the project).
+    Also from the input event (so including the project's deliberate 350 ms typing
+    debounce), and the debounce itself;
   * bytes of the callback responses of one change (all callbacks): as transferred
     (Playwright `request.sizes()`, encoded, with the Content-Encoding Chromium negotiated)
     and decoded;
-- server: POSTs to /_dash-update-component with `requests`, replaying the browser's own
-  payloads and Accept-Encoding, every callback of a change sent at once as the browser does;
-  wall time until all have answered: a fresh configuration (a new random seed at n_init 10:
-  all three table rows and the map refitted) and a repeat of one already seen;
+- server: POSTs to /_dash-update-component with `requests` and the browser's Accept-Encoding,
+  the callbacks of a change played as the renderer does (those the controls trigger at once,
+  then those their answers trigger; see load.run_change); wall time until the last has
+  answered: a fresh configuration (a new random seed at n_init 10: all three table rows and
+  the map refitted) and a repeat of one already seen;
 - in process (project only, in a child that imports app.py first, so with its thread
   settings): `benchmark_inits` and `decision_boundary` after `cache_clear()`.
 
@@ -79,7 +82,6 @@ def measure_app(server: Server, browser, args) -> dict:
         naive = server.name != "project"
         result["server"] = server_times(
             server.url,
-            result["change"]["payloads"],
             result["change"]["accept_encoding"],
             args.naive_fresh if naive else args.fresh,
             args.naive_fresh if naive else args.repeat,

@@ -1,16 +1,18 @@
-"""Every control change: validate, then refit what changed (the core caches the rest) and redraw.
+"""Every control change: validate, redraw the map, then the table (the core caches the rest).
 
-Three callbacks, so the browser sends them at once and the server runs them on both cores:
-the table, the map, and the validation message. Table and map change only when every value is
-valid, so each takes every control as an Input: when a bad value is corrected, both catch up
-with whatever changed meanwhile (a mesh-step change costs the table only a cache hit).
+Two callbacks, chained. The map callback reads the controls, validates them, says what is
+wrong if anything is (the message and the fields' error outlines), and redraws the map; when
+the values are valid it also records them in the `applied-settings` store. That store drives
+the table callback. So the map, which a person watches move, has the server to itself, and
+the table follows ~0.1 s later; an invalid value changes nothing but the message.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 
-from dash import Dash, Input, Output, html, no_update
+from dash import Dash, Input, Output, State, html, no_update
 from dash.exceptions import PreventUpdate
 
 from components.boundary_figure import boundary_patch, map_caption
@@ -23,8 +25,11 @@ from core.settings import InvalidSettings, Settings, validate
 log = logging.getLogger(__name__)
 
 CONTROL_IDS = ("init-method", "n-init", "n-clusters", "random-seed", "mesh-step")
+APPLIED_SETTINGS = "applied-settings"
 INVALID_TITLE = "Settings not applied — the results shown are for the last valid settings:"
 FAILURE_MESSAGE = "This configuration could not be computed. Try other settings."
+# Settings field → the number input that shows it (init-method is a segmented control: no error state).
+FIELD_INPUTS = {"n_init": "n-init", "n_clusters": "n-clusters", "seed": "random-seed", "mesh_step": "mesh-step"}
 
 
 def _validate(init_method, n_init, n_clusters, seed, mesh_step) -> Settings:
@@ -34,58 +39,90 @@ def _validate(init_method, n_init, n_clusters, seed, mesh_step) -> Settings:
     )
 
 
-def _valid_or_unchanged(*values) -> Settings:
+def applied_settings(settings: Settings) -> dict:
+    """The store's value: valid settings, as the table callback reads them."""
+    return dataclasses.asdict(settings)
+
+
+def _table_changes(before, after: dict) -> bool:
+    """Whether the table shows something else: anything but the mesh step."""
+    if not isinstance(before, dict):
+        return True
+    return any(before.get(field) != value for field, value in after.items() if field != "mesh_step")
+
+
+def map_view(init_method, n_init, n_clusters, seed, mesh_step, shown: dict | None = None) -> dict:
+    """The map's figure patch and caption, the settings message and fields' error flags, and the
+    applied settings for the table; `shown` is what the page shows now (message hidden, error
+    flags, applied settings), so that nothing is redrawn for no reason."""
+    shown = shown or {}
+    unchanged = {"figure": no_update, "caption": no_update, "applied": no_update}
     try:
-        return _validate(*values)
-    except InvalidSettings:
-        raise PreventUpdate from None  # the message callback explains; nothing else changes
-
-
-# Settings field → the number input that shows it (init-method is a segmented control: no error state).
-FIELD_INPUTS = {"n_init": "n-init", "n_clusters": "n-clusters", "seed": "random-seed", "mesh_step": "mesh-step"}
-
-
-def settings_message(init_method, n_init, n_clusters, seed, mesh_step):
-    """(message children, hidden, *error flag per number input): one line per bad value."""
-    try:
-        _validate(init_method, n_init, n_clusters, seed, mesh_step)
+        settings = _validate(init_method, n_init, n_clusters, seed, mesh_step)
     except InvalidSettings as invalid:
         message = [html.Strong(INVALID_TITLE), html.Ul([html.Li(problem) for problem in invalid.problems])]
-        return (message, False, *(field in invalid.by_field for field in FIELD_INPUTS))
-    return ([], True, *(False for _ in FIELD_INPUTS))
+        return {**unchanged, "message": message, "message_hidden": False,
+                "errors": [field in invalid.by_field for field in FIELD_INPUTS]}
+    clear = shown.get("message_hidden") is True and not any(shown.get("errors") or [])
+    outputs = {
+        "message": no_update if clear else [],
+        "message_hidden": no_update if clear else True,
+        "errors": [no_update if clear else False for _ in FIELD_INPUTS],
+        "applied": applied_settings(settings) if _table_changes(shown.get("applied"), applied_settings(settings))
+        else no_update,
+    }
+    try:
+        boundary = decision_boundary(settings)
+    except Exception:  # never a traceback to the user; the log keeps it
+        log.exception("map refit failed for %s", settings)
+        return {**outputs, "figure": no_update, "caption": FAILURE_MESSAGE}
+    return {**outputs, "figure": boundary_patch(boundary), "caption": map_caption(boundary)}
 
 
-def table_view(init_method, n_init, n_clusters, seed, mesh_step):
-    settings = _valid_or_unchanged(init_method, n_init, n_clusters, seed, mesh_step)
+def table_view(applied) -> html.Div | html.P:
+    """The table for the applied settings. The store is set only with valid settings, but the
+    endpoint is public, so its value is validated again; a forged one changes nothing."""
+    if not isinstance(applied, dict) or set(applied) != {field.name for field in dataclasses.fields(Settings)}:
+        raise PreventUpdate
+    try:
+        settings = _validate(**applied)
+    except InvalidSettings:
+        raise PreventUpdate from None
     try:
         results = benchmark_inits(settings.n_clusters, settings.n_init, settings.seed)
-    except Exception:  # never a traceback to the user; the log keeps it
+    except Exception:
         log.exception("table refit failed for %s", settings)
         return html.P(FAILURE_MESSAGE, className="failure")
     return metrics_table(results, settings.init_method)
 
 
-def map_view(init_method, n_init, n_clusters, seed, mesh_step):
-    """(figure patch, caption) for valid values."""
-    settings = _valid_or_unchanged(init_method, n_init, n_clusters, seed, mesh_step)
-    try:
-        boundary = decision_boundary(settings)
-    except Exception:
-        log.exception("map refit failed for %s", settings)
-        return no_update, FAILURE_MESSAGE
-    return boundary_patch(boundary), map_caption(boundary)
-
-
 def register(app: Dash) -> None:
-    controls = [Input(control, "value") for control in CONTROL_IDS]
     # The page is served already drawn for the defaults, so no callback runs on load.
     app.callback(
-        Output("settings-message", "children"), Output("settings-message", "hidden"),
-        *(Output(input_id, "error") for input_id in FIELD_INPUTS.values()),
-        *controls, prevent_initial_call=True,
-    )(settings_message)
-    app.callback(Output("metrics-table", "children"), *controls, prevent_initial_call=True)(table_view)
-    app.callback(
-        Output("boundary-graph", "figure"), Output("map-caption", "children"),
-        *controls, prevent_initial_call=True,
+        output={
+            "figure": Output("boundary-graph", "figure"),
+            "caption": Output("map-caption", "children"),
+            "message": Output("settings-message", "children"),
+            "message_hidden": Output("settings-message", "hidden"),
+            "errors": [Output(input_id, "error") for input_id in FIELD_INPUTS.values()],
+            "applied": Output(APPLIED_SETTINGS, "data"),
+        },
+        inputs={
+            "init_method": Input("init-method", "value"),
+            "n_init": Input("n-init", "value"),
+            "n_clusters": Input("n-clusters", "value"),
+            "seed": Input("random-seed", "value"),
+            "mesh_step": Input("mesh-step", "value"),
+        },
+        state={
+            "shown": {
+                "message_hidden": State("settings-message", "hidden"),
+                "errors": [State(input_id, "error") for input_id in FIELD_INPUTS.values()],
+                "applied": State(APPLIED_SETTINGS, "data"),
+            },
+        },
+        prevent_initial_call=True,
     )(map_view)
+    app.callback(
+        Output("metrics-table", "children"), Input(APPLIED_SETTINGS, "data"), prevent_initial_call=True,
+    )(table_view)

@@ -39,13 +39,16 @@ def _loading(child) -> dcc.Loading:
     )
 
 
-def page(table, figure: go.Figure, caption: str, finest_mesh_step: float, samples) -> dmc.MantineProvider:
-    """The whole page, pre-filled with the default configuration's results; `samples` shows the data."""
+def page(table, figure: go.Figure, caption: str, finest_mesh_step: float, samples,
+         applied: dict) -> dmc.MantineProvider:
+    """The whole page, pre-filled with the default configuration's results; `samples` shows the data;
+    `applied` is the settings those results are for (the table's refits follow it)."""
     sidebar = html.Aside(
         [
             html.H2("Settings", className="section-title"),
             control_panel(finest_mesh_step),
             html.Div(id="settings-message", role="alert", className="settings-message", hidden=True),
+            dcc.Store(id="applied-settings", data=applied),
             samples,
         ],
         className="sidebar",

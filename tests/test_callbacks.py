@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import pytest
-from dash import Patch
+from dash import Patch, no_update
 from dash.exceptions import PreventUpdate
 
-from callbacks.refresh import map_view, settings_message, table_view
-from core.settings import DEFAULTS
+from callbacks.refresh import applied_settings, map_view, table_view
+from core.settings import DEFAULTS, Settings
+
+CLEAR = {"message_hidden": True, "errors": [None, None, None, None]}  # what a fresh page shows
 
 
 def _values(**changes):
@@ -20,22 +22,42 @@ def _message_text(children) -> str:
     return " ".join([title.children] + [item.children for item in problems.children])
 
 
-def test_valid_settings_redraw_table_and_map_and_hide_the_message():
+def test_valid_settings_redraw_the_map_and_hand_the_table_its_settings():
     values = _values(n_clusters=6, init_method="random", seed=3)
-    rows = table_view(*values).children[1].children
-    assert [row.className for row in rows] == [None, "selected", None]
-    figure, caption = map_view(*values)
-    assert isinstance(figure, Patch)
-    operations = {tuple(op["location"]): op["params"]["value"] for op in figure.to_plotly_json()["operations"]}
+    out = map_view(*values, shown={**CLEAR, "applied": applied_settings(Settings(**DEFAULTS))})
+    assert isinstance(out["figure"], Patch)
+    operations = {tuple(op["location"]): op["params"]["value"] for op in out["figure"].to_plotly_json()["operations"]}
     shown = [number["text"] for number in operations["layout", "annotations"] if number["opacity"]]
     assert shown == ["1", "2", "3", "4", "5", "6"]
     assert sum(disc["opacity"] for disc in operations["layout", "shapes"]) == 6
-    assert "random" in caption and "k 6" in caption and "seed 3" in caption
-    assert settings_message(*values) == ([], True, False, False, False, False)
+    assert "random" in out["caption"] and "k 6" in out["caption"] and "seed 3" in out["caption"]
+    # The message was already clear: left alone.
+    assert out["message"] is out["message_hidden"] is no_update and out["errors"] == [no_update] * 4
+    # The table callback gets the settings, and redraws the table for them.
+    assert out["applied"] == applied_settings(Settings(*values))
+    rows = table_view(out["applied"]).children[1].children
+    assert [row.className for row in rows] == [None, "selected", None]
+
+
+def test_valid_settings_clear_a_message_or_flag_still_shown():
+    values = _values(n_clusters=6)
+    for shown in ({"message_hidden": False, "errors": [False] * 4}, {"message_hidden": True, "errors": [False, True, False, False]}):
+        out = map_view(*values, shown=shown)
+        assert (out["message"], out["message_hidden"], out["errors"]) == ([], True, [False] * 4)
+
+
+def test_a_mesh_step_change_does_not_touch_the_table():
+    before = applied_settings(Settings(**DEFAULTS))
+    out = map_view(*_values(mesh_step=0.1), shown={**CLEAR, "applied": before})
+    assert out["applied"] is no_update and isinstance(out["figure"], Patch)
+    # Any other setting, the init method included (its row is highlighted), does.
+    for changes in ({"init_method": "random"}, {"n_init": 3}, {"n_clusters": 4}, {"seed": 5}):
+        assert map_view(*_values(**changes), shown={**CLEAR, "applied": before})["applied"] != no_update, changes
 
 
 def test_integral_floats_are_accepted_as_whole_numbers():
-    assert settings_message(*_values(n_clusters=6.0, n_init=2.0))[:2] == ([], True)
+    out = map_view(*_values(n_clusters=6.0, n_init=2.0))
+    assert out["message_hidden"] is True and out["applied"]["n_clusters"] == 6
 
 
 @pytest.mark.parametrize(
@@ -62,23 +84,30 @@ def test_integral_floats_are_accepted_as_whole_numbers():
     ],
 )
 def test_bad_values_change_nothing_but_the_message(changes, mentions):
-    values = _values(**changes)
-    for view in (table_view, map_view):
-        with pytest.raises(PreventUpdate):
-            view(*values)
-    message, hidden, *_ = settings_message(*values)
-    assert hidden is False
-    assert mentions in _message_text(message)
+    out = map_view(*_values(**changes), shown=CLEAR)
+    assert out["figure"] is out["caption"] is out["applied"] is no_update
+    assert out["message_hidden"] is False
+    assert mentions in _message_text(out["message"])
 
 
 def test_every_bad_value_is_named_at_once():
-    message, hidden, *field_errors = settings_message(*_values(n_clusters=0, mesh_step=-1))
-    text = _message_text(message)
-    assert hidden is False and "k (clusters)" in text and "Mesh step" in text
+    out = map_view(*_values(n_clusters=0, mesh_step=-1))
+    text = _message_text(out["message"])
+    assert out["message_hidden"] is False and "k (clusters)" in text and "Mesh step" in text
     # n-init, n-clusters, random-seed, mesh-step: the two bad fields are outlined.
-    assert field_errors == [False, True, False, True]
+    assert out["errors"] == [False, True, False, True]
+
+
+@pytest.mark.parametrize(
+    "forged",
+    [None, "k-means++", [], {}, {**DEFAULTS, "n_clusters": 31}, {**DEFAULTS, "extra": 1},
+     {k: v for k, v in DEFAULTS.items() if k != "seed"}, {**DEFAULTS, "mesh_step": float("nan")}],
+)
+def test_the_table_refuses_settings_the_map_never_applied(forged):
+    """The store is set by the map callback only, but the endpoint is public."""
+    with pytest.raises(PreventUpdate):
+        table_view(forged)
 
 
 def test_pca_based_ignores_n_init_for_its_fit():
-    _, caption = map_view(*_values(init_method="PCA-based", n_init=7))
-    assert "deterministic, 1 run" in caption
+    assert "deterministic, 1 run" in map_view(*_values(init_method="PCA-based", n_init=7))["caption"]

@@ -17,7 +17,7 @@ from concurrent.futures import ThreadPoolExecutor
 import numpy as np
 import pytest
 
-from benchmarks.load import fetch_callbacks, parse_dependencies, payloads_for_change
+from benchmarks.load import control_props, fetch_callbacks, parse_dependencies, run_change
 from callbacks import refresh
 from components import boundary_figure
 from core import boundary, clustering, data
@@ -48,7 +48,7 @@ def _clear_caches() -> None:
     """Empty every result cache (not the data set), so the next calls recompute."""
     for module in (clustering, boundary, boundary_figure):
         for value in vars(module).values():
-            if callable(getattr(value, "cache_clear", None)) and value is not data.load:
+            if callable(getattr(value, "cache_clear", None)) and value is not data.load and not isinstance(value, type):
                 value.cache_clear()
 
 
@@ -88,29 +88,28 @@ def _patch_summary(operations: list[dict]) -> dict:
 
 
 def _direct(values: tuple) -> dict:
-    """Run the callbacks as functions, whatever way the module splits them."""
-    if hasattr(refresh, "refresh_view"):
-        table, patch, caption, message, hidden = refresh.refresh_view(*values)
-    else:
-        table = refresh.table_view(*values)
-        patch, caption = refresh.map_view(*values)
-        message, hidden, *_flags = refresh.settings_message(*values)
+    """Run the callbacks as functions, as the page chains them: the map, then the table."""
+    out = refresh.map_view(*values)
     return {
-        "table": _component_text(table),
-        "patch": _patch_summary(patch.to_plotly_json()["operations"]),
-        "caption": caption,
-        "message": (message, hidden),
+        "table": _component_text(refresh.table_view(out["applied"])),
+        "patch": _patch_summary(out["figure"].to_plotly_json()["operations"]),
+        "caption": out["caption"],
+        "message": (out["message"], out["message_hidden"]),
     }
 
 
 def _http(client, callbacks, values: tuple) -> dict:
-    controls = dict(zip(CONTROL_IDS, values))
     merged: dict = {}
-    for body in payloads_for_change(callbacks, controls, list(CONTROL_IDS)):
+
+    def send(body):
         response = client.post("/_dash-update-component", json=body)
         assert response.status_code == 200, (values, response.status_code, response.get_data()[:200])
         for component, props in response.get_json()["response"].items():
             merged.setdefault(component, {}).update(props)
+        return None, response.get_data()
+
+    run_change(send, callbacks, control_props(dict(zip(CONTROL_IDS, values, strict=True))),
+               [f"{cid}.value" for cid in CONTROL_IDS])
     figure = merged["boundary-graph"]["figure"]
     return {
         "table": _component_text(merged["metrics-table"]["children"]),
@@ -254,3 +253,27 @@ def test_cached_boundaries_are_read_only():
     assert not writable, f"Boundary arrays writable (shared by every caller of the cache): {writable}"
     _assert_frozen(result)
     _assert_frozen(result.settings)
+
+
+def test_a_fresh_app_serves_every_script_to_concurrent_first_requests():
+    """A new worker's first requests arrive together (the browser asks for ~12 scripts at once).
+
+    Dash registers the script paths on its first request, not thread-safely; the app makes that
+    first request itself at start-up, so none of these gets a 400.
+    """
+    import app as app_module
+
+    scripts = re.findall(r'<script src="(/_dash-component-suites/[^"]+)"',
+                         app_module.app.server.test_client().get("/").get_data(as_text=True))
+    assert len(scripts) >= 5
+    fresh = app_module.create_app().server  # the same paths, never requested before
+    start = threading.Barrier(len(scripts))
+
+    def fetch(path: str) -> int:
+        with fresh.test_client() as client:
+            start.wait()
+            return client.get(path).status_code
+
+    with ThreadPoolExecutor(max_workers=len(scripts)) as pool:
+        statuses = list(pool.map(fetch, scripts))
+    assert statuses == [200] * len(scripts), dict(zip(scripts, statuses, strict=True))

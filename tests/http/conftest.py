@@ -49,17 +49,27 @@ def client(dash_app, rss_at_start):
 
 
 @pytest.fixture(scope="session")
-def server_callbacks(client) -> list[dict]:
-    """The server-side callbacks that read any control, as /_dash-dependencies lists them."""
-    dependencies = client.get("/_dash-dependencies").get_json()
+def all_server_callbacks(client) -> list[dict]:
+    """Every server-side callback, as /_dash-dependencies lists them."""
+    return [dep for dep in client.get("/_dash-dependencies").get_json() if not dep.get("clientside_function")]
+
+
+@pytest.fixture(scope="session")
+def server_callbacks(all_server_callbacks) -> list[dict]:
+    """The server-side callbacks that read any control: what a control change sends first."""
     callbacks = [
         dep
-        for dep in dependencies
-        if not dep.get("clientside_function")
-        and any(spec["id"] in CONTROL_IDS for spec in dep["inputs"] + (dep.get("state") or []))
+        for dep in all_server_callbacks
+        if any(spec["id"] in CONTROL_IDS for spec in dep["inputs"] + (dep.get("state") or []))
     ]
     assert callbacks, "no server-side callback reads the controls"
     return callbacks
+
+
+@pytest.fixture(scope="session")
+def chained_callbacks(all_server_callbacks, server_callbacks) -> list[dict]:
+    """The server-side callbacks that other callbacks' answers trigger (the table, after the map)."""
+    return [dep for dep in all_server_callbacks if dep not in server_callbacks]
 
 
 def outputs_of(dep: dict) -> object:
@@ -72,6 +82,13 @@ def outputs_of(dep: dict) -> object:
     return {"id": component, "property": prop}
 
 
+def token(tokens: dict[str, str], component: str, prop: str) -> str:
+    """A control's value by its id; any other property by "id.prop", else null, as on a fresh page."""
+    if prop == "value" and component in tokens:
+        return tokens[component]
+    return tokens.get(f"{component}.{prop}", "null")
+
+
 def raw_body(dep: dict, tokens: dict[str, str], changed: str) -> str:
     """The request body for `dep` with each control's value given as raw JSON text.
 
@@ -80,13 +97,14 @@ def raw_body(dep: dict, tokens: dict[str, str], changed: str) -> str:
 
     def specs(kind: str) -> str:
         return ",".join(
-            f'{{"id":{json.dumps(s["id"])},"property":{json.dumps(s["property"])},"value":{tokens[s["id"]]}}}'
+            f'{{"id":{json.dumps(s["id"])},"property":{json.dumps(s["property"])},'
+            f'"value":{token(tokens, s["id"], s["property"])}}}'
             for s in dep.get(kind) or []
         )
 
     text = (
         f'{{"output":{json.dumps(dep["output"])},"outputs":{json.dumps(outputs_of(dep))},'
-        f'"inputs":[{specs("inputs")}],"changedPropIds":[{json.dumps(f"{changed}.value")}]'
+        f'"inputs":[{specs("inputs")}],"changedPropIds":[{json.dumps(changed if "." in changed else f"{changed}.value")}]'
     )
     if dep.get("state"):
         text += f',"state":[{specs("state")}]'

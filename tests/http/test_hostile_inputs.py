@@ -152,19 +152,31 @@ def assert_safe_answer(status: int, data: bytes, elapsed: float) -> None:
     assert elapsed < TIME_LIMIT, f"answered in {elapsed:.1f} s"
 
 
-def send_everywhere(client, server_callbacks, tokens: dict[str, str], changed: str) -> dict:
-    """POST the values to every server callback; return the merged updates {id: {prop: value}}."""
+def send_everywhere(client, server_callbacks, tokens: dict[str, str], changed: str,
+                    chained_callbacks=()) -> dict:
+    """POST the values to every server callback that reads the controls, then (as the page does)
+    to every chained callback that their answers trigger; return the merged updates {id: {prop: value}}."""
     updates: dict[str, dict] = {}
     for dep in server_callbacks:
-        status, data, headers, elapsed = post(client, raw_body(dep, tokens, changed))
-        assert_safe_answer(status, data, elapsed)
-        assert status in (200, 204), f"{dep['output']}: status {status}: {data[:300]!r}"
-        if status == 200:
-            assert headers["Content-Type"].startswith("application/json")
-            assert re.search(rb"<\s*/?\s*script", data, re.IGNORECASE) is None, "raw <script> in the JSON"
-            for component, props in json.loads(data)["response"].items():
-                updates.setdefault(component, {}).update(props)
+        _send(client, dep, raw_body(dep, tokens, changed), updates)
+    for dep in chained_callbacks:
+        triggers = [f"{spec['id']}.{spec['property']}" for spec in dep["inputs"]
+                    if spec["property"] in updates.get(spec["id"], {})]
+        if triggers:
+            answered = {f"{cid}.{prop}": json.dumps(value) for cid, props in updates.items() for prop, value in props.items()}
+            _send(client, dep, raw_body(dep, {**tokens, **answered}, triggers[0]), updates)
     return updates
+
+
+def _send(client, dep: dict, body: str, updates: dict) -> None:
+    status, data, headers, elapsed = post(client, body)
+    assert_safe_answer(status, data, elapsed)
+    assert status in (200, 204), f"{dep['output']}: status {status}: {data[:300]!r}"
+    if status == 200:
+        assert headers["Content-Type"].startswith("application/json")
+        assert re.search(rb"<\s*/?\s*script", data, re.IGNORECASE) is None, "raw <script> in the JSON"
+        for component, props in json.loads(data)["response"].items():
+            updates.setdefault(component, {}).update(props)
 
 
 def walk_components(node, path="message"):
@@ -222,10 +234,10 @@ def assert_message_only(updates: dict, bad_fields) -> list[str]:
 # --- The baseline the hostile cases are measured against ----------------------------------------
 
 
-def test_valid_request_updates_everything_and_hides_the_message(client, server_callbacks):
+def test_valid_request_updates_everything_and_hides_the_message(client, server_callbacks, chained_callbacks):
     """Guards the request builder: a valid change reaches every output and hides the message."""
     tokens = dict(VALID_TOKENS, **{"n-clusters": "4", "random-seed": "7"})
-    updates = send_everywhere(client, server_callbacks, tokens, "n-clusters")
+    updates = send_everywhere(client, server_callbacks, tokens, "n-clusters", chained_callbacks)
     assert updates[MESSAGE]["hidden"] is True
     for component in ("metrics-table", "boundary-graph", "map-caption"):
         assert component in updates, sorted(updates)
@@ -249,8 +261,8 @@ def test_valid_request_updates_everything_and_hides_the_message(client, server_c
         ),
     ],
 )
-def test_edge_values_in_range_are_accepted(client, server_callbacks, tokens):
-    updates = send_everywhere(client, server_callbacks, {**VALID_TOKENS, **tokens}, "n-clusters")
+def test_edge_values_in_range_are_accepted(client, server_callbacks, chained_callbacks, tokens):
+    updates = send_everywhere(client, server_callbacks, {**VALID_TOKENS, **tokens}, "n-clusters", chained_callbacks)
     assert updates[MESSAGE] == {"children": [], "hidden": True} or updates[MESSAGE]["hidden"] is True
     assert {"metrics-table", "boundary-graph", "map-caption"} <= set(updates)
 
@@ -259,17 +271,17 @@ def test_edge_values_in_range_are_accepted(client, server_callbacks, tokens):
 
 
 @pytest.mark.parametrize(("field", "token"), SINGLE_CASES)
-def test_one_bad_value_changes_only_the_message(client, server_callbacks, field, token):
-    updates = send_everywhere(client, server_callbacks, {**VALID_TOKENS, field: token}, field)
+def test_one_bad_value_changes_only_the_message(client, server_callbacks, chained_callbacks, field, token):
+    updates = send_everywhere(client, server_callbacks, {**VALID_TOKENS, field: token}, field, chained_callbacks)
     items = assert_message_only(updates, [field])
     assert len(items[0]) < 400, "the message should describe the value briefly"
 
 
 @pytest.mark.parametrize("label", sorted(HTML_STRINGS))
 @pytest.mark.parametrize("field", CONTROL_IDS)
-def test_markup_comes_back_as_text(client, server_callbacks, field, label):
+def test_markup_comes_back_as_text(client, server_callbacks, chained_callbacks, field, label):
     token = HTML_STRINGS[label]
-    updates = send_everywhere(client, server_callbacks, {**VALID_TOKENS, field: token}, field)
+    updates = send_everywhere(client, server_callbacks, {**VALID_TOKENS, field: token}, field, chained_callbacks)
     (item,) = assert_message_only(updates, [field])
     sent = json.loads(token)
     # The value is echoed (possibly shortened) inside a plain string, not parsed into elements.
@@ -280,10 +292,39 @@ def test_markup_comes_back_as_text(client, server_callbacks, field, label):
 
 
 @pytest.mark.parametrize("bad", PAIR_CASES)
-def test_several_bad_values_are_all_named(client, server_callbacks, bad):
+def test_several_bad_values_are_all_named(client, server_callbacks, chained_callbacks, bad):
     changed = next(iter(bad))
-    updates = send_everywhere(client, server_callbacks, {**VALID_TOKENS, **bad}, changed)
+    updates = send_everywhere(client, server_callbacks, {**VALID_TOKENS, **bad}, changed, chained_callbacks)
     assert_message_only(updates, list(bad))
+
+
+# --- Forged values for a chained callback's input --------------------------------------------------
+
+FORGED_APPLIED = {
+    "null": "null",
+    "string": '"k-means++"',
+    "list": "[10, 10, 0]",
+    "empty": "{}",
+    "missing-field": '{"init_method": "random", "n_init": 10, "n_clusters": 10, "seed": 0}',
+    "extra-field": '{"init_method": "random", "n_init": 10, "n_clusters": 10, "seed": 0, "mesh_step": 0.02, "x": 1}',
+    "k-out-of-range": '{"init_method": "random", "n_init": 10, "n_clusters": 10000, "seed": 0, "mesh_step": 0.02}',
+    "nan-seed": '{"init_method": "random", "n_init": 10, "n_clusters": 10, "seed": NaN, "mesh_step": 0.02}',
+    "huge-n-init": '{"init_method": "random", "n_init": 1e400, "n_clusters": 10, "seed": 0, "mesh_step": 0.02}',
+    "explicit-init-array": '{"init_method": [[0, 0]], "n_init": 1, "n_clusters": 2, "seed": 0, "mesh_step": 0.02}',
+}
+
+
+@pytest.mark.parametrize("label", sorted(FORGED_APPLIED))
+def test_forged_settings_for_the_table_change_nothing(client, chained_callbacks, label):
+    """The table follows a store that only the map callback sets with valid settings; posted
+    directly, a forged value is refused (nothing is fitted, nothing changes)."""
+    assert chained_callbacks, "the table is expected to follow the map"
+    for dep in chained_callbacks:
+        spec = dep["inputs"][0]
+        key = f"{spec['id']}.{spec['property']}"
+        status, data, _, elapsed = post(client, raw_body(dep, {**VALID_TOKENS, key: FORGED_APPLIED[label]}, key))
+        assert_safe_answer(status, data, elapsed)
+        assert status == 204, (label, status, data[:200])
 
 
 # --- Malformed envelopes -------------------------------------------------------------------------
