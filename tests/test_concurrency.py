@@ -277,3 +277,14 @@ def test_a_fresh_app_serves_every_script_to_concurrent_first_requests():
     with ThreadPoolExecutor(max_workers=len(scripts)) as pool:
         statuses = list(pool.map(fetch, scripts))
     assert statuses == [200] * len(scripts), dict(zip(scripts, statuses, strict=True))
+
+
+def test_the_layout_is_served_from_one_serialization_equal_to_dash_s_own():
+    import app as app_module
+    from plotly.io.json import to_json_plotly
+
+    client = app_module.app.server.test_client()
+    first, again = client.get("/_dash-layout"), client.get("/_dash-layout")
+    assert first.status_code == again.status_code == 200
+    assert first.get_data() == again.get_data()
+    assert first.get_json() == json.loads(to_json_plotly(app_module.app.get_layout()))
