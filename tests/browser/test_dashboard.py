@@ -236,6 +236,25 @@ def test_default_table_and_caption_match_the_core(page):
     assert view["caption"].strip() == expected_caption()
 
 
+HOVER_LABELS = "() => Array.from(document.querySelectorAll('#boundary-graph g.hovertext')).map((g) => g.textContent)"
+
+
+def test_a_centroid_hover_label_does_not_outlive_a_refit(page):
+    """Hovering a centroid's number names its cluster and size; after a refit, with the pointer
+    left where it was, no label describes the old centroid."""
+    number = page.locator("#boundary-graph .annotation-text", has_text="3").first
+    box = number.bounding_box()
+    page.mouse.move(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
+    page.wait_for_function(f"() => ({HOVER_LABELS})().some((t) => t.startsWith('Centroid of cluster 3'))")
+    before = [text for text in page.evaluate(HOVER_LABELS) if text.startswith("Centroid")]
+    page.keyboard.press("Tab")  # focus moves to the page; the pointer stays on the map
+    page.locator("#n-clusters").focus()
+    page.keyboard.press("ControlOrMeta+a")
+    page.keyboard.type("5", delay=40)
+    wait_for_view(page, centroids=5, caption=expected_caption(n_clusters=5))
+    assert not set(before) & set(page.evaluate(HOVER_LABELS)), "a label still describes the old centroid"
+
+
 def test_typing_k_redraws_table_and_centroids(page):
     expected = expected_table(5, DEFAULT_N_INIT, DEFAULT_SEED)
     caption = expected_caption(n_clusters=5)
