@@ -11,8 +11,8 @@ for _variable in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
     os.environ.setdefault(_variable, "1")
 
 from dash import Dash
-from plotly.io.json import to_json_plotly
 from flask_talisman import Talisman
+from plotly.io.json import to_json_plotly
 from werkzeug.exceptions import HTTPException
 
 from callbacks import register_callbacks

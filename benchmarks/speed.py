@@ -50,13 +50,13 @@ import pandas as pd
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))  # `python benchmarks/speed.py` puts benchmarks/, not the repo, on the path
 
-from benchmarks.browser_timing import change_render, first_render  # noqa: E402
+from benchmarks.browser_timing import change_render, first_render
 
 # Re-exported for profile_browser.py and plotly_update_experiment.py.
-from benchmarks.harness import CHANGE_STATE_JS, INIT_JS, LOAD_TIMEOUT_MS, Server, machine  # noqa: E402,F401
-from benchmarks.headless import CHROMIUM, CHROMIUM_ARGS, VIEWPORT  # noqa: E402,F401
-from benchmarks.report import print_details, summarise  # noqa: E402
-from benchmarks.server_timing import core_in_process, server_times  # noqa: E402
+from benchmarks.harness import CHANGE_STATE_JS, INIT_JS, LOAD_TIMEOUT_MS, Server, machine  # noqa: F401
+from benchmarks.headless import CHROMIUM, CHROMIUM_ARGS, VIEWPORT  # noqa: F401
+from benchmarks.report import print_details, summarise
+from benchmarks.server_timing import core_in_process, server_times
 
 # ---------------------------------------------------------------------------------------------
 # one app

@@ -19,14 +19,17 @@ THEME = {
 
 MAP_EXPLAINED = [
     html.P([html.B("Not the table's model. "),
-            "The map is a separate KMeans refit on the digits reduced to two principal "
-            "components (PC 1, PC 2), with the same init, n_init, k and seed."]),
-    html.P([html.B("Shaded regions: "), "where each 2-D cluster's centroid is nearest (its Voronoi cell), "
-            "drawn at the mesh step."]),
-    html.P([html.B("Dots: "), "the 1,797 digits coloured by their true label; hover a dot for its "
-            "sample number. A cluster whose dots share one colour has found one digit."]),
-    html.P([html.B("Numbered discs: "), "the centroids. Zoom with a drag, double-click to reset: "
-            "the zoom stays while you change settings."]),
+            ("The map is a separate KMeans refit on the digits reduced to two principal "
+             "components (PC 1, PC 2), with the same init, n_init, k and seed.")]),
+    html.P([html.B("Shaded regions: "),
+            ("where each 2-D cluster's centroid is nearest (its Voronoi cell), "
+             "drawn at the mesh step.")]),
+    html.P([html.B("Dots: "),
+            ("the 1,797 digits coloured by their true label; hover a dot for its "
+             "sample number. A cluster whose dots share one colour has found one digit.")]),
+    html.P([html.B("Numbered discs: "),
+            ("the centroids; hover a number for its cluster size. Zoom with a drag, double-click to reset: "
+             "the zoom stays while you change settings.")]),
 ]
 
 

@@ -40,7 +40,7 @@ def _text(component) -> str:
 
 
 def _rows(table):
-    head, body = table.children
+    _head, body = table.children
     return body.children
 
 

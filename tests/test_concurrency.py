@@ -280,8 +280,9 @@ def test_a_fresh_app_serves_every_script_to_concurrent_first_requests():
 
 
 def test_the_layout_is_served_from_one_serialization_equal_to_dash_s_own():
-    import app as app_module
     from plotly.io.json import to_json_plotly
+
+    import app as app_module
 
     client = app_module.app.server.test_client()
     first, again = client.get("/_dash-layout"), client.get("/_dash-layout")
