@@ -1,8 +1,8 @@
 """KMeans fits on the 64-D data and the example's `bench_k_means` metrics, cached by configuration.
 
 The table's rows are computed in worker processes (`start_workers`), at a lower CPU priority
-than the web threads: a change refits the table and the map at once, and the map, which the
-user watches, must not wait for the table's cores or for its GIL.
+than the web threads: a map refit (the one people watch: the next change, or another user's)
+must never wait for the table's cores or for its GIL.
 """
 
 from __future__ import annotations
@@ -121,6 +121,7 @@ def benchmark_row(init_method: str, n_clusters: int, n_init: int, seed: int) -> 
 # ---------------------------------------------------------------------------------------------
 # worker processes
 
+# One per core (measured: a third on 2 cores is no faster), at most one per row.
 ROW_WORKERS = min(len(INIT_METHODS), len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1)
 ROW_TIMEOUT_S = 30  # far beyond any configuration's fit; a stuck worker must not hold a request forever
 WORKER_NICENESS = 10  # the map first: a niceness of 10 leaves the table ~10% of a contended core
@@ -129,8 +130,11 @@ _PR_SET_PDEATHSIG = 1  # Linux prctl option
 
 def _worker_started() -> None:
     os.nice(WORKER_NICENESS)
+    # A fork inherits the web worker's signal handlers (gunicorn's would ignore a TERM here).
+    for name in ("SIGTERM", "SIGINT", "SIGQUIT", "SIGHUP", "SIGUSR1", "SIGUSR2", "SIGWINCH", "SIGABRT"):
+        signal.signal(getattr(signal, name), signal.SIG_DFL)
     if sys.platform == "linux":  # exit with the web worker, even if it is killed
-        ctypes.CDLL(None, use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGTERM)
+        ctypes.CDLL(None, use_errno=True).prctl(_PR_SET_PDEATHSIG, int(signal.SIGTERM))
 
 
 class _RowCache:

@@ -279,8 +279,42 @@ def test_a_small_concurrent_load_has_no_errors(gunicorn_server):
 
 
 @pytest.mark.slow
+def test_each_worker_has_niced_table_processes_that_die_with_it(gunicorn_server):
+    """The table's rows are fitted in processes forked by each web worker, below its priority;
+    a worker killed outright (e.g. by gunicorn's timeout) must not leave them behind."""
+    import psutil
+
+    master = psutil.Process(gunicorn_server.process.pid)
+    workers = master.children()
+    assert len(workers) >= 1
+    tables = {worker.pid: worker.children() for worker in workers}
+    for worker in workers:
+        assert tables[worker.pid], f"worker {worker.pid} has no table processes"
+        assert all(table.nice() == worker.nice() + 10 for table in tables[worker.pid])
+    victim = workers[0]
+    victim.kill()
+    _, alive = psutil.wait_procs(tables[victim.pid], timeout=10)
+    assert not alive, f"table processes outlived their worker: {[p.pid for p in alive]}"
+    # gunicorn replaces the worker, with table processes of its own, and serves on.
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        fresh = [w for w in master.children() if w.pid not in tables]
+        if fresh and fresh[0].children():
+            break
+        time.sleep(0.5)
+    else:
+        pytest.fail("no replacement worker with table processes")
+    assert requests.get(gunicorn_server.base_url + "/health", timeout=10).status_code == 200
+
+
+@pytest.mark.slow
 def test_gunicorn_stops_gracefully_on_sigterm(gunicorn_server):
+    import psutil
+
+    descendants = psutil.Process(gunicorn_server.process.pid).children(recursive=True)
     started = time.monotonic()
     status = gunicorn_server.stop()
     assert time.monotonic() - started < 35
     assert status == 0, f"exit status {status}\n{gunicorn_server.log()[-2000:]}"
+    _, alive = psutil.wait_procs(descendants, timeout=10)
+    assert not alive, f"left behind: {[p.pid for p in alive]}"
