@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from functools import lru_cache
 
 import numpy as np
 from sklearn.cluster import KMeans
+from sklearn.cluster._k_means_common import CHUNK_SIZE
 
 from core import data
 from core.clustering import fit_full
@@ -57,13 +59,30 @@ def mesh_points(extent: tuple[float, float, float, float], step: float) -> np.nd
     return points
 
 
+# Predicting a fine mesh (~880k points at h = 0.02) is the map's largest single step after the
+# fit; its compiled loop releases the GIL, so two halves run on two cores. scikit-learn works in
+# chunks of CHUNK_SIZE rows from the start of what it is given: split at a multiple of that, and
+# every chunk, so every label, is computed exactly as in one call.
+_PREDICT_HALVES = ThreadPoolExecutor(max_workers=2, thread_name_prefix="mesh-predict")
+SPLIT_FROM = 64 * CHUNK_SIZE  # smaller meshes are not worth a thread hop
+
+
+def predict_mesh(model: KMeans, points: np.ndarray) -> np.ndarray:
+    """model.predict(points), in two halves side by side for large meshes; the same labels."""
+    if len(points) < 2 * SPLIT_FROM:
+        return model.predict(points)
+    middle = len(points) // 2 // CHUNK_SIZE * CHUNK_SIZE
+    halves = _PREDICT_HALVES.map(model.predict, (points[:middle], points[middle:]))
+    return np.concatenate(list(halves))
+
+
 @lru_cache(maxsize=16)  # ≤ 2 MB of labels each
 def decision_boundary(settings: Settings) -> Boundary:
     digits = data.load()
     model = fit_plane(*settings.fit_key)
     xs, ys = mesh(digits.extent, settings.mesh_step)
     cells = mesh_points(digits.extent, settings.mesh_step)
-    labels = model.predict(cells).astype(np.uint8).reshape(len(ys), len(xs))
+    labels = predict_mesh(model, cells).astype(np.uint8).reshape(len(ys), len(xs))
     sizes = np.bincount(model.labels_, minlength=settings.n_clusters)
     centroids = model.cluster_centers_.copy()  # the cached model keeps its own
     for array in (xs, ys, labels, sizes, centroids):

@@ -85,6 +85,16 @@ def test_pca_based_is_deterministic_and_ignores_the_seed():
         assert fit.inertia == first.inertia
 
 
+@pytest.mark.parametrize("extra", [0, 1, 255, 257, 100_003])
+def test_predicting_a_mesh_in_halves_gives_exactly_predict_s_labels(digits, extra):
+    from core.boundary import SPLIT_FROM, predict_mesh
+
+    model = KMeans(n_clusters=7, n_init=1, random_state=3).fit(digits.reduced)
+    rng = np.random.default_rng(extra)
+    points = rng.uniform(-8, 8, size=(2 * SPLIT_FROM + extra, 2))
+    np.testing.assert_array_equal(predict_mesh(model, points), model.predict(points))
+
+
 def test_seed_changes_the_randomly_seeded_fits():
     a, b = fit_full("random", 10, 1, 0), fit_full("random", 10, 1, 1)
     assert not np.array_equal(a.labels, b.labels)
