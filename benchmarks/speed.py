@@ -33,7 +33,7 @@ app.py sets, see --naive-env), waits for /health, then, for each:
 
 Prints a pandas table (project vs baseline vs target, medians, pass/fail), the ratios, the
 date and machine, and per-sample breakdowns (where the change and first-load time goes).
-`--json PATH` saves every raw sample. See also profile_browser.py, plotly_update_experiment.py.
+`--json PATH` saves every raw sample. See also profile_browser.py.
 """
 
 from __future__ import annotations
@@ -52,7 +52,7 @@ sys.path.insert(0, str(REPO))  # `python benchmarks/speed.py` puts benchmarks/, 
 
 from benchmarks.browser_timing import change_render, first_render
 
-# Re-exported for profile_browser.py and plotly_update_experiment.py.
+# Re-exported for profile_browser.py.
 from benchmarks.harness import CHANGE_STATE_JS, INIT_JS, LOAD_TIMEOUT_MS, Server, machine  # noqa: F401
 from benchmarks.headless import CHROMIUM, CHROMIUM_ARGS, VIEWPORT  # noqa: F401
 from benchmarks.report import print_details, summarise
