@@ -36,7 +36,7 @@ def _content_security_policy(app: Dash) -> dict:
         "default-src": "'self'",
         # Dash's inline start-up script and clientside callbacks, by hash; nothing else inline.
         "script-src": ["'self'", *app.csp_hashes()],
-        # Plotly and Mantine set inline styles.
+        # Plotly and Dash set inline styles.
         "style-src": ["'self'", "'unsafe-inline'"],
         # The map's region raster is a data: URI PNG.
         "img-src": ["'self'", "data:"],

@@ -14,6 +14,6 @@ def register(app: Dash) -> None:
             return [pca, pca ? {N_INIT_PCA_HINT!r} : {N_INIT_HINT!r}];
         }}""",
         Output("n-init", "disabled"),
-        Output("n-init", "description"),
+        Output("n-init-description", "children"),
         Input("init-method", "value"),
     )

@@ -16,6 +16,7 @@ from dash import Dash, Input, Output, State, html, no_update
 from dash.exceptions import PreventUpdate
 
 from components.boundary_figure import boundary_patch, map_caption
+from components.controls import number_input_class
 from components.metrics_table import metrics_table
 from core import data
 from core.boundary import decision_boundary
@@ -52,9 +53,10 @@ def _table_changes(before, after: dict) -> bool:
 
 
 def map_view(init_method, n_init, n_clusters, seed, mesh_step, shown: dict | None = None) -> dict:
-    """The map's figure patch and caption, the settings message and fields' error flags, and the
-    applied settings for the table; `shown` is what the page shows now (message hidden, error
-    flags, applied settings), so that nothing is redrawn for no reason."""
+    """The map's figure patch and caption, the settings message and the number fields' classes
+    (outlined when refused), and the applied settings for the table; `shown` is what the page
+    shows now (message hidden, field classes, applied settings), so that nothing is redrawn for
+    no reason."""
     shown = shown or {}
     unchanged = {"figure": no_update, "caption": no_update, "applied": no_update}
     try:
@@ -62,12 +64,14 @@ def map_view(init_method, n_init, n_clusters, seed, mesh_step, shown: dict | Non
     except InvalidSettings as invalid:
         message = [html.Strong(INVALID_TITLE), html.Ul([html.Li(problem) for problem in invalid.problems])]
         return {**unchanged, "message": message, "message_hidden": False,
-                "errors": [field in invalid.by_field for field in FIELD_INPUTS]}
-    clear = shown.get("message_hidden") is True and not any(shown.get("errors") or [])
+                "field_classes": [number_input_class(field in invalid.by_field) for field in FIELD_INPUTS]}
+    valid_class = number_input_class(False)
+    clear = shown.get("message_hidden") is True and all(
+        shown_class == valid_class for shown_class in shown.get("field_classes") or [None])
     outputs = {
         "message": no_update if clear else [],
         "message_hidden": no_update if clear else True,
-        "errors": [no_update if clear else False for _ in FIELD_INPUTS],
+        "field_classes": [no_update if clear else valid_class for _ in FIELD_INPUTS],
         "applied": applied_settings(settings) if _table_changes(shown.get("applied"), applied_settings(settings))
         else no_update,
     }
@@ -104,7 +108,7 @@ def register(app: Dash) -> None:
             "caption": Output("map-caption", "children"),
             "message": Output("settings-message", "children"),
             "message_hidden": Output("settings-message", "hidden"),
-            "errors": [Output(input_id, "error") for input_id in FIELD_INPUTS.values()],
+            "field_classes": [Output(input_id, "className") for input_id in FIELD_INPUTS.values()],
             "applied": Output(APPLIED_SETTINGS, "data"),
         },
         inputs={
@@ -117,7 +121,7 @@ def register(app: Dash) -> None:
         state={
             "shown": {
                 "message_hidden": State("settings-message", "hidden"),
-                "errors": [State(input_id, "error") for input_id in FIELD_INPUTS.values()],
+                "field_classes": [State(input_id, "className") for input_id in FIELD_INPUTS.values()],
                 "applied": State(APPLIED_SETTINGS, "data"),
             },
         },

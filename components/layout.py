@@ -2,20 +2,13 @@
 
 from __future__ import annotations
 
-import dash_mantine_components as dmc
 import plotly.graph_objects as go
 from dash import dcc, html
 
-from components.boundary_figure import FONT_STACK, digit_key
+from components.boundary_figure import digit_key
 from components.controls import control_panel
 
 LOADING_DELAY_MS = 250  # show the spinner only when a refit is slow enough to notice
-
-THEME = {
-    "fontFamily": FONT_STACK,
-    "primaryColor": "blue",
-    "defaultRadius": "md",
-}
 
 MAP_EXPLAINED = [
     html.P([html.B("Not the table's model. "),
@@ -43,7 +36,7 @@ def _loading(child) -> dcc.Loading:
 
 
 def page(table, figure: go.Figure, caption: str, finest_mesh_step: float, samples,
-         applied: dict) -> dmc.MantineProvider:
+         applied: dict) -> html.Div:
     """The whole page, pre-filled with the default configuration's results; `samples` shows the data;
     `applied` is the settings those results are for (the table's refits follow it)."""
     sidebar = html.Aside(
@@ -99,8 +92,5 @@ def page(table, figure: go.Figure, caption: str, finest_mesh_step: float, sample
         ],
         className="app-header",
     )
-    return dmc.MantineProvider(
-        html.Div([header, html.Div([sidebar, html.Main([table_card, map_card], className="content")],
-                                   className="app-body")], className="page"),
-        theme=THEME,
-    )
+    return html.Div([header, html.Div([sidebar, html.Main([table_card, map_card], className="content")],
+                                      className="app-body")], className="page")

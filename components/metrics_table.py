@@ -5,7 +5,6 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-import dash_mantine_components as dmc
 from dash import html
 
 from core.clustering import InitBenchmark
@@ -46,7 +45,7 @@ def _best(results: Sequence[InitBenchmark], column: Column) -> float:
     return max(values) if column.higher_is_better else min(values)
 
 
-def metrics_table(results: Sequence[InitBenchmark], selected: str) -> dmc.Table:
+def metrics_table(results: Sequence[InitBenchmark], selected: str) -> html.Table:
     """A plain table: the best value of each column in bold, the selected init's row highlighted."""
     best = {column.header: column.text(_best(results, column)) for column in COLUMNS}
     header = html.Tr(
@@ -66,8 +65,4 @@ def metrics_table(results: Sequence[InitBenchmark], selected: str) -> dmc.Table:
                 **{"data-init": result.init_method, "aria-selected": "true" if is_selected else "false"},
             )
         )
-    return dmc.Table(
-        [html.Thead(header), html.Tbody(rows)],
-        className="metrics",
-        highlightOnHover=True,
-    )
+    return html.Table([html.Thead(header), html.Tbody(rows)], className="metrics")

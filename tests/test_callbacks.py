@@ -7,9 +7,11 @@ from dash import Patch, no_update
 from dash.exceptions import PreventUpdate
 
 from callbacks.refresh import applied_settings, map_view, table_view
+from components.controls import number_input_class
 from core.settings import DEFAULTS, Settings
 
-CLEAR = {"message_hidden": True, "errors": [None, None, None, None]}  # what a fresh page shows
+VALID, INVALID = number_input_class(False), number_input_class(True)
+CLEAR = {"message_hidden": True, "field_classes": [VALID] * 4}  # what a fresh page shows
 
 
 def _values(**changes):
@@ -32,7 +34,7 @@ def test_valid_settings_redraw_the_map_and_hand_the_table_its_settings():
     assert sum(disc["opacity"] for disc in operations["layout", "shapes"]) == 6
     assert "random" in out["caption"] and "k 6" in out["caption"] and "seed 3" in out["caption"]
     # The message was already clear: left alone.
-    assert out["message"] is out["message_hidden"] is no_update and out["errors"] == [no_update] * 4
+    assert out["message"] is out["message_hidden"] is no_update and out["field_classes"] == [no_update] * 4
     # The table callback gets the settings, and redraws the table for them.
     assert out["applied"] == applied_settings(Settings(*values))
     rows = table_view(out["applied"]).children[1].children
@@ -41,9 +43,10 @@ def test_valid_settings_redraw_the_map_and_hand_the_table_its_settings():
 
 def test_valid_settings_clear_a_message_or_flag_still_shown():
     values = _values(n_clusters=6)
-    for shown in ({"message_hidden": False, "errors": [False] * 4}, {"message_hidden": True, "errors": [False, True, False, False]}):
+    for shown in ({"message_hidden": False, "field_classes": [VALID] * 4},
+                  {"message_hidden": True, "field_classes": [VALID, INVALID, VALID, VALID]}):
         out = map_view(*values, shown=shown)
-        assert (out["message"], out["message_hidden"], out["errors"]) == ([], True, [False] * 4)
+        assert (out["message"], out["message_hidden"], out["field_classes"]) == ([], True, [VALID] * 4)
 
 
 def test_a_mesh_step_change_does_not_touch_the_table():
@@ -95,7 +98,7 @@ def test_every_bad_value_is_named_at_once():
     text = _message_text(out["message"])
     assert out["message_hidden"] is False and "k (clusters)" in text and "Mesh step" in text
     # n-init, n-clusters, random-seed, mesh-step: the two bad fields are outlined.
-    assert out["errors"] == [False, True, False, True]
+    assert out["field_classes"] == [VALID, INVALID, VALID, INVALID]
 
 
 @pytest.mark.parametrize(

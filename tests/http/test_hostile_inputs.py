@@ -209,11 +209,10 @@ def assert_message_only(updates: dict, bad_fields) -> list[str]:
     others = set(updates) - {MESSAGE} - set(CONTROL_IDS)
     assert not others, f"outputs other than the message changed: {sorted(others)}"
     for control in set(updates) & set(CONTROL_IDS):
-        # A control may only be flagged (Mantine's `error`), never given a new value.
-        assert set(updates[control]) == {"error"}, (control, updates[control])
-        flag = updates[control]["error"]
-        assert isinstance(flag, (bool, str)), (control, flag)
-        assert bool(flag) == (control in bad_fields), (control, flag, bad_fields)
+        # A control may only be flagged (its class marks it invalid), never given a new value.
+        assert set(updates[control]) == {"className"}, (control, updates[control])
+        flagged = "invalid" in updates[control]["className"].split()
+        assert flagged == (control in bad_fields), (control, updates[control], bad_fields)
     assert set(updates[MESSAGE]) == {"children", "hidden"}
     assert updates[MESSAGE]["hidden"] is False
     children = updates[MESSAGE]["children"]
