@@ -11,7 +11,7 @@ from dash import dcc, html
 
 from core.settings import DEFAULTS, INIT_METHODS, MESH_STEP_MAX, N_CLUSTERS_RANGE, N_INIT_RANGE
 
-N_INIT_HINT = "Runs from different seeds ({}–{}); best inertia wins".format(*N_INIT_RANGE)
+N_INIT_HINT = "Seeded runs ({}–{}); the lowest inertia wins".format(*N_INIT_RANGE)
 N_INIT_PCA_HINT = "Disabled: PCA-based seeding is deterministic, so it runs once"
 TYPING_PAUSE_MS = 350  # refit when typing pauses, not on every keystroke
 NUMBER_INPUT_CLASS = "number-input"
