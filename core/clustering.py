@@ -122,7 +122,8 @@ def benchmark_row(init_method: str, n_clusters: int, n_init: int, seed: int) -> 
 # worker processes
 
 # One per core (measured: a third on 2 cores is no faster), at most one per row.
-ROW_WORKERS = min(len(INIT_METHODS), len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1)
+_CORES = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+ROW_WORKERS = min(len(INIT_METHODS), _CORES)
 ROW_TIMEOUT_S = 30  # far beyond any configuration's fit; a stuck worker must not hold a request forever
 WORKER_NICENESS = 10  # the map first: a niceness of 10 leaves the table ~10% of a contended core
 _PR_SET_PDEATHSIG = 1  # Linux prctl option
@@ -178,6 +179,7 @@ class _RowCache:
                 future = self._start_locked().submit(benchmark_row, *key)
             except BrokenProcessPool:  # a worker died (e.g. killed for memory): replace them all
                 log.warning("table workers broken; starting new ones")
+                self._executor.shutdown(wait=False, cancel_futures=True)
                 self._executor = None
                 future = self._start_locked().submit(benchmark_row, *key)
             self._futures[key] = future
@@ -200,5 +202,6 @@ def benchmark_inits(n_clusters: int, n_init: int, seed: int) -> tuple[InitBenchm
 
     The rows are fitted side by side in the worker processes; results do not depend on order.
     """
-    futures = [benchmark_rows.get((method, n_clusters, *fit_parameters(method, n_init, seed))) for method in INIT_METHODS]
+    futures = [benchmark_rows.get((method, n_clusters, *fit_parameters(method, n_init, seed)))
+               for method in INIT_METHODS]
     return tuple(future.result(timeout=ROW_TIMEOUT_S) for future in futures)

@@ -289,3 +289,27 @@ def test_the_layout_is_served_from_one_serialization_equal_to_dash_s_own():
     assert first.status_code == again.status_code == 200
     assert first.get_data() == again.get_data()
     assert first.get_json() == json.loads(to_json_plotly(app_module.app.get_layout()))
+
+
+def test_the_table_recovers_when_a_worker_process_dies():
+    """A table process killed (say, for memory) breaks the pool: at most the next table fails
+    (with the page's failure message, see callbacks), and the one after refits in new processes."""
+    import os
+    import signal
+
+    clustering.start_workers()
+    victim = next(iter(clustering.benchmark_rows._executor._processes))
+    os.kill(victim, signal.SIGKILL)
+    failures = 0
+    for seed in (2001, 2002, 2003):
+        try:
+            rows = clustering.benchmark_inits(3, 1, seed)
+        except Exception:  # noqa: BLE001 - BrokenProcessPool, from the pool the kill broke
+            failures += 1
+            continue
+        assert [row.init_method for row in rows] == ["k-means++", "random", "PCA-based"]
+        break
+    else:
+        pytest.fail("the table never recovered")
+    assert failures <= 1
+    assert victim not in clustering.benchmark_rows._executor._processes
