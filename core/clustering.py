@@ -16,7 +16,7 @@ import signal
 import sys
 import threading
 import time
-from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures import Future, ProcessPoolExecutor, ThreadPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 from functools import lru_cache
@@ -151,6 +151,7 @@ class _RowCache:
         self._futures: collections.OrderedDict[tuple, Future] = collections.OrderedDict()
         self._lock = threading.Lock()
         self._executor: ProcessPoolExecutor | None = None
+        self._fallback: ThreadPoolExecutor | None = None  # once the processes are broken
 
     def start_workers(self) -> None:
         with self._lock:
@@ -172,20 +173,26 @@ class _RowCache:
     def get(self, key: tuple) -> Future:
         with self._lock:
             future = self._futures.get(key)
-            if future is not None and not (future.done() and future.exception() is not None):
+            if future is not None and not future.cancelled() and not (future.done() and future.exception()):
                 self._futures.move_to_end(key)
                 return future
-            try:
-                future = self._start_locked().submit(benchmark_row, *key)
-            except BrokenProcessPool:  # a worker died (e.g. killed for memory): replace them all
-                log.warning("table workers broken; starting new ones")
-                self._executor.shutdown(wait=False, cancel_futures=True)
-                self._executor = None
-                future = self._start_locked().submit(benchmark_row, *key)
+            future = self._submit_locked(key)
             self._futures[key] = future
             while len(self._futures) > self._maxsize:
                 self._futures.popitem(last=False)
             return future
+
+    def _submit_locked(self, key: tuple) -> Future:
+        if self._fallback is None:
+            try:
+                return self._start_locked().submit(benchmark_row, *key)
+            except BrokenProcessPool:  # a worker died (e.g. killed for memory)
+                # Forking new workers now, from a process that runs threads, can deadlock (it
+                # did, in a test): fit in threads instead until gunicorn recycles this worker.
+                log.warning("table worker processes broken; fitting rows in threads from now on")
+                self._executor.shutdown(wait=False, cancel_futures=True)
+                self._fallback = ThreadPoolExecutor(max_workers=len(INIT_METHODS), thread_name_prefix="table-row")
+        return self._fallback.submit(benchmark_row, *key)
 
     def cache_clear(self) -> None:
         with self._lock:
