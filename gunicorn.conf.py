@@ -3,7 +3,8 @@
 Every request is CPU-bound (KMeans fits, silhouette, mesh prediction), so the process count
 follows the cores, a second thread per worker overlaps the GIL-free numpy/OpenMP sections and
 the network I/O, and the native thread pools are held to one thread each so that
-workers × threads × BLAS threads never asks for more cores than there are.
+workers × threads × BLAS threads never asks for more cores than there are. Each worker also
+forks the table's row processes (core.clustering, one per core), niced below the web threads.
 
 Environment (all optional):
   HOST, PORT            bind address; defaults 127.0.0.1:8050 (the Dockerfile sets HOST=0.0.0.0)

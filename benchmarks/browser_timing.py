@@ -54,7 +54,7 @@ def first_render(browser, url: str, loads: int) -> dict:
 def change_render(browser, url: str, n_inits: list[int]) -> dict:
     """Set n-init to each value in turn; time request sent / input event -> next map afterplot.
 
-    The app may answer one change with several callbacks (sent at once): the change starts at
+    The app may answer one change with several callbacks (at once or chained): the change starts at
     the first request, the map is drawn at the first afterplot after the map's response.
     """
     context = browser.new_context(viewport=VIEWPORT)

@@ -123,8 +123,8 @@ from core import boundary, clustering
 from core.settings import DEFAULTS, Settings
 reps = int(sys.argv[2])
 settings = Settings(**DEFAULTS)
-caches = [clustering.fit_full, clustering.benchmark_inits, boundary.fit_plane, boundary.decision_boundary]
-caches += [getattr(clustering, "benchmark_rows")] if hasattr(clustering, "benchmark_rows") else []
+caches = [clustering.fit_full, clustering.benchmark_inits, clustering.benchmark_rows, boundary.fit_plane,
+          boundary.decision_boundary]
 try:
     from components import boundary_figure, metrics_table
     caches.append(boundary_figure.region_image)

@@ -25,7 +25,6 @@ from core.settings import InvalidSettings, Settings, validate
 
 log = logging.getLogger(__name__)
 
-CONTROL_IDS = ("init-method", "n-init", "n-clusters", "random-seed", "mesh-step")
 APPLIED_SETTINGS = "applied-settings"
 INVALID_TITLE = "Settings not applied — the results shown are for the last valid settings:"
 FAILURE_MESSAGE = "This configuration could not be computed. Try other settings."
@@ -65,6 +64,7 @@ def map_view(init_method, n_init, n_clusters, seed, mesh_step, shown: dict | Non
         message = [html.Strong(INVALID_TITLE), html.Ul([html.Li(problem) for problem in invalid.problems])]
         return {**unchanged, "message": message, "message_hidden": False,
                 "field_classes": [number_input_class(field in invalid.by_field) for field in FIELD_INPUTS]}
+    applied = applied_settings(settings)
     valid_class = number_input_class(False)
     clear = shown.get("message_hidden") is True and all(
         shown_class == valid_class for shown_class in shown.get("field_classes") or [None])
@@ -72,8 +72,7 @@ def map_view(init_method, n_init, n_clusters, seed, mesh_step, shown: dict | Non
         "message": no_update if clear else [],
         "message_hidden": no_update if clear else True,
         "field_classes": [no_update if clear else valid_class for _ in FIELD_INPUTS],
-        "applied": applied_settings(settings) if _table_changes(shown.get("applied"), applied_settings(settings))
-        else no_update,
+        "applied": applied if _table_changes(shown.get("applied"), applied) else no_update,
     }
     try:
         boundary = decision_boundary(settings)

@@ -203,7 +203,7 @@ benchmark_rows = _RowCache(maxsize=384)  # cache_clear() empties it
 start_workers = benchmark_rows.start_workers
 
 
-@lru_cache(maxsize=128)
+@lru_cache(maxsize=128)  # the same table object for a repeat; benchmark_rows shares rows across tables
 def benchmark_inits(n_clusters: int, n_init: int, seed: int) -> tuple[InitBenchmark, ...]:
     """The table: every init strategy at this k, n_init and seed (PCA-based always runs once).
 
