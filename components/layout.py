@@ -7,6 +7,7 @@ from dash import dcc, html
 
 from components.boundary_figure import digit_key
 from components.controls import control_panel
+from components.jobs_section import jobs_section
 
 LOADING_DELAY_MS = 250  # show the spinner only when a refit is slow enough to notice
 
@@ -92,5 +93,5 @@ def page(table, figure: go.Figure, caption: str, finest_mesh_step: float, sample
         ],
         className="app-header",
     )
-    return html.Div([header, html.Div([sidebar, html.Main([table_card, map_card], className="content")],
+    return html.Div([header, html.Div([sidebar, html.Main([table_card, map_card, jobs_section()], className="content")],
                                       className="app-body")], className="page")
