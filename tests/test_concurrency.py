@@ -304,7 +304,7 @@ import os, signal, time
 from core import clustering
 clustering.start_workers()
 expected = [(r.init_method, r.inertia, r.silhouette) for r in clustering.benchmark_inits(3, 1, 2000)]
-clustering.benchmark_inits.cache_clear(); clustering.benchmark_rows.cache_clear()
+clustering.benchmark_inits.cache_clear(); clustering.fitted_inits.cache_clear(); clustering.benchmark_rows.cache_clear()
 os.kill(next(iter(clustering.benchmark_rows._executor._processes)), signal.SIGKILL)
 time.sleep(0.5)
 failures = 0
