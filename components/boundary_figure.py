@@ -174,5 +174,5 @@ def digit_key() -> html.Div:
     items = [html.Span("True digit", className="key-title")]
     for digit, colour in enumerate(DIGIT_COLOURS):
         items.append(html.Span([html.I(style={"background": colour}), str(digit)], className="key-item"))
-    items.append(html.Span([html.I(className="key-centroid"), "centroid (numbered)"], className="key-item"))
+    items.append(html.Span([html.I(className="key-centroid"), "centroid (named after its digit)"], className="key-item"))
     return html.Div(items, className="digit-key")

@@ -58,7 +58,7 @@ def digit_matrix(matching: ClusterMatching) -> html.Table:
     """Clusters (rows, stable order) × true digits (columns): counts, shaded by share of the row;
     the cell of the digit each cluster stands for is outlined."""
     header = html.Tr([html.Th("Cluster", scope="col"), html.Th("Size", scope="col")]
-                     + [html.Th(str(digit), scope="col", style={"color": DIGIT_COLOURS[digit]},
+                     + [html.Th(str(digit), scope="col", style={"borderBottomColor": DIGIT_COLOURS[digit]},
                                 className="digit-col") for digit in range(N_DIGITS)])
     rows = []
     for cluster in matching.order:

@@ -80,35 +80,39 @@ def page(results: dict, figure: go.Figure, caption: str, finest_mesh_step: float
         ],
         className="card table-card",
     )
-    found_card = html.Section(
-        [
-            _card_head("What K-means found: each cluster's centroid as a digit",
-                       "named after the digit it is matched to · size · % of members that are that digit · "
-                       "click one for its members"),
-            html.Div(results["gallery"], id="centroid-gallery", className="centroid-gallery"),
-        ],
-        className="card found-card",
-    )
     members_card = html.Section(
         [html.Button("Close", id="close-members", className="close-members", title="Close (Escape)"),
          html.Div(id="cluster-members", className="cluster-members")],
-        id="members-card", className="card members-card", hidden=True, **{"aria-live": "polite"},
+        id="members-card", className="members-card", hidden=True, role="dialog",
+        **{"aria-label": "Members of the picked cluster", "aria-live": "polite"},
+    )
+    gallery = html.Div(
+        [
+            html.H3("What K-means found", className="gallery-title"),
+            html.P("Each cluster's centroid as a digit, named after the digit it is matched to: "
+                   "size · % of members that are that digit. Click one for its members.",
+                   className="gallery-note"),
+            html.Div(results["gallery"], id="centroid-gallery", className="centroid-gallery"),
+        ],
+        className="found-panel",
     )
     map_card = html.Section(
         [
             _card_head("Decision boundary on the PCA plane", caption, note_id="map-caption"),
-            digit_key(),
+            html.Div([digit_key(), html.Details([html.Summary("How to read the map")] + MAP_EXPLAINED,
+                                                className="explainer")], className="map-key-row"),
             html.Div([
                 _loading(dcc.Graph(
                     id="boundary-graph",
                     figure=figure,
                     className="boundary-graph",
                     clear_on_unhover=True,
-                    style={"height": "max(400px, calc(100vh - 300px))"},
+                    # Header, headline, table, key and paddings take ~480 px at 1440×900; the map gets the rest.
+                    style={"height": "max(400px, calc(100vh - 480px))"},
                     config={"displaylogo": False, "responsive": True,
                             "modeBarButtonsToRemove": ["select2d", "lasso2d", "autoScale2d"]},
                 )),
-                html.Details([html.Summary("How to read the map")] + MAP_EXPLAINED, open=True, className="explainer"),
+                gallery,
             ], className="map-body"),
             dcc.Tooltip(id="digit-tooltip", direction="right", className="digit-tooltip"),
         ],
@@ -131,6 +135,6 @@ def page(results: dict, figure: go.Figure, caption: str, finest_mesh_step: float
         ],
         className="app-header",
     )
-    content = html.Main([headline, table_card, found_card, members_card, map_card, matrix_card],
+    content = html.Main([headline, table_card, map_card, matrix_card, members_card],
                         id="results", className="content")
     return html.Div([header, html.Div([sidebar, content], className="app-body")], className="page")

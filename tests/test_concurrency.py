@@ -92,7 +92,7 @@ def _direct(values: tuple) -> dict:
     """Run the callbacks as functions, as the page chains them: the map, then the table."""
     out = refresh.map_view(*values)
     return {
-        "table": _component_text(refresh.table_view(out["applied"])),
+        "table": _component_text(refresh.results_view(out["applied"])["table"]),
         "patch": _patch_summary(out["figure"].to_plotly_json()["operations"]),
         "caption": out["caption"],
         "message": (out["message"], out["message_hidden"]),
