@@ -2,10 +2,11 @@
 
 from dash import Dash
 
-from callbacks import controls, jobs, refresh
+from callbacks import clusters, controls, jobs, refresh
 
 
 def register_callbacks(app: Dash) -> None:
     controls.register(app)
     refresh.register(app)
+    clusters.register(app)
     jobs.register(app)

@@ -53,8 +53,6 @@ def sweep_figure(sweep: KSweep, current_k: int | None) -> go.Figure:
     ), row=1, col=1)
     for field, label, colour, dash in SCORES:
         values = [getattr(p, field) for p in sweep.points]
-        if all(value is None for value in values):
-            continue  # matched accuracy before core.matching exists
         figure.add_trace(go.Scatter(
             x=ks, y=values, customdata=ks, name=label, mode="lines+markers",
             line={"color": colour, "dash": dash}, marker={"size": 6}, hovertemplate="%{y:.3f}",
@@ -79,8 +77,6 @@ def sweep_table(sweep: KSweep) -> pd.DataFrame:
         "k": p.n_clusters, "inertia": p.inertia, "silhouette": p.silhouette, "ari": p.adjusted_rand,
         "ami": p.adjusted_mutual_info, "matched_accuracy": p.matched_accuracy,
     } for p in sweep.points])
-    if frame["matched_accuracy"].isna().all():
-        frame = frame.drop(columns="matched_accuracy")
     return frame
 
 

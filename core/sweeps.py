@@ -15,12 +15,8 @@ import numpy as np
 
 from core import data
 from core.clustering import InitBenchmark, fit, score
+from core.matching import match_clusters
 from core.settings import INIT_METHODS, N_CLUSTERS_RANGE, SEED_RANGE, fit_parameters
-
-try:  # issue 9's cluster↔digit matching; the sweep shows matched accuracy once it exists
-    from core.matching import match_clusters
-except ImportError:  # pragma: no cover - until core/matching.py lands
-    match_clusters = None
 
 Progress = Callable[[int, int], None]
 Cancelled = Callable[[], bool]
@@ -59,7 +55,7 @@ class SweepPoint:
     silhouette: float
     adjusted_rand: float
     adjusted_mutual_info: float
-    matched_accuracy: float | None  # None until core.matching exists
+    matched_accuracy: float  # Hungarian-matched clusters ↔ digits (core.matching)
 
 
 @dataclass(frozen=True)
@@ -74,9 +70,7 @@ class KSweep:
         return [point.n_clusters for point in self.points]
 
 
-def _matched_accuracy(labels: np.ndarray, n_clusters: int) -> float | None:
-    if match_clusters is None:
-        return None
+def _matched_accuracy(labels: np.ndarray, n_clusters: int) -> float:
     return float(match_clusters(data.load().target, labels, n_clusters).accuracy)
 
 
