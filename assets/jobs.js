@@ -19,16 +19,17 @@ window.dash_clientside = window.dash_clientside || {};
     const frame = replay.frames[index];
     const moves = [], discs = [], numbers = [];
     for (let slot = 0; slot < MAX_K; slot += 1) {
-      const used = slot < frame.centers.length;
-      const [x, y] = used ? frame.centers[slot] : [0, 0];
-      const from = used && frame.from ? frame.from[slot] : [x, y];
+      // Slots in the map's display order, each cluster with the map's name and digit colour.
+      const cluster = slot < replay.clusters.length ? replay.clusters[slot] : null;
+      const [x, y] = cluster ? frame.centers[cluster.index] : [0, 0];
+      const from = cluster && frame.from ? frame.from[cluster.index] : [x, y];
       moves.push({ type: "line", xref: "x", yref: "y", x0: from[0], y0: from[1], x1: x, y1: y,
-                   opacity: used && frame.from ? 1 : 0, line: { color: "#1b1b1b", width: 2 }, layer: "above" });
+                   opacity: cluster && frame.from ? 1 : 0, line: { color: "#1b1b1b", width: 2 }, layer: "above" });
       discs.push({ type: "circle", xref: "x", yref: "y", xsizemode: "pixel", ysizemode: "pixel",
-                   xanchor: x, yanchor: y, x0: -9, x1: 9, y0: -9, y1: 9, layer: "above",
-                   opacity: used ? 1 : 0, fillcolor: "#1b1b1b", line: { color: "white", width: 2 } });
-      numbers.push({ x, y, xref: "x", yref: "y", showarrow: false, opacity: used ? 1 : 0,
-                     text: used ? String(slot + 1) : "", font: { color: "white", size: 10 } });
+                   xanchor: x, yanchor: y, x0: -9, x1: 9, y0: -9, y1: 9, layer: "above", opacity: cluster ? 1 : 0,
+                   fillcolor: cluster ? cluster.colour : "#1b1b1b", line: { color: "#1b1b1b", width: 1.5 } });
+      numbers.push({ x, y, xref: "x", yref: "y", showarrow: false, opacity: cluster ? 1 : 0,
+                     text: cluster ? cluster.name : "", font: { color: cluster ? cluster.ink : "white", size: 10 } });
     }
     const image = { ...replay.placement, xref: "x", yref: "y", sizing: "stretch", layer: "below",
                     source: frame.image === null ? replay.images[0] : replay.images[frame.image],

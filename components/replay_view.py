@@ -13,8 +13,10 @@ import numpy as np
 import plotly.graph_objects as go
 from PIL import Image
 
-from components.boundary_figure import _digits_trace, FONT_STACK
-from components.palette import region_colour_slots, region_rgb
+from components.boundary_figure import FONT_STACK, _digits_trace
+from components.palette import DIGIT_COLOURS, TINT_VARIANTS, ink_on, region_palette, variant_slots
+from core import data
+from core.matching import match_clusters
 from core.replay import LloydRun
 
 REPLAY_COLUMNS = 160  # region images are small: ~1–3 KB each
@@ -33,16 +35,17 @@ def _voronoi(xs: np.ndarray, ys: np.ndarray, centers: np.ndarray) -> np.ndarray:
     return ((grid[:, :, None, :] - centers[None, None]) ** 2).sum(axis=3).argmin(axis=2).astype(np.uint8)
 
 
-def _png(slots: np.ndarray, labels: np.ndarray) -> str:
-    picture = Image.fromarray(slots[labels[::-1]])  # PNG rows run top-down
-    picture.putpalette(region_rgb())
+def _png(tints: np.ndarray, labels: np.ndarray) -> str:
+    picture = Image.fromarray(tints[labels[::-1]])  # PNG rows run top-down
+    picture.putpalette(region_palette())
     buffer = io.BytesIO()
     picture.save(buffer, format="PNG", optimize=True)
     return "data:image/png;base64," + base64.b64encode(buffer.getvalue()).decode("ascii")
 
 
 def replay_frames(run: LloydRun, extent: tuple[float, float, float, float], caption: str) -> dict:
-    """{"images": [...], "frames": [{"image": index|None, "centers": [[x, y], ...], "from": ..., "label": ...}]}.
+    """{"images": [...], "frames": [{"image": index|None, "centers": [[x, y], ...], "from": ..., "label": ...}],
+    "clusters": [{"name", "colour", "ink"} in the map's display order, with "index" into centers]}.
 
     Frame 0 shows the initial centres alone; then each iteration has an assignment frame (the
     regions of the current centres: which centre each digit goes to) and an update frame (the
@@ -51,8 +54,15 @@ def replay_frames(run: LloydRun, extent: tuple[float, float, float, float], capt
     """
     xs, ys, step = _mesh(extent)
     meshes = [_voronoi(xs, ys, centers) for centers in run.centers]
-    slots = region_colour_slots(meshes[-1], len(run.centers[-1]))  # one tint per cluster, every frame
-    images = [_png(slots, labels) for labels in meshes]
+    # Each cluster keeps the map's name and digit tint in every frame: a cluster is the same one
+    # from its initial centre to the end, so "the 3s" can be followed as they form.
+    matching = match_clusters(data.load().target, run.final_labels, len(run.centers[-1]))
+    variants = variant_slots(meshes[-1], matching.digit, preferred=matching.matched)
+    tints = (matching.digit * TINT_VARIANTS + variants).astype(np.uint8)
+    images = [_png(tints, labels) for labels in meshes]
+    clusters = [{"index": int(cluster), "name": matching.names[cluster],
+                 "colour": DIGIT_COLOURS[matching.digit[cluster]], "ink": ink_on(DIGIT_COLOURS[matching.digit[cluster]])}
+                for cluster in matching.order]
     frames = [{"image": None, "centers": run.centers[0].tolist(), "from": None,
                "label": "Initial centres (scikit-learn's, for the run it kept)"}]
     for iteration in range(1, run.n_iter + 1):
@@ -67,7 +77,7 @@ def replay_frames(run: LloydRun, extent: tuple[float, float, float, float], capt
     placement = {"x": float(xs[0] - step / 2), "y": float(ys[-1] + step / 2),
                  "sizex": float(len(xs) * step), "sizey": float(len(ys) * step)}
     return {"images": images, "placement": placement, "frames": frames, "caption": caption,
-            "k": len(run.centers[0])}
+            "clusters": clusters}
 
 
 def replay_base_figure(points: np.ndarray, target: np.ndarray, extent: tuple[float, float, float, float]) -> go.Figure:

@@ -93,8 +93,8 @@ def test_stability_fits_pca_based_once_with_zero_spread():
     pca = result.by_init()["PCA-based"]
     assert pca.deterministic
     expected = direct("PCA-based", 3, 1, 0)
-    for name, value in expected.items():
-        spread = pca.metrics[name]
+    for name in sweeps.METRICS:
+        value, spread = expected[name], pca.metrics[name]
         assert len(spread.values) == 1
         assert spread.mean == pytest.approx(value, rel=1e-9)
         assert spread.sd == 0 and spread.low == spread.high == spread.mean
