@@ -25,7 +25,7 @@ from components.sweep_figure import sweep_caption, sweep_figure, sweep_file_name
 from core.job_settings import validate_k_range, validate_n_seeds
 from core.settings import N_CLUSTERS_RANGE, InvalidSettings, Settings, fit_parameters
 from core.sweeps import k_sweep, seed_stability, stability_fit_count
-from serving.jobs_manager import manager, results
+from serving.jobs_manager import manager, refuse_forged_handles, results
 
 log = logging.getLogger(__name__)
 
@@ -254,6 +254,7 @@ def _register_job(app: Dash, prefix: str, fields: dict[str, str], view_outputs: 
 
 
 def register(app: Dash) -> None:
+    refuse_forged_handles(app)
     _register_job(
         app, SWEEP, SWEEP_FIELDS,
         [Output("k-sweep-graph", "figure"), Output("k-sweep-caption", "children"), Output("k-sweep-shown", "data"),
