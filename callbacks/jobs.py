@@ -211,6 +211,24 @@ def failed_stability(error: Exception) -> list:
     return [no_update, no_update, no_update, False, no_update]
 
 
+def seed_spread(shown, settings: Settings) -> dict | None:
+    """{init: {metric: (low, high)}} from the stability run the page shows, when it was run at these
+    settings' k and n_init (the seeds' spread does not depend on the table's seed); else None."""
+    if not isinstance(shown, dict):
+        return None
+    try:
+        job = _checked_stability({**shown, "nonce": ""})
+    except PreventUpdate:
+        return None
+    if (job["n_clusters"], job["n_init"]) != (settings.n_clusters, settings.n_init):
+        return None
+    result = results().get(STABILITY, job)
+    if result is None:
+        return None
+    return {row.init_method: {name: (spread.low, spread.high) for name, spread in row.metrics.items()}
+            for row in result.inits}
+
+
 def download_stability(clicks, shown) -> dict:
     if not clicks:
         raise PreventUpdate

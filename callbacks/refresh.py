@@ -113,19 +113,20 @@ def map_view(init_method, n_init, n_clusters, seed, mesh_step, shown: dict | Non
             "clusters": map_clusters(boundary)}
 
 
-def results(settings: Settings) -> dict:
+def results(settings: Settings, spread: dict | None = None) -> dict:
     """Everything the 64-D fits show: the table, the headline and verdict, and the selected init's
-    clusters as digits (gallery, matrix, names). All from the table's cached fits: no extra fit."""
+    clusters as digits (gallery, matrix, names). All from the table's cached fits: no extra fit.
+    `spread`: the seed spread of a stability run at these k and n_init (bold and verdict respect it)."""
     rows = fitted_inits(settings.n_clusters, settings.n_init, settings.seed)
     selected = rows[INIT_METHODS.index(settings.init_method)].fit
     digits = data.load()
     matching = match_clusters(digits.target, selected.labels, settings.n_clusters)
     scores = [row.scores for row in rows]
     return {
-        "table": metrics_table(scores, settings),
+        "table": metrics_table(scores, settings, spread),
         "accuracy": matched_accuracy(settings.init_method, matching,
                                      chance_accuracy(digits.target, selected.labels, settings.n_clusters)),
-        "verdict": verdict(scores),
+        "verdict": verdict(scores, spread),
         "gallery": centroid_gallery(matching, centroid_pixels(selected.centers, digits.scaler)),
         "matrix": digit_matrix(matching),
         "matrix_summary": matrix_summary(matching),
@@ -143,12 +144,15 @@ def validated_store(applied) -> Settings:
         raise PreventUpdate from None
 
 
-def results_view(applied) -> dict:
+def results_view(applied, stability=None) -> dict:
     """The 64-D views for the applied settings. The store is set only with valid settings, but the
-    endpoint is public, so its value is validated again; a forged one changes nothing."""
+    endpoint is public, so its value is validated again; a forged one changes nothing. `stability`
+    is the seed-stability run the page shows (its settings), if any."""
+    from callbacks.jobs import seed_spread  # the jobs module imports this one
+
     settings = validated_store(applied)
     try:
-        return results(settings)
+        return results(settings, seed_spread(stability, settings))
     except Exception:
         log.exception("table refit failed for %s", settings)
         failed = {key: no_update for key in RESULTS_OUTPUTS}
@@ -186,6 +190,6 @@ def register(app: Dash) -> None:
     )(map_view)
     app.callback(
         output={key: Output(*target) for key, target in RESULTS_OUTPUTS.items()},
-        inputs={"applied": Input(APPLIED_SETTINGS, "data")},
+        inputs={"applied": Input(APPLIED_SETTINGS, "data"), "stability": Input("stability-shown", "data")},
         prevent_initial_call=True,
     )(results_view)

@@ -198,3 +198,57 @@ def test_jobs_run_at_a_lower_priority(tmp_path):
         __import__("time").sleep(0.05)
     assert manager.handle.get("nice-key") == os.nice(0) + jobs_manager.JOB_NICENESS
     manager.terminate_job(pid)
+
+
+# --- winners only beyond the seed spread ------------------------------------------------------------
+
+
+def _scores(ari: dict[str, float]):
+    from core.clustering import InitBenchmark
+    return [InitBenchmark(init, 0.1, 70000.0, 0.6, 0.6, 0.6, value, 0.6, 0.14) for init, value in ari.items()]
+
+
+def _spread(ari: dict[str, tuple[float, float]]) -> dict:
+    same = {"inertia": (69000.0, 71000.0), "adjusted_mutual_info": (0.6, 0.7), "silhouette": (0.13, 0.15)}
+    return {init: {**same, "adjusted_rand": interval} for init, interval in ari.items()}
+
+
+def _bold_ari(table) -> list[str]:
+    from components.metrics_table import COLUMNS
+    column = 1 + [c.key for c in COLUMNS].index("ari")
+    rows = table.children[2].children
+    return [row.children[0].children for row in rows if row.children[column].className == "best"]
+
+
+def test_a_lead_inside_the_seed_spread_names_no_winner():
+    from components.headline import NO_CLEAR_WINNER, verdict
+    from components.metrics_table import metrics_table
+    scores = _scores({"k-means++": 0.60, "random": 0.55, "PCA-based": 0.50})
+    overlapping = _spread({"k-means++": (0.50, 0.65), "random": (0.45, 0.62), "PCA-based": (0.50, 0.50)})
+    settings = Settings(**DEFAULTS)
+    # Without a stability run, a 0.05 lead wins; with one whose intervals overlap, nobody does.
+    assert verdict(scores).startswith("k-means++ agrees best")
+    assert _bold_ari(metrics_table(scores, settings)) == ["k-means++"]
+    text = verdict(scores, overlapping)
+    assert text.startswith(NO_CLEAR_WINNER) and "k-means++ 0.500–0.650" in text and "PCA-based 0.500 (deterministic)" in text
+    assert _bold_ari(metrics_table(scores, settings, overlapping)) == []
+    separated = _spread({"k-means++": (0.58, 0.65), "random": (0.45, 0.57), "PCA-based": (0.50, 0.50)})
+    assert verdict(scores, separated).startswith("k-means++ agrees best with the true digits, beyond the seed spread")
+    assert _bold_ari(metrics_table(scores, settings, separated)) == ["k-means++"]
+
+
+def test_the_table_uses_the_shown_stability_run_only_at_its_k_and_n_init(store):
+    from callbacks.refresh import results_view
+    applied = applied_settings(Settings(**{**DEFAULTS, "n_clusters": 4, "n_init": 1, "seed": 0}))
+    request = jobs.request_stability(1, 0, applied, 3)[3]
+    shown = jobs.run_stability(lambda _: None, request)[2]
+    result = sweeps.seed_stability(4, 1, 0, 3)
+    spread = jobs.seed_spread(shown, Settings(**{**DEFAULTS, "n_clusters": 4, "n_init": 1, "seed": 9}))
+    assert spread["random"]["adjusted_rand"] == (result.by_init()["random"].metrics["adjusted_rand"].low,
+                                                 result.by_init()["random"].metrics["adjusted_rand"].high)
+    assert jobs.seed_spread(shown, Settings(**{**DEFAULTS, "n_clusters": 5, "n_init": 1})) is None
+    assert jobs.seed_spread({**shown, "n_seeds": 999}, Settings(**{**DEFAULTS, "n_clusters": 4, "n_init": 1})) is None
+    views = results_view(applied, shown)
+    ari = {row.init_method: row.metrics["adjusted_rand"] for row in result.inits}
+    assert ("beyond the seed spread" in views["verdict"]) != views["verdict"].startswith("No clear winner")
+    assert all(f"{s.low:.3f}" in views["verdict"] for s in ari.values())
