@@ -56,6 +56,9 @@
         if (open && selected.source === pick.source && selected.name === pick.name) return null;
         return { source: pick.source, name: pick.name, at: Date.now() };
       },
+      repick: function (_applied, selected) {
+        return selected ? Object.assign({}, selected, { at: Date.now() }) : no();
+      },
     },
   });
 
