@@ -56,6 +56,9 @@
         if (open && selected.source === pick.source && selected.name === pick.name) return null;
         return { source: pick.source, name: pick.name, at: Date.now() };
       },
+      repick: function (_applied, selected) {
+        return selected ? Object.assign({}, selected, { at: Date.now() }) : no();
+      },
     },
   });
 
@@ -110,5 +113,16 @@
   // Fetch the sprite while the page is idle, so the first hover shows its digit at once.
   window.addEventListener("load", () => { new Image().src = "/assets/digit-sprite.png"; });
 
-  new MutationObserver(watchMap).observe(document.documentElement, { childList: true, subtree: true });
+  // The members card opens under the map: bring it into view, wherever the pick was made.
+  function watchMembers() {
+    const card = document.getElementById("members-card");
+    if (!card || card.__scrollsIntoView) return;
+    card.__scrollsIntoView = true;
+    new MutationObserver(() => {
+      if (!card.hidden) card.scrollIntoView({ block: "nearest", behavior: "smooth" });
+    }).observe(card, { attributes: true, attributeFilter: ["hidden"], childList: true });
+  }
+
+  new MutationObserver(() => { watchMap(); watchMembers(); })
+    .observe(document.documentElement, { childList: true, subtree: true });
 })();

@@ -88,8 +88,18 @@ def register(app: Dash) -> None:
         State("members-card", "hidden"),
         prevent_initial_call=True,
     )
+    # New settings with a cluster open: pick it again, so its members follow the new fit (or the
+    # panel closes if the name is gone). With none open, nothing is sent: no request per change.
+    app.clientside_callback(
+        ClientsideFunction("clusters", "repick"),
+        Output("selected-cluster", "data", allow_duplicate=True),
+        Input(APPLIED_SETTINGS, "data"),
+        State("selected-cluster", "data"),
+        prevent_initial_call=True,
+    )
     app.callback(
         output={"members": Output("cluster-members", "children"), "hidden": Output("members-card", "hidden")},
-        inputs={"selected": Input("selected-cluster", "data"), "applied": Input(APPLIED_SETTINGS, "data")},
+        inputs={"selected": Input("selected-cluster", "data")},
+        state={"applied": State(APPLIED_SETTINGS, "data")},
         prevent_initial_call=True,
     )(members_view)
