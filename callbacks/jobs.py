@@ -99,6 +99,11 @@ def _checked_stability(request) -> dict:
     return _checked(request, ("n_clusters", "n_init", "seed", "n_seeds"), check)
 
 
+def _starting() -> list:
+    """The view while a job starts: as it was, but no failure box (the retry is under way)."""
+    return [no_update, no_update, no_update, True, no_update]
+
+
 def _problems(invalid: InvalidSettings, fields: dict[str, str]) -> list:
     message = [html.Strong(INVALID_TITLE), html.Ul([html.Li(problem) for problem in invalid.problems])]
     return [message, False, *[number_input_class(field in invalid.by_field) for field in fields]]
@@ -127,7 +132,7 @@ def request_sweep(run_clicks, retry_clicks, applied, k_min, k_max) -> list:
     cleared = [[], True, *[number_input_class(False)] * len(SWEEP_FIELDS)]
     stored = results().get(SWEEP, job)
     if stored is None:
-        return [*cleared, {**job, "nonce": uuid.uuid4().hex}, *keep]
+        return [*cleared, {**job, "nonce": uuid.uuid4().hex}, *_starting()]
     view = sweep_view(stored, applied.get("n_clusters"), job)
     return [*cleared, no_update, *view]
 
@@ -191,7 +196,7 @@ def request_stability(run_clicks, retry_clicks, applied, n_seeds) -> list:
     cleared = [[], True, *[number_input_class(False)] * len(STABILITY_FIELDS)]
     stored = results().get(STABILITY, job)
     if stored is None:
-        return [*cleared, {**job, "nonce": uuid.uuid4().hex}, *keep]
+        return [*cleared, {**job, "nonce": uuid.uuid4().hex}, *_starting()]
     view = stability_view(stored, job)
     return [*cleared, no_update, *view]
 

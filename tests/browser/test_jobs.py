@@ -151,3 +151,21 @@ def test_scrubbing_makes_no_request(page):
     page.wait_for_function("() => document.querySelector('#replay-step').textContent.includes('Converged')")
     page.wait_for_timeout(300)
     assert requests == []
+
+
+def test_a_job_whose_process_dies_offers_a_retry(page, app_url):
+    _set_seed(page, 303)
+    _set(page, "#stability-seeds", 100)
+    page.click("#stability-run")
+    page.wait_for_function("() => /^[1-9]\\d* of 201 fits$/.test(document.querySelector('#stability-progress-text').textContent)")
+    for process in _job_processes(app_url):
+        process.kill()  # as the kernel's OOM killer would: no cancel, no result
+    page.wait_for_selector("#stability-failure:not([hidden])", timeout=15_000)
+    assert "This run failed, run it again." in page.inner_text("#stability-failure")
+    assert page.is_hidden("#stability-progress-area") and not page.is_disabled("#stability-run")
+    # The retry button starts it again.
+    page.click("#stability-retry")
+    page.wait_for_selector("#stability-progress-area:not([hidden])")
+    page.wait_for_selector("#stability-failure[hidden]", state="attached")
+    page.click("#stability-cancel")
+    page.wait_for_selector("#stability-progress-area[hidden]", state="attached")
