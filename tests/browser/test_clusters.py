@@ -162,3 +162,15 @@ def test_header_explainers_open_with_the_keyboard(page):
     assert "0 = chance" in tip.inner_text() and "1 = perfect" in tip.inner_text()
     page.keyboard.press("Escape")
     assert not tip.is_visible()
+
+
+def test_views_left_stale_by_a_refused_setting_say_so(page):
+    notes = page.locator(".stale-note")
+    assert all(not note.is_visible() for note in notes.all())
+    type_number(page, "n-clusters", "99")
+    wait_for_view(page, messageShown=True)
+    visible = [note.inner_text() for note in notes.all() if note.is_visible()]
+    assert len(visible) >= 3 and all("last valid settings" in text for text in visible)
+    type_number(page, "n-clusters", "9")
+    wait_for_view(page, messageShown=False, centroids=9)
+    assert all(not note.is_visible() for note in notes.all())
