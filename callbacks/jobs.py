@@ -35,6 +35,19 @@ INVALID_TITLE = "Not started:"
 SETTINGS_FIELDS = {field.name for field in dataclasses.fields(Settings)}
 
 
+def _clicked(*clicks) -> bool:
+    return any(isinstance(n, int) and not isinstance(n, bool) and n > 0 for n in clicks)
+
+
+def _page_settings(applied) -> None:
+    """The applied-settings store only ever holds valid settings: anything else was forged, and
+    changes nothing (no message, no job)."""
+    try:
+        _settings(applied)
+    except (InvalidSettings, TypeError):
+        raise PreventUpdate from None
+
+
 def _settings(applied) -> Settings:
     """The page's applied settings (a store: validated again, as anything posted is)."""
     if not isinstance(applied, dict) or set(applied) != SETTINGS_FIELDS:
@@ -113,6 +126,9 @@ def _problems(invalid: InvalidSettings, fields: dict[str, str]) -> list:
 # k sweep
 
 SWEEP_FIELDS = {"k_min": "k-sweep-min", "k_max": "k-sweep-max"}
+SWEEP_OUTPUTS = [Output("k-sweep-graph", "figure"), Output("k-sweep-caption", "children"),
+                 Output("k-sweep-shown", "data"), Output("k-sweep-failure", "hidden"),
+                 Output("k-sweep-download-button", "disabled")]
 
 
 def sweep_view(sweep, current_k: int | None, job: dict) -> list:
@@ -122,8 +138,9 @@ def sweep_view(sweep, current_k: int | None, job: dict) -> list:
 
 def request_sweep(run_clicks, retry_clicks, applied, k_min, k_max) -> list:
     """message, message hidden, field classes, job request, then the view when the result is stored."""
-    if not run_clicks and not retry_clicks:
+    if not _clicked(run_clicks, retry_clicks):
         raise PreventUpdate
+    _page_settings(applied)
     keep = [no_update] * 5
     try:
         job = sweep_job(applied, k_min, k_max)
@@ -178,6 +195,9 @@ def download_sweep(clicks, shown) -> dict:
 # seed stability
 
 STABILITY_FIELDS = {"n_seeds": "stability-seeds"}
+STABILITY_OUTPUTS = [Output("stability-graph", "figure"), Output("stability-table", "children"),
+                     Output("stability-shown", "data"), Output("stability-failure", "hidden"),
+                     Output("stability-download-button", "disabled")]
 
 
 def stability_view(result, job: dict) -> list:
@@ -186,8 +206,9 @@ def stability_view(result, job: dict) -> list:
 
 
 def request_stability(run_clicks, retry_clicks, applied, n_seeds) -> list:
-    if not run_clicks and not retry_clicks:
+    if not _clicked(run_clicks, retry_clicks):
         raise PreventUpdate
+    _page_settings(applied)
     keep = [no_update] * 5
     try:
         job = stability_job(applied, n_seeds)
@@ -276,19 +297,52 @@ def _register_job(app: Dash, prefix: str, fields: dict[str, str], view_outputs: 
     )(download)
 
 
+def _refuse_bad_job_requests(app: Dash, checks: dict) -> None:
+    """A job callback posted with a request that is not a valid one starts no job process: 204.
+
+    Dash forks the job's process before any of our code runs, so a forged job request (the
+    endpoint is public) is checked here, before Dash sees it, as the job itself checks it again.
+    Polls of a running job (with a cacheKey) pass.
+    """
+    from flask import request
+
+    @app.server.before_request
+    def _check_job_request():
+        if request.method != "POST" or not request.path.endswith("/_dash-update-component") \
+                or "cacheKey" in request.args:
+            return None
+        body = request.get_json(silent=True)
+        output = body.get("output") if isinstance(body, dict) else None
+        if output in CANCEL_OUTPUTS and "cancelJob" not in request.args:
+            return "", 204  # Dash's own cancel callback, with no job to cancel: nothing changes
+        check = checks.get(output) if isinstance(output, str) else None
+        if check is None:
+            return None
+        try:
+            check(body["inputs"][0]["value"])
+        except (PreventUpdate, KeyError, IndexError, TypeError):
+            return "", 204
+        return None
+
+
+CANCEL_OUTPUTS = {f"{prefix}-cancel.id" for prefix in (SWEEP, STABILITY)}  # Dash registers these
+
+
+def _output_id(outputs: list) -> str:
+    return ".." + "...".join(f"{o.component_id}.{o.component_property}" for o in outputs) + ".."
+
+
 def register(app: Dash) -> None:
     refuse_forged_handles(app)
+    _refuse_bad_job_requests(app, {_output_id(SWEEP_OUTPUTS): _checked_sweep,
+                                   _output_id(STABILITY_OUTPUTS): _checked_stability})
     _register_job(
-        app, SWEEP, SWEEP_FIELDS,
-        [Output("k-sweep-graph", "figure"), Output("k-sweep-caption", "children"), Output("k-sweep-shown", "data"),
-         Output("k-sweep-failure", "hidden"), Output("k-sweep-download-button", "disabled")],
+        app, SWEEP, SWEEP_FIELDS, SWEEP_OUTPUTS,
         request_sweep, run_sweep, failed_sweep, download_sweep,
         [State("k-sweep-min", "value"), State("k-sweep-max", "value")], [State("applied-settings", "data")],
     )
     _register_job(
-        app, STABILITY, STABILITY_FIELDS,
-        [Output("stability-graph", "figure"), Output("stability-table", "children"), Output("stability-shown", "data"),
-         Output("stability-failure", "hidden"), Output("stability-download-button", "disabled")],
+        app, STABILITY, STABILITY_FIELDS, STABILITY_OUTPUTS,
         request_stability, run_stability, failed_stability, download_stability,
         [State("stability-seeds", "value")], [],
     )

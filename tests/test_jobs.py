@@ -9,6 +9,7 @@ import subprocess
 import sys
 
 import diskcache
+import psutil
 import numpy as np
 import pandas as pd
 import pytest
@@ -54,12 +55,37 @@ def test_a_bad_k_range_explains_itself_and_starts_nothing(store, k_min, k_max, f
     assert request is no_update and all(value is no_update for value in view)
 
 
-def test_invalid_page_settings_start_no_job(store):
-    out = jobs.request_sweep(1, 0, {**APPLIED, "n_clusters": 99}, 2, 6)
-    assert "k (clusters) must be a whole number from 2 to 30" in _message(out[0])
-    assert out[4] is no_update
-    out = jobs.request_stability(1, 0, "forged", 20)
-    assert "settings are not valid" in _message(out[0]) and out[3] is no_update
+def test_forged_page_settings_or_clicks_change_nothing(store):
+    # The applied-settings store only ever holds valid settings, and clicks are counts: anything
+    # else was posted by hand, and gets no message and no job.
+    for call in (lambda: jobs.request_sweep(1, 0, {**APPLIED, "n_clusters": 99}, 2, 6),
+                 lambda: jobs.request_stability(1, 0, "forged", 20),
+                 lambda: jobs.request_sweep("1", None, APPLIED, 2, 6),
+                 lambda: jobs.request_stability(True, 0, APPLIED, 20)):
+        with pytest.raises(PreventUpdate):
+            call()
+
+
+def test_a_forged_job_request_posted_to_the_endpoint_starts_no_process():
+    from app import app
+
+    client = app.server.test_client()
+    dependencies = client.get("/_dash-dependencies").get_json()
+    job = next(d for d in dependencies if d["output"].startswith("..k-sweep-graph.figure"))
+    outputs = [{"id": part.rsplit(".", 1)[0], "property": part.rsplit(".", 1)[1]}
+               for part in job["output"].strip(".").split("...")]
+    before = {child.pid for child in psutil.Process().children()}
+    for forged in (None, {"k_min": 2}, {"init_method": "k-means++", "n_init": 2, "seed": 3, "k_min": 2,
+                                        "k_max": 31, "nonce": "x"}):
+        body = {"output": job["output"], "outputs": outputs, "changedPropIds": ["k-sweep-request.data"],
+                "inputs": [{"id": "k-sweep-request", "property": "data", "value": forged}],
+                "state": [{"id": "applied-settings", "property": "data", "value": APPLIED}]}
+        assert client.post("/_dash-update-component", json=body).status_code == 204
+    assert {child.pid for child in psutil.Process().children()} == before
+    cancel = {"output": "k-sweep-cancel.id", "outputs": {"id": "k-sweep-cancel", "property": "id"},
+              "inputs": [{"id": "k-sweep-cancel", "property": "n_clicks", "value": 1}],
+              "changedPropIds": ["k-sweep-cancel.n_clicks"], "state": []}
+    assert client.post("/_dash-update-component", json=cancel).status_code == 204
 
 
 def test_a_valid_sweep_is_handed_to_the_job_which_computes_and_stores_it(store):
