@@ -19,9 +19,9 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from benchmarks.harness import Server, machine  # noqa: E402
-from benchmarks.headless import CHROMIUM, CHROMIUM_ARGS, VIEWPORT  # noqa: E402
-from core import data  # noqa: E402
+from benchmarks.harness import Server, machine
+from benchmarks.headless import CHROMIUM, CHROMIUM_ARGS, VIEWPORT
+from core import data
 
 HOVERS = 30
 INSTRUMENT = """() => {
