@@ -137,9 +137,6 @@
     if (card && !card.hidden && window.dash_clientside.set_props) {
       window.dash_clientside.set_props("selected-cluster", { data: null });
     }
-    // A header's explainer opens on focus; Escape dismisses it (WCAG 1.4.13).
-    const active = document.activeElement;
-    if (active && active.classList && active.classList.contains("th-help")) active.blur();
   });
 
   // Fetch the sprite while the page is idle, so the first hover shows its digit at once.
