@@ -106,7 +106,6 @@ def page(results: dict, figure: go.Figure, caption: str, finest_mesh_step: float
                     id="boundary-graph",
                     figure=figure,
                     className="boundary-graph",
-                    clear_on_unhover=True,
                     # Header, headline, table, key and paddings take ~410 px at 1440×900; the map gets the rest.
                     style={"height": "max(420px, calc(100vh - 410px))"},
                     config={"displaylogo": False, "responsive": True,
@@ -114,7 +113,7 @@ def page(results: dict, figure: go.Figure, caption: str, finest_mesh_step: float
                 )),
                 gallery,
             ], className="map-body"),
-            dcc.Tooltip(id="digit-tooltip", direction="right", className="digit-tooltip"),
+            html.Div(id="digit-tooltip", className="digit-tooltip", hidden=True, role="tooltip"),
         ],
         className="card map-card",
     )

@@ -95,6 +95,7 @@ def test_matrix_rows_are_the_clusters_in_stable_order_with_counts_and_the_match_
     for row, cluster in zip(rows, matching.order, strict=True):
         name_cell, size_cell, *cells = row.children
         assert _text(name_cell) == matching.names[cluster]
+        assert size_cell.children == f"{direct[cluster].sum():,}"
         assert [int(c.children.replace(",", "")) if c.children != "·" else 0 for c in cells] == direct[cluster].tolist()
         marked = [i for i, c in enumerate(cells) if c.className == "matched"]
         assert marked == [int(matching.digit[cluster])]
@@ -120,7 +121,7 @@ def test_headline_is_the_hungarian_accuracy_with_purity_when_k_is_not_ten(digits
         assert f"K-means ({settings.init_method}) put {table[rows, columns].sum() / 1797:.1%} of the 1,797 digits" in text
         assert "Chance is about" in text
         purity = f"{table.max(axis=1).sum() / 1797:.1%}"
-        assert (f"Purity" in text and purity in text) == (settings.n_clusters != 10)
+        assert ("Purity" in text and purity in text) == (settings.n_clusters != 10)
 
 
 def _row(init: str, ari: float) -> InitBenchmark:

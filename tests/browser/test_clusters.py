@@ -174,3 +174,18 @@ def test_views_left_stale_by_a_refused_setting_say_so(page):
     type_number(page, "n-clusters", "9")
     wait_for_view(page, messageShown=False, centroids=9)
     assert all(not note.is_visible() for note in notes.all())
+
+
+def test_header_explainers_open_with_a_tap(browser, app_url):
+    context = browser.new_context(viewport={"width": 1024, "height": 768}, has_touch=True, is_mobile=False)
+    try:
+        tab = context.new_page()
+        tab.goto(app_url + "/")
+        tab.wait_for_selector("#metrics-table tr[data-init]")
+        tip = tab.locator("#explain-silhouette")
+        tab.locator("#metrics-table .th-help", has_text="Silhouette").tap()
+        assert tip.is_visible() and "−1 to 1" in tip.inner_text()
+        tab.locator("h1").tap()  # a tap elsewhere closes it
+        assert not tip.is_visible()
+    finally:
+        context.close()
