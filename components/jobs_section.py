@@ -75,7 +75,7 @@ def _stability_panel() -> html.Div:
         *_job_controls("stability", fields, "Run seeds"),
         html.Div(id="stability-table", className="job-table"),
         dcc.Graph(id="stability-graph", figure=empty_figure("Run the seeds to see each metric's spread per init."),
-                  className="job-graph", config=GRAPH_CONFIG),
+                  className="job-graph stability-graph", config=GRAPH_CONFIG),
     ], className="job-panel")
 
 

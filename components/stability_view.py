@@ -24,9 +24,12 @@ def stability_figure(result: Stability) -> go.Figure:
     """One panel per metric: every seed's value as a dot, per init, and a bar over the middle 95%
     of the seeds with the mean marked. PCA-based is one diamond: deterministic."""
     names = list(METRICS)
-    figure = make_subplots(rows=1, cols=len(names), subplot_titles=[METRICS[n] for n in names],
-                           horizontal_spacing=0.09)
-    for column, name in enumerate(names, start=1):
+    # 2 × 2 panels: readable from a phone's width to half a laptop's.
+    figure = make_subplots(rows=2, cols=2, subplot_titles=[METRICS[n] for n in names],
+                           horizontal_spacing=0.16, vertical_spacing=0.16)
+    for index, name in enumerate(names):
+        panel = {"row": index // 2 + 1, "col": index % 2 + 1}
+        column = index + 1
         for position, row in enumerate(result.inits):
             spread = row.metrics[name]
             colour = INIT_COLOURS.get(row.init_method, "#5b6475")
@@ -36,13 +39,13 @@ def stability_figure(result: Stability) -> go.Figure:
                     x=[position], y=[spread.mean], mode="markers", name=row.init_method, legendgroup=row.init_method,
                     showlegend=column == 1, marker={"color": colour, "size": 10, "symbol": "diamond"},
                     hovertemplate=hover + " (deterministic)<extra></extra>",
-                ), row=1, col=column)
+                ), **panel)
                 continue
             figure.add_trace(go.Scatter(
                 x=(position + _jitter(len(spread.values))).tolist(), y=list(spread.values), mode="markers",
                 name=row.init_method, legendgroup=row.init_method, showlegend=column == 1,
                 marker={"color": colour, "size": 5, "opacity": 0.55}, hovertemplate=hover + "<extra>one seed</extra>",
-            ), row=1, col=column)
+            ), **panel)
             figure.add_trace(go.Scatter(
                 x=[position + 0.36], y=[spread.mean], mode="markers", legendgroup=row.init_method, showlegend=False,
                 marker={"color": colour, "size": 8, "symbol": "line-ew-open", "line": {"width": 2}},
@@ -50,8 +53,8 @@ def stability_figure(result: Stability) -> go.Figure:
                          "arrayminus": [spread.mean - spread.low], "color": colour, "thickness": 2, "width": 4},
                 hovertemplate=(f"{row.init_method} mean %{{y:{FORMATS[name]}}}<br>95% of seeds: "
                                f"{spread.low:{FORMATS[name]}} – {spread.high:{FORMATS[name]}}<extra></extra>"),
-            ), row=1, col=column)
-        figure.update_yaxes(tickformat=FORMATS[name], row=1, col=column)
+            ), **panel)
+        figure.update_yaxes(tickformat=FORMATS[name], **panel)
     figure.update_xaxes(showticklabels=False, range=[-0.6, len(result.inits) - 0.4], showgrid=False, zeroline=False)
     return _layout(figure, hovermode="closest", margin={"l": 56, "r": 12, "t": 28, "b": 12},
                    legend={"orientation": "h", "x": 0, "y": -0.04, "yanchor": "top"})
@@ -66,19 +69,21 @@ def _cell(result: Stability, init: str, name: str) -> str:
 
 
 def stability_table(result: Stability) -> html.Div:
-    """mean ± sd per init and metric, and the middle 95% of seeds under it."""
-    header = html.Tr([html.Th("Init")] + [html.Th(METRICS[name]) for name in METRICS])
+    """mean ± sd per metric (rows) and init (columns), and the middle 95% of seeds under it."""
+    header = html.Tr([html.Th("Metric", scope="col")] + [
+        html.Th(row.init_method + (" *" if row.deterministic else ""), scope="col") for row in result.inits])
     rows = []
-    for row in result.inits:
-        cells = [html.Th(row.init_method + (" *" if row.deterministic else ""), scope="row")]
-        for name in METRICS:
+    for name in METRICS:
+        fmt = FORMATS[name]
+        cells = [html.Th(METRICS[name], scope="row")]
+        for row in result.inits:
             spread = row.metrics[name]
-            fmt = FORMATS[name]
             cells.append(html.Td([html.Span(_cell(result, row.init_method, name)),
-                                  html.Small(f"95%: {spread.low:{fmt}} – {spread.high:{fmt}}")]))
-        rows.append(html.Tr(cells, **{"data-init": row.init_method}))
+                                  html.Small(f"95%: {spread.low:{fmt}}–{spread.high:{fmt}}")],
+                                 **{"data-init": row.init_method}))
+        rows.append(html.Tr(cells, **{"data-metric": name}))
     seeds = f"seeds {result.seeds[0]}…{result.seeds[-1]}" if len(result.seeds) > 1 else f"seed {result.seeds[0]}"
-    note = (f"{len(result.seeds)} seeds ({seeds}) at k {result.n_clusters}, n_init {result.n_init}, mean ± "
+    note = (f"{len(result.seeds)} seeds ({seeds}) at k {result.n_clusters}, n_init {result.n_init}: mean ± "
             "standard deviation; 95%: the middle 95% of the seeds' values. * PCA-based seeding is "
             "deterministic: fitted once, its spread is 0 by construction.")
     return html.Div([html.Table([html.Thead(header), html.Tbody(rows)], className="stability-table"),

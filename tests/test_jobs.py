@@ -161,10 +161,12 @@ def test_stability_job_table_and_csv_equal_the_core(store):
     figure, table, shown, failure_hidden, _ = jobs.run_stability(progress.append, request)
     assert progress[-1] == ("5", "5", "5 of 5 fits")  # 2 seeds × 2 seeded inits + PCA-based once
     expected = sweeps.seed_stability(4, 2, 3, 2)
-    rows = {row.to_plotly_json()["props"]["data-init"]: row for row in table.children[0].children[1].children}
+    rows = {row.to_plotly_json()["props"]["data-metric"]: row for row in table.children[0].children[1].children}
+    inertia = {cell.to_plotly_json()["props"]["data-init"]: cell for cell in rows["inertia"].children[1:]}
     kpp = expected.by_init()["k-means++"].metrics["inertia"]
-    assert rows["k-means++"].children[1].children[0].children == f"{kpp.mean:,.0f} ± {kpp.sd:,.0f}"
-    assert rows["PCA-based"].children[1].children[0].children.endswith("± 0")
+    assert inertia["k-means++"].children[0].children == f"{kpp.mean:,.0f} ± {kpp.sd:,.0f}"
+    assert inertia["k-means++"].children[1].children == f"95%: {kpp.low:,.0f}–{kpp.high:,.0f}"
+    assert inertia["PCA-based"].children[0].children.endswith("± 0")
     download = jobs.download_stability(1, shown)
     assert download["filename"] == "seed-stability_k4_n_init2_seeds3+2.csv"
     frame = pd.read_csv(io.StringIO(download["content"]))
