@@ -280,3 +280,15 @@ def test_the_table_uses_the_shown_stability_run_only_at_its_k_and_n_init(store):
     ari = {row.init_method: row.metrics["adjusted_rand"] for row in result.inits}
     assert ("beyond the seed spread" in views["verdict"]) != views["verdict"].startswith("No clear winner")
     assert all(f"{s.low:.3f}" in views["verdict"] for s in ari.values())
+
+
+def test_a_winner_must_clear_every_other_interval_in_its_direction():
+    from core.ranking import clear_best
+    # Lower is better (inertia): the best's whole interval must sit below every other one.
+    assert clear_best([100.0, 110.0, 120.0], False, 1.0, [(95, 104), (105, 115), (118, 122)]) == 0
+    assert clear_best([100.0, 110.0, 120.0], False, 1.0, [(95, 106), (105, 115), (118, 122)]) is None
+    # A deterministic init's interval is a point; touching counts as overlapping.
+    assert clear_best([0.6, 0.5], True, 0.01, [(0.55, 0.65), (0.5, 0.5)]) == 0
+    assert clear_best([0.6, 0.5], True, 0.01, [(0.50, 0.65), (0.5, 0.5)]) is None
+    # The margin still applies first.
+    assert clear_best([0.6, 0.595], True, 0.01, [(0.6, 0.6), (0.595, 0.595)]) is None
