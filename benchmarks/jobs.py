@@ -20,6 +20,7 @@ from __future__ import annotations
 import argparse
 import datetime
 import os
+import statistics
 import sys
 import tempfile
 import time
@@ -29,19 +30,16 @@ for _variable in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
     os.environ.setdefault(_variable, "1")
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-import diskcache  # noqa: E402
-from sklearn import metrics  # noqa: E402
-from sklearn.cluster import KMeans  # noqa: E402
-from sklearn.decomposition import PCA  # noqa: E402
+import diskcache
+from sklearn import metrics
+from sklearn.cluster import KMeans
+from sklearn.decomposition import PCA
 
-import statistics  # noqa: E402
-
-from core import data  # noqa: E402
-from core.boundary import decision_boundary  # noqa: E402
-from core.settings import DEFAULTS, Settings  # noqa: E402
-from core.settings import INIT_METHODS  # noqa: E402
-from core.sweeps import k_sweep, seed_stability, stability_seeds  # noqa: E402
-from serving.jobs_manager import JobsDiskcacheManager  # noqa: E402
+from core import data
+from core.boundary import decision_boundary
+from core.settings import DEFAULTS, INIT_METHODS, Settings
+from core.sweeps import k_sweep, seed_stability, stability_seeds
+from serving.jobs_manager import JobsDiskcacheManager
 
 
 def bare_fit_and_metrics(init: str, k: int, n_init: int, seed: int) -> None:

@@ -25,7 +25,8 @@ from components.sweep_figure import sweep_caption, sweep_figure, sweep_file_name
 from core.job_settings import validate_k_range, validate_n_seeds
 from core.settings import N_CLUSTERS_RANGE, InvalidSettings, Settings, fit_parameters
 from core.sweeps import k_sweep, seed_stability, stability_fit_count
-from serving.jobs_manager import manager, refuse_forged_handles, results
+from serving.job_guards import refuse_bad_job_requests, refuse_forged_handles
+from serving.jobs_manager import manager, results
 
 log = logging.getLogger(__name__)
 
@@ -297,34 +298,6 @@ def _register_job(app: Dash, prefix: str, fields: dict[str, str], view_outputs: 
     )(download)
 
 
-def _refuse_bad_job_requests(app: Dash, checks: dict) -> None:
-    """A job callback posted with a request that is not a valid one starts no job process: 204.
-
-    Dash forks the job's process before any of our code runs, so a forged job request (the
-    endpoint is public) is checked here, before Dash sees it, as the job itself checks it again.
-    Polls of a running job (with a cacheKey) pass.
-    """
-    from flask import request
-
-    @app.server.before_request
-    def _check_job_request():
-        if request.method != "POST" or not request.path.endswith("/_dash-update-component") \
-                or "cacheKey" in request.args:
-            return None
-        body = request.get_json(silent=True)
-        output = body.get("output") if isinstance(body, dict) else None
-        if output in CANCEL_OUTPUTS and "cancelJob" not in request.args:
-            return "", 204  # Dash's own cancel callback, with no job to cancel: nothing changes
-        check = checks.get(output) if isinstance(output, str) else None
-        if check is None:
-            return None
-        try:
-            check(body["inputs"][0]["value"])
-        except (PreventUpdate, KeyError, IndexError, TypeError):
-            return "", 204
-        return None
-
-
 CANCEL_OUTPUTS = {f"{prefix}-cancel.id" for prefix in (SWEEP, STABILITY)}  # Dash registers these
 
 
@@ -334,8 +307,8 @@ def _output_id(outputs: list) -> str:
 
 def register(app: Dash) -> None:
     refuse_forged_handles(app)
-    _refuse_bad_job_requests(app, {_output_id(SWEEP_OUTPUTS): _checked_sweep,
-                                   _output_id(STABILITY_OUTPUTS): _checked_stability})
+    refuse_bad_job_requests(app, {_output_id(SWEEP_OUTPUTS): _checked_sweep,
+                                  _output_id(STABILITY_OUTPUTS): _checked_stability}, CANCEL_OUTPUTS)
     _register_job(
         app, SWEEP, SWEEP_FIELDS, SWEEP_OUTPUTS,
         request_sweep, run_sweep, failed_sweep, download_sweep,

@@ -73,7 +73,6 @@ def replay_frames(run: LloydRun, extent: tuple[float, float, float, float], capt
                        "label": f"Iteration {iteration} · move each centre to its cluster's mean"})
     frames.append({"image": run.n_iter, "centers": run.centers[-1].tolist(), "from": None,
                    "label": f"Converged after {run.n_iter} iteration{'s' if run.n_iter != 1 else ''}: the map's model"})
-    x_min, x_max, y_min, y_max = extent
     placement = {"x": float(xs[0] - step / 2), "y": float(ys[-1] + step / 2),
                  "sizex": float(len(xs) * step), "sizey": float(len(ys) * step)}
     return {"images": images, "placement": placement, "frames": frames, "caption": caption,

@@ -111,35 +111,3 @@ class JobResults:
 @lru_cache(maxsize=1)
 def results() -> JobResults:
     return JobResults(_store())
-
-
-# Query parameters that carry signed background-job handles, and the scope each is signed in.
-_HANDLE_SCOPES = {"cacheKey": "cache", "job": "job", "oldJob": "job", "cancelJob": "job"}
-
-
-def refuse_forged_handles(app) -> None:
-    """Answer 400 to a callback request whose job handles do not verify.
-
-    Dash 4.4 signs every background-job handle (result key, process id) for the page load that
-    started it and ignores ones that fail to verify, answering 204. A forged or replayed handle is a
-    bad request, and says so: 400, before any callback runs.
-    """
-    from dash import _callback_signing as signing  # Dash's own verification, not a copy of it
-    from flask import abort, request
-
-    @app.server.before_request
-    def _check_job_handles():
-        if not request.path.endswith("/_dash-update-component"):
-            return None
-        present = {name: request.args.getlist(name) for name in _HANDLE_SCOPES if name in request.args}
-        if not present:
-            return None
-        secret = app._get_signing_secret()  # pylint: disable=protected-access
-        end_id = signing.unsign(secret, signing.END_SCOPE, request.args.get("endId"))
-        if end_id is None:
-            abort(400)
-        scopes = {"cache": signing.cache_scope(end_id), "job": signing.job_scope(end_id)}
-        for name, values in present.items():
-            if any(signing.unsign(secret, scopes[_HANDLE_SCOPES[name]], value) is None for value in values):
-                abort(400)
-        return None

@@ -9,9 +9,9 @@ import subprocess
 import sys
 
 import diskcache
-import psutil
 import numpy as np
 import pandas as pd
+import psutil
 import pytest
 from dash import no_update
 from dash.exceptions import PreventUpdate
@@ -159,6 +159,7 @@ def test_stability_job_table_and_csv_equal_the_core(store):
     request = jobs.request_stability(1, 0, {**APPLIED, "n_clusters": 4}, 2)[3]
     progress = []
     figure, table, shown, failure_hidden, _ = jobs.run_stability(progress.append, request)
+    assert failure_hidden is True and {trace.name for trace in figure.data} - {None} == {"k-means++", "random", "PCA-based"}
     assert progress[-1] == ("5", "5", "5 of 5 fits")  # 2 seeds × 2 seeded inits + PCA-based once
     expected = sweeps.seed_stability(4, 2, 3, 2)
     rows = {row.to_plotly_json()["props"]["data-metric"]: row for row in table.children[0].children[1].children}
@@ -207,7 +208,8 @@ def test_the_cache_directory_comes_from_the_environment(monkeypatch, tmp_path):
 
 def test_a_job_process_gone_without_a_result_is_a_failure_but_a_cancelled_one_is_not(tmp_path):
     manager = jobs_manager.JobsDiskcacheManager(diskcache.Cache(str(tmp_path / "store")))
-    dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True)
+    dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True,
+                          check=True)
     pid = int(dead.stdout)  # exited and reaped: no such process now
     failure = manager.get_result("some-key", pid)
     assert "background_callback_error" in failure

@@ -44,7 +44,7 @@ class Client:
     def __init__(self, server: GunicornServer):
         self.server = server
         page = requests.get(server.base_url + "/", timeout=30).text
-        config = json.loads(html.unescape(re.search(r'<script id="_dash-config"[^>]*>(.*?)</script>', page, re.S)[1]))
+        config = json.loads(html.unescape(re.search(r'<script id="_dash-config"[^>]*>(.*?)</script>', page, re.DOTALL)[1]))
         self.end_id = config["end_id"]
         dependencies = requests.get(server.base_url + "/_dash-dependencies", timeout=30).json()
         self.sweep = next(d for d in dependencies if "k-sweep-graph.figure" in d["output"] and d.get("background"))
