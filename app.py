@@ -24,10 +24,13 @@ from core import data
 from core.boundary import decision_boundary
 from core.clustering import start_workers
 from core.settings import DEFAULTS, Settings, min_mesh_step
+from serving import hygiene
+from serving.log_escaping import escape_log_messages
 
 MAX_REQUEST_BYTES = 64 * 1024  # a callback request here is well under 2 KB
 
 log = logging.getLogger(__name__)
+escape_log_messages()  # before anything logs a request's path or headers
 
 
 def _content_security_policy(app: Dash) -> dict:
@@ -73,6 +76,9 @@ class DashboardApp(Dash):
 
     _layout_json: str | None = None
 
+    def _config(self):
+        return hygiene.public_config(super()._config(), debug=self._dev_tools.ui)
+
     def serve_layout(self):
         if self._layout_json is None:
             self._layout_json = to_json_plotly(self.get_layout())  # what Dash itself uses
@@ -92,10 +98,10 @@ def create_app() -> Dash:
         health_endpoint="health",
     )
     app.layout = _initial_page()  # also warms the caches for the default configuration
+    hygiene.install(app, MAX_REQUEST_BYTES)  # first: a refused request reaches no other hook
     register_callbacks(app)
 
     server = app.server
-    server.config["MAX_CONTENT_LENGTH"] = MAX_REQUEST_BYTES
     Talisman(
         server,
         content_security_policy=_content_security_policy(app),
@@ -129,4 +135,5 @@ if __name__ == "__main__":
         host=os.environ.get("HOST", "127.0.0.1"),
         port=int(os.environ.get("PORT", "8050")),
         debug=os.environ.get("DASH_DEBUG", "").lower() in {"1", "true", "yes"},
+        request_handler=hygiene.QuietRequestHandler,
     )

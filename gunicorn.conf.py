@@ -119,6 +119,8 @@ accesslog = "-"
 errorlog = "-"
 loglevel = os.environ.get("GUNICORN_LOG_LEVEL", "info")
 access_log_format = '%(h)s "%(r)s" %(s)s %(b)s %(M)sms "%(a)s"'
+# Every field escaped (control characters, quotes, backslashes): a request cannot forge a line.
+logger_class = "serving.access_log.EscapingLogger"
 
 # --- Housekeeping ------------------------------------------------------------------------------
 proc_name = "kmeans-digits"

@@ -186,7 +186,7 @@ def test_health_answers_with_the_security_headers(gunicorn_server):
     assert "frame-ancestors 'none'" in csp and "default-src 'self'" in csp
     assert response.headers["X-Content-Type-Options"] == "nosniff"
     assert response.headers["X-Frame-Options"] == "DENY"
-    assert "gunicorn" in response.headers.get("Server", "")
+    assert response.headers.get("Server") == "gunicorn", "no version numbers in public responses"
 
 
 @pytest.mark.slow
@@ -265,6 +265,47 @@ def test_hostile_bodies_over_real_http(gunicorn_server):
     message = answer.json()["response"]["settings-message"]
     assert message["hidden"] is False
     assert len(message["children"][1]["props"]["children"]) == 5  # one line per bad value
+
+
+@pytest.mark.slow
+def test_oversized_chunked_bodies_and_wrong_methods_over_real_http(gunicorn_server):
+    url = gunicorn_server.base_url + "/_dash-update-component"
+
+    def chunks():  # a generator body: requests sends it chunked, with no Content-Length
+        for _ in range(10):
+            yield b"x" * (10 * 1024)
+
+    chunked = requests.post(url, data=chunks(), headers={"Content-Type": "application/json"}, timeout=10)
+    assert chunked.status_code == 413
+    for method in ("GET", "HEAD", "OPTIONS"):
+        answer = requests.request(method, url, timeout=10)
+        assert answer.status_code == 405, method
+        assert answer.headers["Allow"] == "POST"
+
+
+@pytest.mark.slow
+def test_request_text_cannot_forge_log_lines(gunicorn_server):
+    """A path with an encoded line break or carriage return, and a header with a quote and a
+    backslash: each request stays one line of the access log (and of the app's own warning)."""
+    base = gunicorn_server.base_url
+    marker = f"forged-{time.monotonic_ns()}"
+    for path in (f"/_dash-component-suites/dash/x%0a{marker}.js", f"/_dash-component-suites/dash/x%0d{marker}.js",
+                 f"/_dash-component-suites/dash/x%e2%80%a8{marker}.js"):
+        assert requests.get(base + path, timeout=10).status_code == 404
+    agent = f'x\\" 200 1 0ms "{marker}'
+    requests.get(base + "/health", headers={"User-Agent": agent}, timeout=10)
+    deadline = time.monotonic() + 5
+    while gunicorn_server.log().count(marker) < 6 and time.monotonic() < deadline:
+        time.sleep(0.1)
+    lines = [line for line in re.split("\r\n|\r|\n|\u2028", gunicorn_server.log()) if marker in line]
+    access = [line for line in lines if line.startswith("127.0.0.1 ")]
+    warnings = [line for line in lines if line.startswith("no such resource: ")]
+    assert len(access) == 4 and len(lines) == len(access) + len(warnings), "\n".join(lines)
+    assert len(warnings) == 2, lines  # %0d and U+2028 reach Dash's resource route; %0a matches no route
+    # The agent's quotes and backslashes escaped: its field ends where the real one does.
+    agent_line = next(line for line in access if "/health" in line)
+    assert re.search(r'"([^"\\]|\\.)*"$', agent_line) and agent_line.count(marker) == 1, agent_line
+    assert re.fullmatch(r'127\.0\.0\.1 "GET /health HTTP/1\.1" 200 \d+ \d+ms "([^"\\]|\\.)*"', agent_line), agent_line
 
 
 @pytest.mark.slow
