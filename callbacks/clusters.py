@@ -5,11 +5,11 @@ from __future__ import annotations
 
 import logging
 
-from dash import ALL, ClientsideFunction, Dash, Input, Output, State
-from dash.exceptions import PreventUpdate
+from dash import ALL, ClientsideFunction, Dash, Input, Output, State, no_update
 
 from callbacks.refresh import APPLIED_SETTINGS, validated_store
 from components.cluster_views import MAP, MODEL, PICK, members_panel
+from components.server_fault import card_class
 from core import data
 from core.boundary import decision_boundary
 from core.clustering import fitted_init
@@ -19,7 +19,9 @@ from core.settings import Settings
 log = logging.getLogger(__name__)
 
 MAX_NAME_LENGTH = 8  # "9′12": the longest name k ≤ 30 can produce is 4 characters
-CLOSED = {"members": [], "hidden": True}
+MEMBERS_CARD = ("members-card", "card members-card")
+FINE = {"fault_hidden": True, "card_class": MEMBERS_CARD[1]}
+CLOSED = {"members": [], "hidden": True, **FINE}
 
 
 def _picked(selected) -> tuple[str, str] | None:
@@ -49,22 +51,25 @@ def _members(source: str, name: str, settings: Settings):
     return digit, cluster_members(features, centers[cluster], labels, digits.target, cluster, digit)
 
 
-def members_view(selected, applied) -> dict:
+def members_view(selected, applied, retry=None) -> dict:
     """The members panel for the picked cluster at the applied settings; closed when nothing is
-    picked, or the pick names no cluster of the current fit (k shrank, or a forged name)."""
+    picked, or the pick names no cluster of the current fit (k shrank, or a forged name). When the
+    server fails to compute them, the panel shows its fault box; `retry` (its clicks) asks again."""
     settings = validated_store(applied)
     picked = _picked(selected)
     if picked is None:
         return CLOSED
     try:
         found = _members(*picked, settings)
-    except Exception:
+    except Exception:  # a server fault: the pick and the settings were checked above
         log.exception("members of %s failed for %s", picked, settings)
-        raise PreventUpdate from None
+        return {"members": no_update, "hidden": False, "fault_hidden": False,
+                "card_class": card_class(MEMBERS_CARD[1], failed=True)}
     if found is None:
         return CLOSED
     digit, members = found
-    return {"members": members_panel(picked[0], picked[1], digit, members, data.load().target), "hidden": False}
+    return {"members": members_panel(picked[0], picked[1], digit, members, data.load().target), "hidden": False,
+            **FINE}
 
 
 def register(app: Dash) -> None:
@@ -96,8 +101,9 @@ def register(app: Dash) -> None:
         prevent_initial_call=True,
     )
     app.callback(
-        output={"members": Output("cluster-members", "children"), "hidden": Output("members-card", "hidden")},
-        inputs={"selected": Input("selected-cluster", "data")},
+        output={"members": Output("cluster-members", "children"), "hidden": Output("members-card", "hidden"),
+                "fault_hidden": Output("members-fault", "hidden"), "card_class": Output(MEMBERS_CARD[0], "className")},
+        inputs={"selected": Input("selected-cluster", "data"), "retry": Input("members-retry", "n_clicks")},
         state={"applied": State(APPLIED_SETTINGS, "data")},
         prevent_initial_call=True,
     )(members_view)

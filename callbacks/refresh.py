@@ -22,6 +22,7 @@ from components.cluster_views import centroid_gallery, digit_matrix, matrix_summ
 from components.controls import number_input_class
 from components.headline import matched_accuracy, verdict
 from components.metrics_table import metrics_table
+from components.server_fault import card_class
 from core import data
 from core.boundary import Boundary, decision_boundary
 from core.clustering import fitted_inits
@@ -33,7 +34,9 @@ log = logging.getLogger(__name__)
 
 APPLIED_SETTINGS = "applied-settings"
 INVALID_TITLE = "Settings not applied — the results shown are for the last valid settings:"
-FAILURE_MESSAGE = "This configuration could not be computed. Try other settings."
+# A view the server could not compute shows its fault box (components/server_fault.py) and fades
+# its card; the box's retry button sends the same settings again. Card ids and base classes:
+MAP_CARD, TABLE_CARD = ("map-card", "card map-card"), ("table-card", "card table-card")
 RESULTS_CLASS, STALE_CLASS = "content", "content stale"  # stale: the views show the last valid settings
 # The table callback's outputs: component id and property of each.
 RESULTS_OUTPUTS = {
@@ -81,13 +84,15 @@ def _table_changes(before, after: dict) -> bool:
     return any(before.get(field) != value for field, value in after.items() if field != "mesh_step")
 
 
-def map_view(init_method, n_init, n_clusters, seed, mesh_step, shown: dict | None = None) -> dict:
+def map_view(init_method, n_init, n_clusters, seed, mesh_step, shown: dict | None = None, retry=None) -> dict:
     """The map's figure patch and caption, the settings message and the number fields' classes
     (outlined when refused), and the applied settings for the table; `shown` is what the page
     shows now (message hidden, field classes, applied settings), so that nothing is redrawn for
-    no reason."""
+    no reason. A refit that fails on the server shows the map's fault box (`retry`: its button's
+    clicks, which send the same settings again); the next refit that succeeds hides it."""
     shown = shown or {}
-    unchanged = {"figure": no_update, "caption": no_update, "applied": no_update, "clusters": no_update}
+    unchanged = {"figure": no_update, "caption": no_update, "applied": no_update, "clusters": no_update,
+                 "fault_hidden": no_update, "card_class": no_update}
     try:
         settings = _validate(init_method, n_init, n_clusters, seed, mesh_step)
     except InvalidSettings as invalid:
@@ -107,11 +112,12 @@ def map_view(init_method, n_init, n_clusters, seed, mesh_step, shown: dict | Non
     }
     try:
         boundary = decision_boundary(settings)
-    except Exception:  # never a traceback to the user; the log keeps it
+    except Exception:  # a server fault (the settings are valid): never a traceback; the log keeps it
         log.exception("map refit failed for %s", settings)
-        return {**outputs, "figure": no_update, "caption": FAILURE_MESSAGE, "clusters": no_update}
+        return {**outputs, "figure": no_update, "caption": no_update, "clusters": no_update,
+                "fault_hidden": False, "card_class": card_class(MAP_CARD[1], failed=True)}
     return {**outputs, "figure": boundary_patch(boundary), "caption": map_caption(boundary),
-            "clusters": map_clusters(boundary)}
+            "clusters": map_clusters(boundary), "fault_hidden": True, "card_class": MAP_CARD[1]}
 
 
 def results(settings: Settings, spread: dict | None = None) -> dict:
@@ -155,19 +161,22 @@ def validated_store(applied) -> Settings:
         raise PreventUpdate from None
 
 
-def results_view(applied, stability=None) -> dict:
+def results_view(applied, stability=None, retry=None) -> dict:
     """The 64-D views for the applied settings. The store is set only with valid settings, but the
     endpoint is public, so its value is validated again; a forged one changes nothing. `stability`
-    is the seed-stability run the page shows (its settings), if any."""
+    is the seed-stability run the page shows (its settings), if any. Rows that fail on the server
+    (a killed or stuck table process, a timeout) show the table's fault box, whose retry
+    (`retry`: its clicks) asks again for the same settings; a success hides it."""
     from callbacks.jobs import seed_spread  # the jobs module imports this one
 
     settings = validated_store(applied)
     try:
-        return results(settings, seed_spread(stability, settings))
-    except Exception:
+        views = results(settings, seed_spread(stability, settings))
+    except Exception:  # a server fault: the settings were validated above
         log.exception("table refit failed for %s", settings)
         failed = {key: no_update for key in RESULTS_OUTPUTS}
-        return {**failed, "table": html.P(FAILURE_MESSAGE, className="failure")}
+        return {**failed, "fault_hidden": False, "card_class": card_class(TABLE_CARD[1], failed=True)}
+    return {**views, "fault_hidden": True, "card_class": TABLE_CARD[1]}
 
 
 def register(app: Dash) -> None:
@@ -182,6 +191,8 @@ def register(app: Dash) -> None:
             "field_classes": [Output(input_id, "className") for input_id in FIELD_INPUTS.values()],
             "applied": Output(APPLIED_SETTINGS, "data"),
             "clusters": Output("map-clusters", "data"),
+            "fault_hidden": Output("map-fault", "hidden"),
+            "card_class": Output(MAP_CARD[0], "className"),
         },
         inputs={
             "init_method": Input("init-method", "value"),
@@ -189,6 +200,7 @@ def register(app: Dash) -> None:
             "n_clusters": Input("n-clusters", "value"),
             "seed": Input("random-seed", "value"),
             "mesh_step": Input("mesh-step", "value"),
+            "retry": Input("map-retry", "n_clicks"),
         },
         state={
             "shown": {
@@ -200,7 +212,9 @@ def register(app: Dash) -> None:
         prevent_initial_call=True,
     )(map_view)
     app.callback(
-        output={key: Output(*target) for key, target in RESULTS_OUTPUTS.items()},
-        inputs={"applied": Input(APPLIED_SETTINGS, "data"), "stability": Input("stability-shown", "data")},
+        output={**{key: Output(*target) for key, target in RESULTS_OUTPUTS.items()},
+                "fault_hidden": Output("table-fault", "hidden"), "card_class": Output(TABLE_CARD[0], "className")},
+        inputs={"applied": Input(APPLIED_SETTINGS, "data"), "stability": Input("stability-shown", "data"),
+                "retry": Input("table-retry", "n_clicks")},
         prevent_initial_call=True,
     )(results_view)

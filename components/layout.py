@@ -8,6 +8,7 @@ from dash import dcc, html
 from components.boundary_figure import digit_key
 from components.controls import control_panel
 from components.jobs_section import jobs_section
+from components.server_fault import server_fault
 
 LOADING_DELAY_MS = 250  # show the spinner only when a refit is slow enough to notice
 STALE_NOTE = "Stale: showing the last valid settings"
@@ -70,6 +71,7 @@ def page(results: dict, figure: go.Figure, caption: str, finest_mesh_step: float
     # The headline and verdict read first; the table behind them follows in the same card.
     table_card = html.Section(
         [
+            server_fault("table"),
             html.Div([
                 html.P(results["accuracy"], id="matched-accuracy", className="headline",
                        **{"aria-live": "polite"}),
@@ -78,10 +80,11 @@ def page(results: dict, figure: go.Figure, caption: str, finest_mesh_step: float
             html.P(results["verdict"], id="verdict", className="verdict"),
             _loading(html.Div(results["table"], id="metrics-table", className="table-scroll")),
         ],
-        className="card table-card",
+        id="table-card", className="card table-card",
     )
     members_card = html.Section(
         [html.Button("Close", id="close-members", className="close-members", title="Close (Escape)"),
+         server_fault("members"),
          html.Div(id="cluster-members", className="cluster-members")],
         id="members-card", className="card members-card", hidden=True, role="region",
         **{"aria-label": "Members of the picked cluster", "aria-live": "polite"},
@@ -99,6 +102,7 @@ def page(results: dict, figure: go.Figure, caption: str, finest_mesh_step: float
     map_card = html.Section(
         [
             _card_head("Decision boundary on the PCA plane", caption, note_id="map-caption"),
+            server_fault("map"),
             html.Div([digit_key(), html.Details([html.Summary("How to read the map")] + MAP_EXPLAINED,
                                                 className="explainer")], className="map-key-row"),
             html.Div([
@@ -115,7 +119,7 @@ def page(results: dict, figure: go.Figure, caption: str, finest_mesh_step: float
             ], className="map-body"),
             html.Div(id="digit-tooltip", className="digit-tooltip", hidden=True, role="tooltip"),
         ],
-        className="card map-card",
+        id="map-card", className="card map-card",
     )
     matrix_card = html.Section(
         [
