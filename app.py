@@ -24,7 +24,7 @@ from core import data
 from core.boundary import decision_boundary
 from core.clustering import start_workers
 from core.settings import DEFAULTS, Settings, min_mesh_step
-from serving import hygiene
+from serving import hygiene, readiness
 from serving.log_escaping import escape_log_messages
 
 MAX_REQUEST_BYTES = 64 * 1024  # a callback request here is well under 2 KB
@@ -99,6 +99,7 @@ def create_app() -> Dash:
     )
     app.layout = _initial_page()  # also warms the caches for the default configuration
     hygiene.install(app, MAX_REQUEST_BYTES)  # first: a refused request reaches no other hook
+    readiness.register(app.server)  # /ready; /health stays the cheap liveness check
     register_callbacks(app)
 
     server = app.server

@@ -207,6 +207,18 @@ class _RowCache:
         with self._lock:
             self._futures.clear()
 
+    def workers_alive(self) -> tuple[int, int]:
+        """(live worker processes, how many there should be). Once the pool is broken the rows are
+        fitted in threads: none alive. Before start_workers(): none expected."""
+        with self._lock:
+            if self._executor is None and self._fallback is None:
+                return 0, 0
+            if self._fallback is not None:
+                return 0, ROW_WORKERS
+            # The executor's own map of its processes (it has no public view of them).
+            processes = list((self._executor._processes or {}).values())  # pylint: disable=protected-access
+            return sum(process.is_alive() for process in processes), ROW_WORKERS
+
 
 benchmark_rows = _RowCache(maxsize=384)  # cache_clear() empties it
 start_workers = benchmark_rows.start_workers

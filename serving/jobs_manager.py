@@ -91,6 +91,20 @@ def manager() -> DiskcacheManager:
     return JobsDiskcacheManager(_store())
 
 
+def store_writable() -> bool:
+    """Whether the jobs' store takes a write and gives it back (for /ready)."""
+    key = f"ready-probe:{os.getpid()}"
+    try:
+        store = _store()
+        store.set(key, True, expire=60)
+        readable = store.get(key) is True
+        store.delete(key)
+        return readable
+    except Exception:  # pylint: disable=broad-except  (a full disk, a removed directory, permissions)
+        log.warning("the jobs' store at %s is not writable", cache_dir(), exc_info=True)
+        return False
+
+
 class JobResults:
     """Finished job results by (kind, settings), shared by every worker through the manager's store."""
 
