@@ -190,6 +190,15 @@ def test_health_answers_with_the_security_headers(gunicorn_server):
 
 
 @pytest.mark.slow
+def test_ready_under_gunicorn(gunicorn_server):
+    response = requests.get(gunicorn_server.base_url + "/ready", timeout=10)
+    assert response.status_code == 200, response.text
+    report = response.json()
+    assert report["ready"] is True and report["jobs"]["store_writable"] is True
+    assert report["table_workers"]["alive"] == report["table_workers"]["expected"] >= 1
+
+
+@pytest.mark.slow
 def test_no_debug_or_dev_tools_under_gunicorn_whatever_the_environment(gunicorn_server):
     page = requests.get(gunicorn_server.base_url + "/", timeout=30)
     config = json.loads(re.search(r'id="_dash-config"[^>]*>(.*?)</script>', page.text, re.DOTALL).group(1))
