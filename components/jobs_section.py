@@ -9,12 +9,13 @@ from __future__ import annotations
 from dash import dcc, html
 
 from components.controls import number_input_class
+from components.server_fault import SERVER_FAULT_TEXT
 from components.sweep_figure import empty_figure
 from core import data
 from core.settings import N_CLUSTERS_RANGE
 from core.sweeps import STABILITY_DEFAULT_SEEDS, STABILITY_SEEDS_RANGE
 
-FAILED_TEXT = "This run failed, run it again."
+FAILED_TEXT = SERVER_FAULT_TEXT  # a job fails only on the server: bad requests start none
 GRAPH_CONFIG = {"displaylogo": False, "modeBarButtonsToRemove": ["select2d", "lasso2d", "autoScale2d"]}
 
 
@@ -42,7 +43,7 @@ def _job_controls(prefix: str, fields: list, run_label: str) -> list:
         html.Div(id=f"{prefix}-message", role="alert", className="settings-message", hidden=True),
         html.Div([
             html.Span(FAILED_TEXT),
-            html.Button("Run again", id=f"{prefix}-retry", className="job-button", n_clicks=0),
+            html.Button("Retry", id=f"{prefix}-retry", className="job-button", n_clicks=0),
         ], id=f"{prefix}-failure", role="alert", className="settings-message job-failure", hidden=True),
         dcc.Store(id=f"{prefix}-request"),
         dcc.Store(id=f"{prefix}-shown"),

@@ -161,7 +161,8 @@ def test_a_job_whose_process_dies_offers_a_retry(page, app_url):
     for process in _job_processes(app_url):
         process.kill()  # as the kernel's OOM killer would: no cancel, no result
     page.wait_for_selector("#stability-failure:not([hidden])", timeout=15_000)
-    assert "This run failed, run it again." in page.inner_text("#stability-failure")
+    assert page.inner_text("#stability-failure").startswith("The server could not compute this (server error).")
+    assert "Retry" in page.inner_text("#stability-retry")
     assert page.is_hidden("#stability-progress-area") and not page.is_disabled("#stability-run")
     # The retry button starts it again.
     page.click("#stability-retry")
