@@ -23,7 +23,7 @@ def escape_controls(text: str) -> str:
 
 
 class _OneLineRecord(logging.LogRecord):
-    def getMessage(self) -> str:  # noqa: N802 (logging's name)
+    def getMessage(self) -> str:  # logging calls it by this name
         return escape_controls(super().getMessage())
 
 
