@@ -1,6 +1,6 @@
-"""A server fault in the browser: the table's worker processes are killed while they fit its rows
-(as the kernel's OOM killer would). The page says it is a server error, never that the settings are
-wrong, and its Retry sends the same settings again and clears the box.
+"""A server fault in the browser: the table's worker processes are stopped (stuck), so its rows
+time out, then killed (as the kernel's OOM killer would). The page says it is a server error, never
+that the settings are wrong, and its Retry sends the same settings again and clears the box.
 
 Named to run last: the app then fits table rows in threads for the rest of the session."""
 
@@ -11,7 +11,7 @@ from urllib.parse import urlparse
 import psutil
 
 from components.server_fault import SERVER_FAULT_TEXT
-from core.clustering import WORKER_NICENESS
+from core.clustering import ROW_TIMEOUT_S, WORKER_NICENESS
 
 
 def _table_processes(app_url: str) -> list[psutil.Process]:
@@ -34,26 +34,30 @@ def _table_shows(page, text: str) -> None:
                            timeout=90_000)
 
 
-def test_killed_table_processes_show_a_server_error_and_a_retry_clears_it(page, app_url, artifacts_dir):
+def test_stuck_then_killed_table_processes_show_a_server_error_and_a_retry_clears_it(page, app_url, artifacts_dir):
     workers = _table_processes(app_url)
     assert workers, "no table worker processes found"
-    _set(page, "#n-init", 8)
-    _table_shows(page, "n_init = 8,")
-    # k 30: each row takes seconds to fit, so the processes are killed in the middle of it.
-    with page.expect_request(lambda r: r.method == "POST" and "metrics-table" in (r.post_data or "")):
-        _set(page, "#n-clusters", 30)
-    page.wait_for_timeout(400)
     for worker in workers:
-        worker.kill()
-    page.wait_for_selector("#table-fault:not([hidden])", timeout=60_000)
+        worker.suspend()  # stuck: the rows never come, and the table's request times out
+    _set(page, "#random-seed", 987_654)  # a seed no other test asks for: nothing cached
+    page.wait_for_selector("#table-fault:not([hidden])", timeout=ROW_TIMEOUT_S * 1000 + 30_000)
     assert page.inner_text("#table-fault").startswith(SERVER_FAULT_TEXT)
     assert "failed" in page.get_attribute("#table-card", "class").split()
+    # What the old fits show is faded: the table, and the gallery and matrix drawn from the same fits.
+    opacity = "(s) => getComputedStyle(document.querySelector(s)).opacity"
+    for faded in ("#metrics-table", "#map-card .found-panel", "#cluster-digit-matrix"):
+        assert float(page.evaluate(opacity, faded)) < 0.5, faded
+    assert float(page.evaluate(opacity, "#map-card .map-body .boundary-graph")) == 1.0  # the map is fine
     body = page.inner_text("body")
     assert "Try other settings" not in body and page.is_hidden("#settings-message")
     page.screenshot(path=str(artifacts_dir / "server-fault-table.png"))
-    # Retry: the same settings again (now fitted in threads), and the box goes.
+    # Killed: the pool is broken, so the retry's rows are fitted in threads, with the same settings.
+    for worker in workers:
+        worker.kill()
+    psutil.wait_procs(workers, timeout=10)
     page.click("#table-retry")
-    _table_shows(page, "k = 30, n_init = 8, seed = 0 ")
+    _table_shows(page, "k = 10, n_init = 10, seed = 987654 ")
     page.wait_for_selector("#table-fault[hidden]", state="attached")
     assert "failed" not in page.get_attribute("#table-card", "class").split()
+    assert float(page.evaluate(opacity, "#map-card .found-panel")) == 1.0
     assert len(page.query_selector_all("#metrics-table tr[data-init]")) == 3
