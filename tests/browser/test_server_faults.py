@@ -34,6 +34,13 @@ def _table_shows(page, text: str) -> None:
                            timeout=90_000)
 
 
+def test_python_app_py_names_no_versions(app_url):
+    """`python app.py` (Werkzeug's server, which the browser suite runs) names itself, not its version."""
+    import requests
+
+    assert requests.get(app_url + "/health", timeout=10).headers["Server"] == "Werkzeug"
+
+
 def test_stuck_then_killed_table_processes_show_a_server_error_and_a_retry_clears_it(page, app_url, artifacts_dir):
     workers = _table_processes(app_url)
     assert workers, "no table worker processes found"
