@@ -32,10 +32,10 @@ FAILURE_MESSAGE = "This configuration could not be computed. Try other settings.
 FIELD_INPUTS = {"n_init": "n-init", "n_clusters": "n-clusters", "seed": "random-seed", "mesh_step": "mesh-step"}
 
 
-def _validate(init_method, n_init, n_clusters, seed, mesh_step) -> Settings:
+def _validate(init_method, n_init, n_clusters, seed, mesh_step, fallback=None) -> Settings:
     return validate(
         init_method=init_method, n_init=n_init, n_clusters=n_clusters, seed=seed, mesh_step=mesh_step,
-        extent=data.load().extent,
+        extent=data.load().extent, fallback=fallback if isinstance(fallback, dict) else None,
     )
 
 
@@ -59,7 +59,7 @@ def map_view(init_method, n_init, n_clusters, seed, mesh_step, shown: dict | Non
     shown = shown or {}
     unchanged = {"figure": no_update, "caption": no_update, "applied": no_update}
     try:
-        settings = _validate(init_method, n_init, n_clusters, seed, mesh_step)
+        settings = _validate(init_method, n_init, n_clusters, seed, mesh_step, fallback=shown.get("applied"))
     except InvalidSettings as invalid:
         message = [html.Strong(INVALID_TITLE), html.Ul([html.Li(problem) for problem in invalid.problems])]
         return {**unchanged, "message": message, "message_hidden": False,
