@@ -2,9 +2,10 @@
 
 from dash import Dash
 
-from callbacks import controls, refresh
+from callbacks import controls, refresh, share
 
 
 def register_callbacks(app: Dash) -> None:
     controls.register(app)
     refresh.register(app)
+    share.register(app)

@@ -12,7 +12,7 @@ from __future__ import annotations
 import dataclasses
 import logging
 
-from dash import Dash, Input, Output, State, html, no_update
+from dash import Dash, Input, Output, State, ctx, html, no_update
 from dash.exceptions import PreventUpdate
 
 from components.boundary_figure import boundary_patch, map_caption
@@ -22,10 +22,14 @@ from core import data
 from core.boundary import decision_boundary
 from core.clustering import benchmark_inits
 from core.settings import InvalidSettings, Settings, validate
+from core.share import format_query
 
 log = logging.getLogger(__name__)
 
 APPLIED_SETTINGS = "applied-settings"
+ADDRESS_NOTES = "address-notes"  # set by callbacks/share.py when an address is opened
+SETTINGS_QUERY = "settings-query"  # the applied settings as a query string, for the address bar
+ADDRESS_TITLE = "From the address:"
 INVALID_TITLE = "Settings not applied — the results shown are for the last valid settings:"
 FAILURE_MESSAGE = "This configuration could not be computed. Try other settings."
 # Settings field → the number input that shows it (init-method is a segmented control: no error state).
@@ -51,26 +55,35 @@ def _table_changes(before, after: dict) -> bool:
     return any(before.get(field) != value for field, value in after.items() if field != "mesh_step")
 
 
-def map_view(init_method, n_init, n_clusters, seed, mesh_step, shown: dict | None = None) -> dict:
+def _address_message(notes) -> list:
+    if not isinstance(notes, list) or not notes:
+        return []
+    return [html.Strong(ADDRESS_TITLE), html.Ul([html.Li(str(note)) for note in notes[:10]])]
+
+
+def map_view(init_method, n_init, n_clusters, seed, mesh_step, shown: dict | None = None,
+             address_notes: list | None = None) -> dict:
     """The map's figure patch and caption, the settings message and the number fields' classes
-    (outlined when refused), and the applied settings for the table; `shown` is what the page
-    shows now (message hidden, field classes, applied settings), so that nothing is redrawn for
-    no reason."""
+    (outlined when refused), the applied settings for the table and their query string; `shown`
+    is what the page shows now (message hidden, field classes, applied settings), so that nothing
+    is redrawn for no reason; `address_notes` say what an address just opened asked for in vain."""
     shown = shown or {}
-    unchanged = {"figure": no_update, "caption": no_update, "applied": no_update}
+    unchanged = {"figure": no_update, "caption": no_update, "applied": no_update, "query": no_update}
+    from_address = _address_message(address_notes)
     try:
         settings = _validate(init_method, n_init, n_clusters, seed, mesh_step, fallback=shown.get("applied"))
     except InvalidSettings as invalid:
         message = [html.Strong(INVALID_TITLE), html.Ul([html.Li(problem) for problem in invalid.problems])]
-        return {**unchanged, "message": message, "message_hidden": False,
+        return {**unchanged, "message": from_address + message, "message_hidden": False,
                 "field_classes": [number_input_class(field in invalid.by_field) for field in FIELD_INPUTS]}
     applied = applied_settings(settings)
     valid_class = number_input_class(False)
-    clear = shown.get("message_hidden") is True and all(
+    clear = not from_address and shown.get("message_hidden") is True and all(
         shown_class == valid_class for shown_class in shown.get("field_classes") or [None])
     outputs = {
-        "message": no_update if clear else [],
-        "message_hidden": no_update if clear else True,
+        "query": format_query(settings),
+        "message": no_update if clear else from_address,
+        "message_hidden": no_update if clear else not from_address,
         "field_classes": [no_update if clear else valid_class for _ in FIELD_INPUTS],
         "applied": applied if _table_changes(shown.get("applied"), applied) else no_update,
     }
@@ -99,6 +112,13 @@ def table_view(applied) -> html.Div | html.P:
     return metrics_table(results, settings.init_method)
 
 
+def _map_callback(init_method, n_init, n_clusters, seed, mesh_step, address_notes, shown):
+    # An address's notes are shown once, when it is opened, not at every later change.
+    opened = f"{ADDRESS_NOTES}.data" in ctx.triggered_prop_ids
+    return map_view(init_method, n_init, n_clusters, seed, mesh_step, shown=shown,
+                    address_notes=address_notes if opened else None)
+
+
 def register(app: Dash) -> None:
     # The page is served already drawn for the defaults, so no callback runs on load.
     app.callback(
@@ -109,6 +129,7 @@ def register(app: Dash) -> None:
             "message_hidden": Output("settings-message", "hidden"),
             "field_classes": [Output(input_id, "className") for input_id in FIELD_INPUTS.values()],
             "applied": Output(APPLIED_SETTINGS, "data"),
+            "query": Output(SETTINGS_QUERY, "data"),
         },
         inputs={
             "init_method": Input("init-method", "value"),
@@ -116,6 +137,7 @@ def register(app: Dash) -> None:
             "n_clusters": Input("n-clusters", "value"),
             "seed": Input("random-seed", "value"),
             "mesh_step": Input("mesh-step", "value"),
+            "address_notes": Input(ADDRESS_NOTES, "data"),
         },
         state={
             "shown": {
@@ -125,7 +147,7 @@ def register(app: Dash) -> None:
             },
         },
         prevent_initial_call=True,
-    )(map_view)
+    )(_map_callback)
     app.callback(
         Output("metrics-table", "children"), Input(APPLIED_SETTINGS, "data"), prevent_initial_call=True,
     )(table_view)

@@ -7,6 +7,8 @@ from dash import dcc, html
 
 from components.boundary_figure import digit_key
 from components.controls import control_panel
+from components.share_panel import address_stores, reproduce_panel, reset_button, toolbar
+from core.settings import Settings
 
 LOADING_DELAY_MS = 250  # show the spinner only when a refit is slow enough to notice
 
@@ -41,10 +43,12 @@ def page(table, figure: go.Figure, caption: str, finest_mesh_step: float, sample
     `applied` is the settings those results are for (the table's refits follow it)."""
     sidebar = html.Aside(
         [
-            html.H2("Settings", className="section-title"),
+            html.Div([html.H2("Settings", className="section-title"), reset_button()], className="sidebar-head"),
             control_panel(finest_mesh_step),
             html.Div(id="settings-message", role="alert", className="settings-message", hidden=True),
             dcc.Store(id="applied-settings", data=applied),
+            *address_stores(Settings(**applied)),
+            reproduce_panel(Settings(**applied)),
             samples,
         ],
         className="sidebar",
@@ -89,6 +93,7 @@ def page(table, figure: go.Figure, caption: str, finest_mesh_step: float, sample
             html.H1("K-means on handwritten digits"),
             html.P("Cluster 1,797 scanned 8×8 digits live, and see how well K-means recovers 0–9 "
                    "without ever seeing a label."),
+            toolbar(),
         ],
         className="app-header",
     )
