@@ -80,8 +80,11 @@ def page(table, figure: go.Figure, caption: str, finest_mesh_step: float, sample
                     className="boundary-graph",
                     # Header, table, key and paddings take ~388 px at 1440×900; the map gets the rest.
                     style={"height": "max(400px, calc(100vh - 388px))"},
-                    config={"displaylogo": False, "responsive": True,
-                            "modeBarButtonsToRemove": ["select2d", "lasso2d", "autoScale2d"]},
+                    config={"displaylogo": False, "responsive": True, "showSendToCloud": False,
+                            "showEditInChartStudio": False, "showLink": False,
+                            "modeBarButtonsToRemove": ["select2d", "lasso2d", "autoScale2d"],
+                            # assets/share.js adds the settings to the name and a title.
+                            "toImageButtonOptions": {"format": "png", "scale": 2}},
                 )),
                 html.Div([html.H3("How to read the map")] + MAP_EXPLAINED, className="explainer"),
             ], className="map-body"),

@@ -29,10 +29,11 @@ def toolbar() -> html.Div:
     """Export, presenter mode and theme, for the page header."""
     return html.Div(
         [
-            html.Button("Download CSV", id="export-csv", type="button", className="tool-button",
-                        title="The table as CSV, with the settings in its first rows and its name"),
+            html.Button("CSV", id="export-csv", type="button", className="tool-button",
+                        title="Download the table as CSV, with the settings in its first rows and its name",
+                        **{"aria-label": "Download the table as CSV"}),
             dcc.Download(id="csv-download"),
-            _toggle("presenter-toggle", "Presenter mode", "Larger text and less chrome, for a projector"),
+            _toggle("presenter-toggle", "Presenter", "Larger text and less chrome, for a projector"),
             _toggle("theme-toggle", "Dark theme", "Switch between the light and the dark theme"),
             html.Span(id="export-status", role="status", className="export-status"),
             dcc.Store(id="presenter-mode", storage_type="local", data=False),
