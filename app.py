@@ -16,14 +16,13 @@ from plotly.io.json import to_json_plotly
 from werkzeug.exceptions import HTTPException
 
 from callbacks import register_callbacks
-from callbacks.refresh import applied_settings
+from callbacks.refresh import applied_settings, map_clusters, results
 from components.boundary_figure import boundary_figure, map_caption
 from components.digit_samples import digit_samples
 from components.layout import page
-from components.metrics_table import metrics_table
 from core import data
 from core.boundary import decision_boundary
-from core.clustering import benchmark_inits, start_workers
+from core.clustering import start_workers
 from core.settings import DEFAULTS, Settings, min_mesh_step
 
 MAX_REQUEST_BYTES = 64 * 1024  # a callback request here is well under 2 KB
@@ -54,13 +53,13 @@ def _initial_page():
     defaults = Settings(**DEFAULTS)
     boundary = decision_boundary(defaults)
     return page(
-        table=metrics_table(benchmark_inits(defaults.n_clusters, defaults.n_init, defaults.seed),
-                            defaults.init_method),
+        results=results(defaults),
         figure=boundary_figure(boundary, digits.reduced, digits.target),
         caption=map_caption(boundary),
         finest_mesh_step=min_mesh_step(digits.extent),
         samples=digit_samples(digits.images, digits.target),
         applied=applied_settings(defaults),
+        map_clusters=map_clusters(boundary),
     )
 
 

@@ -123,13 +123,14 @@ from core import boundary, clustering
 from core.settings import DEFAULTS, Settings
 reps = int(sys.argv[2])
 settings = Settings(**DEFAULTS)
-caches = [clustering.fit_full, clustering.benchmark_inits, clustering.benchmark_rows, boundary.fit_plane,
+caches = [clustering.fit_full, clustering.benchmark_inits, clustering.fitted_inits, clustering.benchmark_rows, boundary.fit_plane,
           boundary.decision_boundary]
 try:
-    from components import boundary_figure, metrics_table
+    from callbacks import refresh
+    from components import boundary_figure
     caches.append(boundary_figure.region_image)
     def view(results, b):
-        metrics_table.metrics_table(results, settings.init_method)
+        refresh.results(settings)  # the table callback's views, from the cached fits
         boundary_figure.boundary_patch(b)
 except Exception:  # the components' API moved: time the core only
     view = None

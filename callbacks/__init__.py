@@ -2,10 +2,11 @@
 
 from dash import Dash
 
-from callbacks import controls, refresh, share
+from callbacks import clusters, controls, refresh, share
 
 
 def register_callbacks(app: Dash) -> None:
     controls.register(app)
     refresh.register(app)
+    clusters.register(app)
     share.register(app)

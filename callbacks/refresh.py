@@ -4,7 +4,8 @@ Two callbacks, chained. The map callback reads the controls, validates them, say
 wrong if anything is (the message and the fields' error outlines), and redraws the map; when
 the values are valid it also records them in the `applied-settings` store. That store drives
 the table callback. So the map, which a person watches move, has the server to itself, and
-the table follows ~0.1 s later; an invalid value changes nothing but the message.
+the table, with the views of the 64-D fits (headline, verdict, gallery, matrix), follows it; an
+invalid value changes nothing but the message, and marks the views stale.
 """
 
 from __future__ import annotations
@@ -16,12 +17,16 @@ from dash import Dash, Input, Output, State, ctx, html, no_update
 from dash.exceptions import PreventUpdate
 
 from components.boundary_figure import boundary_patch, map_caption
+from components.cluster_views import centroid_gallery, digit_matrix, matrix_summary
 from components.controls import number_input_class
+from components.headline import matched_accuracy, verdict
 from components.metrics_table import metrics_table
 from core import data
-from core.boundary import decision_boundary
-from core.clustering import benchmark_inits
-from core.settings import InvalidSettings, Settings, validate
+from core.boundary import Boundary, decision_boundary
+from core.clustering import fitted_inits
+from core.matching import ClusterMatching, chance_accuracy, match_clusters
+from core.pixels import centroid_pixels
+from core.settings import INIT_METHODS, InvalidSettings, Settings, validate
 from core.share import format_query
 
 log = logging.getLogger(__name__)
@@ -32,6 +37,17 @@ SETTINGS_QUERY = "settings-query"  # the applied settings as a query string, for
 ADDRESS_TITLE = "From the address:"
 INVALID_TITLE = "Settings not applied — the results shown are for the last valid settings:"
 FAILURE_MESSAGE = "This configuration could not be computed. Try other settings."
+RESULTS_CLASS, STALE_CLASS = "content", "content stale"  # stale: the views show the last valid settings
+# The table callback's outputs: component id and property of each.
+RESULTS_OUTPUTS = {
+    "table": ("metrics-table", "children"),
+    "accuracy": ("matched-accuracy", "children"),
+    "verdict": ("verdict", "children"),
+    "gallery": ("centroid-gallery", "children"),
+    "matrix": ("cluster-digit-matrix", "children"),
+    "matrix_summary": ("matrix-summary", "children"),
+    "model_clusters": ("model-clusters", "data"),
+}
 # Settings field → the number input that shows it (init-method is a segmented control: no error state).
 FIELD_INPUTS = {"n_init": "n-init", "n_clusters": "n-clusters", "seed": "random-seed", "mesh_step": "mesh-step"}
 
@@ -46,6 +62,19 @@ def _validate(init_method, n_init, n_clusters, seed, mesh_step, fallback=None) -
 def applied_settings(settings: Settings) -> dict:
     """The store's value: valid settings, as the table callback reads them."""
     return dataclasses.asdict(settings)
+
+
+def cluster_names(matching: ClusterMatching, labels) -> dict:
+    """A store's value: each cluster's name and digit, and each sample's cluster (for the tooltip)."""
+    return {"names": list(matching.names), "digits": matching.digit.tolist(), "labels": labels.tolist()}
+
+
+def model_clusters(init_method: str, matching: ClusterMatching, labels) -> dict:
+    return {**cluster_names(matching, labels), "init": init_method}
+
+
+def map_clusters(boundary: Boundary) -> dict:
+    return cluster_names(boundary.matching, boundary.point_clusters)
 
 
 def _table_changes(before, after: dict) -> bool:
@@ -68,13 +97,15 @@ def map_view(init_method, n_init, n_clusters, seed, mesh_step, shown: dict | Non
     is what the page shows now (message hidden, field classes, applied settings), so that nothing
     is redrawn for no reason; `address_notes` say what an address just opened asked for in vain."""
     shown = shown or {}
-    unchanged = {"figure": no_update, "caption": no_update, "applied": no_update, "query": no_update}
+    unchanged = {"figure": no_update, "caption": no_update, "applied": no_update, "clusters": no_update,
+                 "query": no_update}
     from_address = _address_message(address_notes)
     try:
         settings = _validate(init_method, n_init, n_clusters, seed, mesh_step, fallback=shown.get("applied"))
     except InvalidSettings as invalid:
         message = [html.Strong(INVALID_TITLE), html.Ul([html.Li(problem) for problem in invalid.problems])]
         return {**unchanged, "message": from_address + message, "message_hidden": False,
+                "results_class": STALE_CLASS,
                 "field_classes": [number_input_class(field in invalid.by_field) for field in FIELD_INPUTS]}
     applied = applied_settings(settings)
     valid_class = number_input_class(False)
@@ -84,6 +115,7 @@ def map_view(init_method, n_init, n_clusters, seed, mesh_step, shown: dict | Non
         "query": format_query(settings),
         "message": no_update if clear else from_address,
         "message_hidden": no_update if clear else not from_address,
+        "results_class": no_update if clear else RESULTS_CLASS,
         "field_classes": [no_update if clear else valid_class for _ in FIELD_INPUTS],
         "applied": applied if _table_changes(shown.get("applied"), applied) else no_update,
     }
@@ -91,25 +123,51 @@ def map_view(init_method, n_init, n_clusters, seed, mesh_step, shown: dict | Non
         boundary = decision_boundary(settings)
     except Exception:  # never a traceback to the user; the log keeps it
         log.exception("map refit failed for %s", settings)
-        return {**outputs, "figure": no_update, "caption": FAILURE_MESSAGE}
-    return {**outputs, "figure": boundary_patch(boundary), "caption": map_caption(boundary)}
+        return {**outputs, "figure": no_update, "caption": FAILURE_MESSAGE, "clusters": no_update}
+    return {**outputs, "figure": boundary_patch(boundary), "caption": map_caption(boundary),
+            "clusters": map_clusters(boundary)}
 
 
-def table_view(applied) -> html.Div | html.P:
-    """The table for the applied settings. The store is set only with valid settings, but the
-    endpoint is public, so its value is validated again; a forged one changes nothing."""
+def results(settings: Settings) -> dict:
+    """Everything the 64-D fits show: the table, the headline and verdict, and the selected init's
+    clusters as digits (gallery, matrix, names). All from the table's cached fits: no extra fit."""
+    rows = fitted_inits(settings.n_clusters, settings.n_init, settings.seed)
+    selected = rows[INIT_METHODS.index(settings.init_method)].fit
+    digits = data.load()
+    matching = match_clusters(digits.target, selected.labels, settings.n_clusters)
+    scores = [row.scores for row in rows]
+    return {
+        "table": metrics_table(scores, settings),
+        "accuracy": matched_accuracy(settings.init_method, matching,
+                                     chance_accuracy(digits.target, selected.labels, settings.n_clusters)),
+        "verdict": verdict(scores),
+        "gallery": centroid_gallery(matching, centroid_pixels(selected.centers, digits.scaler)),
+        "matrix": digit_matrix(matching),
+        "matrix_summary": matrix_summary(matching),
+        "model_clusters": model_clusters(settings.init_method, matching, selected.labels),
+    }
+
+
+def validated_store(applied) -> Settings:
+    """The applied-settings store's value, validated again (the endpoint is public); else no update."""
     if not isinstance(applied, dict) or set(applied) != {field.name for field in dataclasses.fields(Settings)}:
         raise PreventUpdate
     try:
-        settings = _validate(**applied)
+        return _validate(**applied)
     except InvalidSettings:
         raise PreventUpdate from None
+
+
+def results_view(applied) -> dict:
+    """The 64-D views for the applied settings. The store is set only with valid settings, but the
+    endpoint is public, so its value is validated again; a forged one changes nothing."""
+    settings = validated_store(applied)
     try:
-        results = benchmark_inits(settings.n_clusters, settings.n_init, settings.seed)
+        return results(settings)
     except Exception:
         log.exception("table refit failed for %s", settings)
-        return html.P(FAILURE_MESSAGE, className="failure")
-    return metrics_table(results, settings.init_method)
+        failed = {key: no_update for key in RESULTS_OUTPUTS}
+        return {**failed, "table": html.P(FAILURE_MESSAGE, className="failure")}
 
 
 def _map_callback(init_method, n_init, n_clusters, seed, mesh_step, address_notes, shown):
@@ -127,8 +185,10 @@ def register(app: Dash) -> None:
             "caption": Output("map-caption", "children"),
             "message": Output("settings-message", "children"),
             "message_hidden": Output("settings-message", "hidden"),
+            "results_class": Output("results", "className"),
             "field_classes": [Output(input_id, "className") for input_id in FIELD_INPUTS.values()],
             "applied": Output(APPLIED_SETTINGS, "data"),
+            "clusters": Output("map-clusters", "data"),
             "query": Output(SETTINGS_QUERY, "data"),
         },
         inputs={
@@ -149,5 +209,7 @@ def register(app: Dash) -> None:
         prevent_initial_call=True,
     )(_map_callback)
     app.callback(
-        Output("metrics-table", "children"), Input(APPLIED_SETTINGS, "data"), prevent_initial_call=True,
-    )(table_view)
+        output={key: Output(*target) for key, target in RESULTS_OUTPUTS.items()},
+        inputs={"applied": Input(APPLIED_SETTINGS, "data")},
+        prevent_initial_call=True,
+    )(results_view)

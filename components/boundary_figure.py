@@ -11,7 +11,7 @@ import plotly.graph_objects as go
 from dash import Patch, html
 from PIL import Image
 
-from components.palette import DIGIT_COLOURS, region_colour_slots, region_rgb
+from components.palette import DIGIT_COLOURS, TINT_VARIANTS, ink_on, region_palette, variant_slots
 from core.boundary import Boundary
 from core.settings import N_CLUSTERS_RANGE
 
@@ -19,7 +19,15 @@ from core.settings import N_CLUSTERS_RANGE
 FONT_STACK = "system-ui, -apple-system, 'Segoe UI', Roboto, 'Helvetica Neue', Arial, sans-serif"
 # The figure's only trace: all 1,797 digits, coloured per point (the colour key is HTML, digit_key).
 DIGITS_TRACE = "digits"
-CENTROID_RADIUS_PX = 11
+CENTROID_RADIUS_PX = 12
+CENTROID_FONT_PX = 13
+
+
+def region_tint_indices(boundary: Boundary) -> np.ndarray:
+    """Each 2-D cluster's entry in region_palette(): its digit's tint, extras in other variants."""
+    matching = boundary.matching
+    variants = variant_slots(boundary.labels, matching.digit, preferred=matching.matched)
+    return (matching.digit * TINT_VARIANTS + variants).astype(np.uint8)
 
 
 @lru_cache(maxsize=32)  # keyed by the cached Boundary object itself
@@ -28,9 +36,9 @@ def region_image(boundary: Boundary) -> dict:
 
     A PNG of ~10 KB replaces ~880k heatmap cells (4.7 MB of JSON at h=0.02).
     """
-    slots = region_colour_slots(boundary.labels, boundary.settings.n_clusters)
-    picture = Image.fromarray(slots[boundary.labels[::-1]])  # PNG rows run top-down
-    picture.putpalette(region_rgb())
+    tints = region_tint_indices(boundary)
+    picture = Image.fromarray(tints[boundary.labels[::-1]])  # PNG rows run top-down
+    picture.putpalette(region_palette())
     buffer = io.BytesIO()
     picture.save(buffer, format="PNG", compress_level=3)
     step = boundary.settings.mesh_step
@@ -49,20 +57,25 @@ def region_image(boundary: Boundary) -> dict:
 
 
 def centroid_markers(boundary: Boundary) -> dict:
-    """The numbered centroids as layout shapes (discs) and annotations (numbers, with hover text).
+    """The named centroids as layout shapes (discs) and annotations (names, with hover text).
 
     Not a trace, on purpose: when any trace changes, Plotly.react recalculates and redraws every
     trace, the 1,797 SVG points included (~140 ms per change here). Shapes, annotations and
     images are redrawn on their own, so a change leaves the points alone. That holds only while
     each array keeps its length and each item its references (a new length, or an item shown or
     hidden, is a full redraw too), so there is always one slot per possible cluster, and the
-    slots beyond k are transparent and empty.
+    slots beyond k are transparent and empty. Slots follow the clusters' display order (by name).
     """
-    centroids, sizes = boundary.centroids.tolist(), boundary.cluster_sizes.tolist()
+    matching = boundary.matching
+    centroids, sizes = boundary.centroids.tolist(), matching.sizes.tolist()
+    order = list(matching.order)
     shapes, annotations = [], []
     for slot in range(N_CLUSTERS_RANGE[1]):
-        used = slot < len(centroids)
-        x, y = centroids[slot] if used else (0.0, 0.0)
+        used = slot < len(order)
+        cluster = order[slot] if used else 0
+        x, y = centroids[cluster] if used else (0.0, 0.0)
+        colour = DIGIT_COLOURS[matching.digit[cluster]] if used else "#1b1b1b"
+        name = matching.names[cluster] if used else ""
         opacity = 1 if used else 0
         shapes.append({
             "type": "circle", "xref": "x", "yref": "y", "layer": "above", "opacity": opacity,
@@ -70,13 +83,17 @@ def centroid_markers(boundary: Boundary) -> dict:
             "xsizemode": "pixel", "ysizemode": "pixel", "xanchor": x, "yanchor": y,
             "x0": -CENTROID_RADIUS_PX, "x1": CENTROID_RADIUS_PX,
             "y0": -CENTROID_RADIUS_PX, "y1": CENTROID_RADIUS_PX,
-            "fillcolor": "#1b1b1b", "line": {"color": "white", "width": 2},
+            "fillcolor": colour, "line": {"color": "#1b1b1b", "width": 1.5},
         })
+        hover = ""
+        if used:
+            share = matching.cluster_purity(cluster)
+            hover = (f"Map cluster {name}: {sizes[cluster]} digits, {share:.0%} are {matching.digit[cluster]}s"
+                     "<br>Click for its members")
         annotations.append({
             "x": x, "y": y, "xref": "x", "yref": "y", "showarrow": False, "opacity": opacity,
-            "text": str(slot + 1) if used else "",
-            "hovertext": f"Centroid of cluster {slot + 1}<br>{sizes[slot]} digits" if used else "",
-            "font": {"color": "white", "size": 11, "family": FONT_STACK},
+            "text": name, "hovertext": hover,
+            "font": {"color": ink_on(colour) if used else "white", "size": CENTROID_FONT_PX, "family": FONT_STACK},
         })
     return {"shapes": shapes, "annotations": annotations}
 
@@ -96,7 +113,8 @@ def _digits_trace(points: np.ndarray, target: np.ndarray) -> go.Scatter:
             # No outline: outlined markers cost Plotly ~50% more to redraw (1,797 SVG paths).
             "line": {"width": 0},
         },
-        hovertemplate="Sample #%{customdata[0]}<br>True digit: %{customdata[1]}<extra></extra>",
+        # The digit's image, not a text label: assets/cluster_views.js draws a dcc.Tooltip.
+        hoverinfo="none",
     )
 
 
@@ -156,5 +174,5 @@ def digit_key() -> html.Div:
     items = [html.Span("True digit", className="key-title")]
     for digit, colour in enumerate(DIGIT_COLOURS):
         items.append(html.Span([html.I(style={"background": colour}), str(digit)], className="key-item"))
-    items.append(html.Span([html.I(className="key-centroid"), "centroid (numbered)"], className="key-item"))
+    items.append(html.Span([html.I(className="key-centroid"), "centroid (named after its digit)"], className="key-item"))
     return html.Div(items, className="digit-key")

@@ -1,4 +1,4 @@
-"""The page: header, grouped controls, the benchmark table and the map, sized for 1440×900."""
+"""The page: header, controls, the headline, the table, the clusters as digits, the map and the matrix."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ from components.share_panel import address_stores, reproduce_panel, reset_button
 from core.settings import Settings
 
 LOADING_DELAY_MS = 250  # show the spinner only when a refit is slow enough to notice
+STALE_NOTE = "Stale: showing the last valid settings"
 
 MAP_EXPLAINED = [
     html.P([html.B("Not the table's model. "),
@@ -20,10 +21,12 @@ MAP_EXPLAINED = [
             ("where each 2-D cluster's centroid is nearest (its Voronoi cell), "
              "drawn at the mesh step.")]),
     html.P([html.B("Dots: "),
-            ("the 1,797 digits coloured by their true label; hover a dot for its "
-             "sample number. A cluster whose dots share one colour has found one digit.")]),
-    html.P([html.B("Numbered discs: "),
-            ("the centroids; hover a number for its cluster size. Zoom with a drag, double-click to reset: "
+            ("the 1,797 digits coloured by their true label; hover one to see the digit and its "
+             "clusters. A region tinted in its dots' colour found that digit; dots of another "
+             "colour are the ones it mixed up.")]),
+    html.P([html.B("Named discs: "),
+            ("the centroids, named after the digit their region is matched to (3′ is a second 3s "
+             "cluster); click a region for its members. Zoom with a drag, double-click to reset: "
              "the zoom stays while you change settings.")]),
 ]
 
@@ -37,59 +40,99 @@ def _loading(child) -> dcc.Loading:
     )
 
 
-def page(table, figure: go.Figure, caption: str, finest_mesh_step: float, samples,
-         applied: dict) -> html.Div:
-    """The whole page, pre-filled with the default configuration's results; `samples` shows the data;
-    `applied` is the settings those results are for (the table's refits follow it)."""
+def _card_head(title: str, note=None, note_id: str | None = None) -> html.Div:
+    children = [html.H2(title, className="section-title")]
+    if note is not None:
+        children.append(html.Span(note, id=note_id, className="section-note") if note_id
+                        else html.Span(note, className="section-note"))
+    children.append(html.Span(STALE_NOTE, className="stale-note"))
+    return html.Div(children, className="section-head")
+
+
+def page(results: dict, figure: go.Figure, caption: str, finest_mesh_step: float, samples,
+         applied: dict, map_clusters: dict) -> html.Div:
+    """The whole page, pre-filled with the default configuration's results (`results`: what the
+    table callback returns for them); `samples` shows the data; `applied` is the settings those
+    results are for (the table's refits follow it); `map_clusters` names the map's clusters."""
     sidebar = html.Aside(
         [
             html.Div([html.H2("Settings", className="section-title"), reset_button()], className="sidebar-head"),
             control_panel(finest_mesh_step),
             html.Div(id="settings-message", role="alert", className="settings-message", hidden=True),
             dcc.Store(id="applied-settings", data=applied),
+            dcc.Store(id="model-clusters", data=results["model_clusters"]),
+            dcc.Store(id="map-clusters", data=map_clusters),
+            dcc.Store(id="selected-cluster", data=None),
+            dcc.Store(id="map-pick", data=None),
             *address_stores(Settings(**applied)),
             reproduce_panel(Settings(**applied)),
             samples,
         ],
         className="sidebar",
     )
+    headline = html.Section(
+        [html.P(results["accuracy"], id="matched-accuracy", className="headline", **{"aria-live": "polite"}),
+         html.P(results["verdict"], id="verdict", className="verdict"),
+         html.Span(STALE_NOTE, className="stale-note")],
+        className="card headline-card",
+    )
     table_card = html.Section(
         [
-            html.Div(
-                [html.H2("Init strategies compared", className="section-title"),
-                 html.Span("64-D standardized digits · each row refit at the current k, n_init and seed",
-                           className="section-note")],
-                className="section-head",
-            ),
-            _loading(html.Div(table, id="metrics-table")),
+            _card_head("Init strategies compared",
+                       "64-D standardized digits · each row refit at the current k, n_init and seed"),
+            _loading(html.Div(results["table"], id="metrics-table", className="table-scroll")),
         ],
         className="card table-card",
     )
+    members_card = html.Section(
+        [html.Button("Close", id="close-members", className="close-members", title="Close (Escape)"),
+         html.Div(id="cluster-members", className="cluster-members")],
+        id="members-card", className="members-card", hidden=True, role="dialog",
+        **{"aria-label": "Members of the picked cluster", "aria-live": "polite"},
+    )
+    gallery = html.Div(
+        [
+            html.H3("What K-means found", className="gallery-title"),
+            html.P("Each cluster's centroid as a digit, named after the digit it is matched to: "
+                   "size · % of members that are that digit. Click one for its members.",
+                   className="gallery-note"),
+            html.Div(results["gallery"], id="centroid-gallery", className="centroid-gallery"),
+        ],
+        className="found-panel",
+    )
     map_card = html.Section(
         [
-            html.Div(
-                [html.H2("Decision boundary on the PCA plane", className="section-title"),
-                 html.Span(caption, id="map-caption", className="section-note")],
-                className="section-head",
-            ),
-            digit_key(),
+            _card_head("Decision boundary on the PCA plane", caption, note_id="map-caption"),
+            html.Div([digit_key(), html.Details([html.Summary("How to read the map")] + MAP_EXPLAINED,
+                                                className="explainer")], className="map-key-row"),
             html.Div([
                 _loading(dcc.Graph(
                     id="boundary-graph",
                     figure=figure,
                     className="boundary-graph",
-                    # Header, table, key and paddings take ~388 px at 1440×900; the map gets the rest.
-                    style={"height": "max(400px, calc(100vh - 388px))"},
+                    clear_on_unhover=True,
+                    # Header, headline, table, key and paddings take ~480 px at 1440×900; the map gets the rest.
+                    style={"height": "max(400px, calc(100vh - 480px))"},
                     config={"displaylogo": False, "responsive": True, "showSendToCloud": False,
                             "showEditInChartStudio": False, "showLink": False,
                             "modeBarButtonsToRemove": ["select2d", "lasso2d", "autoScale2d"],
                             # assets/share.js adds the settings to the name and a title.
                             "toImageButtonOptions": {"format": "png", "scale": 2}},
                 )),
-                html.Div([html.H3("How to read the map")] + MAP_EXPLAINED, className="explainer"),
+                gallery,
             ], className="map-body"),
+            dcc.Tooltip(id="digit-tooltip", direction="right", className="digit-tooltip"),
         ],
         className="card map-card",
+    )
+    matrix_card = html.Section(
+        [
+            _card_head("Which digits went where: clusters × true digits",
+                       "counts; shade = share of the cluster; outlined: the digit the cluster stands for"),
+            html.P(results["matrix_summary"], id="matrix-summary", className="matrix-summary"),
+            html.Div(results["matrix"], id="cluster-digit-matrix", className="table-scroll"),
+        ],
+        className="card matrix-card",
     )
     header = html.Header(
         [
@@ -100,5 +143,6 @@ def page(table, figure: go.Figure, caption: str, finest_mesh_step: float, sample
         ],
         className="app-header",
     )
-    return html.Div([header, html.Div([sidebar, html.Main([table_card, map_card], className="content")],
-                                      className="app-body")], className="page")
+    content = html.Main([headline, table_card, map_card, matrix_card, members_card],
+                        id="results", className="content")
+    return html.Div([header, html.Div([sidebar, content], className="app-body")], className="page")

@@ -12,6 +12,7 @@ from sklearn.cluster._k_means_common import CHUNK_SIZE
 
 from core import data
 from core.clustering import fit_full
+from core.matching import ClusterMatching, match_clusters
 from core.settings import Settings, fit_parameters
 
 
@@ -38,8 +39,13 @@ class Boundary:
     ys: np.ndarray  # (rows,) mesh y coordinates, ascending
     labels: np.ndarray  # (rows, columns) uint8 cluster of each mesh point
     centroids: np.ndarray  # (k, 2)
-    cluster_sizes: np.ndarray  # (k,) digits per 2-D cluster
+    point_clusters: np.ndarray  # (n,) the 2-D cluster of each digit
+    matching: ClusterMatching  # the 2-D clusters named after the true digits of their points
     inertia: float
+
+    @property
+    def cluster_sizes(self) -> np.ndarray:
+        return self.matching.sizes
 
 
 def mesh(extent: tuple[float, float, float, float], step: float) -> tuple[np.ndarray, np.ndarray]:
@@ -85,9 +91,9 @@ def decision_boundary(settings: Settings) -> Boundary:
     xs, ys = mesh(digits.extent, settings.mesh_step)
     cells = mesh_points(digits.extent, settings.mesh_step)
     labels = predict_mesh(model, cells).astype(np.uint8).reshape(len(ys), len(xs))
-    sizes = np.bincount(model.labels_, minlength=settings.n_clusters)
     centroids = model.cluster_centers_.copy()  # the cached model keeps its own
-    for array in (xs, ys, labels, sizes, centroids):
+    point_clusters = model.labels_.copy()
+    for array in (xs, ys, labels, centroids, point_clusters):
         array.setflags(write=False)
     return Boundary(
         settings=settings,
@@ -96,6 +102,7 @@ def decision_boundary(settings: Settings) -> Boundary:
         ys=ys,
         labels=labels,
         centroids=centroids,
-        cluster_sizes=sizes,
+        point_clusters=point_clusters,
+        matching=match_clusters(digits.target, point_clusters, settings.n_clusters),
         inertia=float(model.inertia_),
     )

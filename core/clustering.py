@@ -113,9 +113,18 @@ def score(fit: FullFit) -> InitBenchmark:
     )
 
 
-def benchmark_row(init_method: str, n_clusters: int, n_init: int, seed: int) -> InitBenchmark:
+@dataclass(frozen=True, eq=False)
+class TableRow:
+    """One init's 64-D fit and its scores: the table's row, and what the cluster views show."""
+
+    fit: FullFit
+    scores: InitBenchmark
+
+
+def table_row(init_method: str, n_clusters: int, n_init: int, seed: int) -> TableRow:
     """One row of the table, computed from scratch (in a worker process)."""
-    return score(fit(init_method, n_clusters, n_init, seed))
+    full = fit(init_method, n_clusters, n_init, seed)
+    return TableRow(full, score(full))
 
 
 # ---------------------------------------------------------------------------------------------
@@ -185,14 +194,14 @@ class _RowCache:
     def _submit_locked(self, key: tuple) -> Future:
         if self._fallback is None:
             try:
-                return self._start_locked().submit(benchmark_row, *key)
+                return self._start_locked().submit(table_row, *key)
             except BrokenProcessPool:  # a worker died (e.g. killed for memory)
                 # Forking new workers now, from a process that runs threads, can deadlock (it
                 # did, in a test): fit in threads instead until gunicorn recycles this worker.
                 log.warning("table worker processes broken; fitting rows in threads from now on")
                 self._executor.shutdown(wait=False, cancel_futures=True)
                 self._fallback = ThreadPoolExecutor(max_workers=len(INIT_METHODS), thread_name_prefix="table-row")
-        return self._fallback.submit(benchmark_row, *key)
+        return self._fallback.submit(table_row, *key)
 
     def cache_clear(self) -> None:
         with self._lock:
@@ -203,12 +212,29 @@ benchmark_rows = _RowCache(maxsize=384)  # cache_clear() empties it
 start_workers = benchmark_rows.start_workers
 
 
-@lru_cache(maxsize=128)  # the same table object for a repeat; benchmark_rows shares rows across tables
-def benchmark_inits(n_clusters: int, n_init: int, seed: int) -> tuple[InitBenchmark, ...]:
-    """The table: every init strategy at this k, n_init and seed (PCA-based always runs once).
+def _read_only_row(row: TableRow) -> TableRow:
+    for array in (row.fit.labels, row.fit.centers):  # unpickled from a worker: writable again
+        array.setflags(write=False)
+    return row
+
+
+@lru_cache(maxsize=128)  # the same objects for a repeat; benchmark_rows shares rows across tables
+def fitted_inits(n_clusters: int, n_init: int, seed: int) -> tuple[TableRow, ...]:
+    """Every init strategy's fit and scores at this k, n_init and seed (PCA-based always runs once).
 
     The rows are fitted side by side in the worker processes; results do not depend on order.
     """
     futures = [benchmark_rows.get((method, n_clusters, *fit_parameters(method, n_init, seed)))
                for method in INIT_METHODS]
-    return tuple(future.result(timeout=ROW_TIMEOUT_S) for future in futures)
+    return tuple(_read_only_row(future.result(timeout=ROW_TIMEOUT_S)) for future in futures)
+
+
+@lru_cache(maxsize=128)
+def benchmark_inits(n_clusters: int, n_init: int, seed: int) -> tuple[InitBenchmark, ...]:
+    """The table: the example's metrics for every init strategy."""
+    return tuple(row.scores for row in fitted_inits(n_clusters, n_init, seed))
+
+
+def fitted_init(init_method: str, n_clusters: int, n_init: int, seed: int) -> TableRow:
+    """The table's row for one init strategy (the fit behind the cluster views: no extra fit)."""
+    return fitted_inits(n_clusters, n_init, seed)[INIT_METHODS.index(init_method)]

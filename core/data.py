@@ -21,6 +21,7 @@ class Digits:
 
     images: np.ndarray  # (n, 8, 8) raw pixel intensities 0..16
     scaled: np.ndarray  # (n, 64) standardized features: what every model is fitted on
+    scaler: StandardScaler  # fitted on the raw pixels; its inverse maps centroids back to pixels
     target: np.ndarray  # (n,) true digit 0..9
     distances: np.ndarray  # (n, n) euclidean distances of `scaled`, for an exact silhouette
     pca_plane: PCA  # the 2-D PCA fitted on `scaled`
@@ -41,7 +42,8 @@ def _read_only(array: np.ndarray) -> np.ndarray:
 def load() -> Digits:
     """Load and prepare the digits once per process; every caller shares the same read-only arrays."""
     bunch = load_digits()
-    scaled = StandardScaler().fit_transform(bunch.data)
+    scaler = StandardScaler().fit(bunch.data)
+    scaled = scaler.transform(bunch.data)
     pca_plane = PCA(n_components=2).fit(scaled)
     reduced = pca_plane.transform(scaled)
     x_min, y_min = reduced.min(axis=0) - MAP_MARGIN
@@ -49,6 +51,7 @@ def load() -> Digits:
     return Digits(
         images=_read_only(bunch.images),
         scaled=_read_only(scaled),
+        scaler=scaler,
         target=_read_only(bunch.target),
         # 1797² float64 is 26 MB; it turns each silhouette from ~80 ms into ~20 ms, same value.
         distances=_read_only(pairwise_distances(scaled, metric="euclidean")),

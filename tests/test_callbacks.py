@@ -6,8 +6,9 @@ import pytest
 from dash import Patch, no_update
 from dash.exceptions import PreventUpdate
 
-from callbacks.refresh import applied_settings, map_view, table_view
+from callbacks.refresh import applied_settings, map_view, results_view
 from components.controls import number_input_class
+from core.boundary import decision_boundary
 from core.settings import DEFAULTS, Settings
 
 VALID, INVALID = number_input_class(False), number_input_class(True)
@@ -29,15 +30,16 @@ def test_valid_settings_redraw_the_map_and_hand_the_table_its_settings():
     out = map_view(*values, shown={**CLEAR, "applied": applied_settings(Settings(**DEFAULTS))})
     assert isinstance(out["figure"], Patch)
     operations = {tuple(op["location"]): op["params"]["value"] for op in out["figure"].to_plotly_json()["operations"]}
-    shown = [number["text"] for number in operations["layout", "annotations"] if number["opacity"]]
-    assert shown == ["1", "2", "3", "4", "5", "6"]
+    shown = [name["text"] for name in operations["layout", "annotations"] if name["opacity"]]
+    matching = decision_boundary(Settings(*values)).matching
+    assert shown == [matching.names[cluster] for cluster in matching.order] and len(shown) == 6
     assert sum(disc["opacity"] for disc in operations["layout", "shapes"]) == 6
     assert "random" in out["caption"] and "k 6" in out["caption"] and "seed 3" in out["caption"]
     # The message was already clear: left alone.
     assert out["message"] is out["message_hidden"] is no_update and out["field_classes"] == [no_update] * 4
     # The table callback gets the settings, and redraws the table for them.
     assert out["applied"] == applied_settings(Settings(*values))
-    rows = table_view(out["applied"]).children[1].children
+    rows = results_view(out["applied"])["table"].children[2].children
     assert [row.className for row in rows] == [None, "selected", None]
 
 
@@ -111,7 +113,7 @@ def test_every_bad_value_is_named_at_once():
 def test_the_table_refuses_settings_the_map_never_applied(forged):
     """The store is set by the map callback only, but the endpoint is public."""
     with pytest.raises(PreventUpdate):
-        table_view(forged)
+        results_view(forged)
 
 
 def test_pca_based_ignores_n_init_for_its_fit():

@@ -20,13 +20,14 @@ from components.boundary_figure import (
     digit_key,
     map_caption,
     region_image,
+    region_tint_indices,
 )
 from components.metrics_table import COLUMNS, metrics_table
-from components.palette import DIGIT_COLOURS, REGION_COLOURS, neighbouring_clusters, region_colour_slots
+from components.palette import DIGIT_COLOURS, TINT_VARIANTS, neighbouring_clusters, region_palette
 from core import data
 from core.boundary import decision_boundary
 from core.clustering import benchmark_inits
-from core.settings import N_CLUSTERS_RANGE, Settings, mesh_shape
+from core.settings import DEFAULTS, N_CLUSTERS_RANGE, Settings, mesh_shape
 
 
 def _text(component) -> str:
@@ -40,13 +41,13 @@ def _text(component) -> str:
 
 
 def _rows(table):
-    _head, body = table.children
+    _caption, _head, body = table.children
     return body.children
 
 
 def test_metrics_table_formats_for_reading():
     results = benchmark_inits(10, 10, 0)
-    table = metrics_table(results, "random")
+    table = metrics_table(results, Settings("random", 10, 10, 0, 0.02))
     rows = _rows(table)
     assert [row.children[0].children for row in rows] == ["k-means++", "random", "PCA-based"]
     first = results[0]
@@ -56,17 +57,38 @@ def test_metrics_table_formats_for_reading():
     assert cells[2:] == [f"{value:.3f}" for value in (
         first.homogeneity, first.completeness, first.v_measure, first.adjusted_rand,
         first.adjusted_mutual_info, first.silhouette)]
+    # The caption says what the table was computed at, so a screenshot explains itself.
+    assert "k = 10, n_init = 10, seed = 0" in table.children[0].children
 
 
-def test_metrics_table_highlights_the_selected_init_and_the_best_values():
-    results = benchmark_inits(10, 10, 0)
-    rows = _rows(metrics_table(results, "PCA-based"))
-    assert [row.className for row in rows] == [None, None, "selected"]
-    for index, column in enumerate(COLUMNS, start=1):
-        values = [column.value(result) for result in results]
-        best = max(values) if column.higher_is_better else min(values)
-        bold = [row.children[index].className == "best" for row in rows]
-        assert bold == [column.text(value) == column.text(best) for value in values], column.header
+def test_metrics_table_bolds_only_a_clear_winner():
+    for k, seed in ((10, 0), (4, 3), (12, 42)):
+        results = benchmark_inits(k, 10, seed)
+        rows = _rows(metrics_table(results, Settings("PCA-based", 10, k, seed, 0.02)))
+        assert [row.className for row in rows] == [None, None, "selected"]
+        for index, column in enumerate(COLUMNS, start=1):
+            values = [column.value(result) for result in results]
+            bold = [i for i, row in enumerate(rows) if row.children[index].className == "best"]
+            ordered = sorted(values, reverse=column.higher_is_better)
+            lead = abs(ordered[0] - ordered[1])
+            if column.higher_is_better and column.key not in ("fit-time", "inertia"):
+                clear = lead >= 0.01  # scores: a lead under 0.01 is "about equal"
+            else:
+                clear = lead >= column.margin(values)
+            expected = [values.index(ordered[0])] if clear else []
+            assert bold == expected, (column.header, values)
+
+
+def test_every_header_explains_its_metric_with_its_scale():
+    header = metrics_table(benchmark_inits(10, 10, 0), Settings(**DEFAULTS)).children[1].children
+    explained = {}
+    for th in header.children[1:]:
+        button, tip = th.children
+        assert button.to_plotly_json()["props"]["aria-describedby"] == tip.id and tip.role == "tooltip"
+        explained[button.children] = tip.children
+    assert "0 = chance" in explained["ARI"] and "1 = perfect" in explained["ARI"]
+    assert "0 = chance" in explained["AMI"] and "−1 to 1" in explained["Silhouette"]
+    assert "only at equal k" in explained["Inertia"] and "CPU time" in explained["Fit time"]
 
 
 @pytest.fixture(scope="module")
@@ -80,17 +102,23 @@ def test_boundary_figure_draws_regions_points_and_centroids(digits):
     assert [trace.name for trace in figure.data] == [DIGITS_TRACE]
     (points,) = figure.data
     # Each centroid: a number with hover text, on a disc of fixed size on screen, at its position.
+    # Each centroid: its name (the digit its region is matched to), on a disc of its digit's colour.
     numbers, discs = figure.layout.annotations[:5], figure.layout.shapes[:5]
-    assert [number.text for number in numbers] == ["1", "2", "3", "4", "5"]
+    matching = boundary.matching
+    order = list(matching.order)
+    assert [number.text for number in numbers] == [matching.names[c] for c in order]
+    assert [disc.fillcolor for disc in discs] == [DIGIT_COLOURS[matching.digit[c]] for c in order]
     # One slot per possible cluster, so that Plotly redraws only what changed; those beyond k are blank.
     assert len(figure.layout.annotations) == len(figure.layout.shapes) == N_CLUSTERS_RANGE[1]
     assert all(item.opacity == 0 for item in figure.layout.annotations[5:] + figure.layout.shapes[5:])
     assert all(number.text == number.hovertext == "" for number in figure.layout.annotations[5:])
-    for number, disc, (x, y), size in zip(numbers, discs, boundary.centroids, boundary.cluster_sizes, strict=True):
+    for number, disc, cluster in zip(numbers, discs, order, strict=True):
+        x, y = boundary.centroids[cluster]
         assert (number.x, number.y) == (disc.xanchor, disc.yanchor) == (x, y)
         assert (disc.type, disc.xsizemode, disc.ysizemode) == ("circle", "pixel", "pixel")
         assert (disc.x0, disc.x1) == (-CENTROID_RADIUS_PX, CENTROID_RADIUS_PX)
-        assert f"cluster {number.text}" in number.hovertext and f"{size} digits" in number.hovertext
+        size = int((boundary.point_clusters == cluster).sum())
+        assert f"cluster {number.text}:" in number.hovertext and f"{size} digits" in number.hovertext
     np.testing.assert_array_equal(points.x, digits.reduced[:, 0])
     assert list(points.marker.color) == [DIGIT_COLOURS[digit] for digit in digits.target]
     # Hover names each sample and its true digit.
@@ -119,9 +147,12 @@ def test_region_image_is_the_label_grid_one_pixel_per_cell(digits):
     boundary = decision_boundary(Settings("random", 10, 8, 1, 0.05))
     image = region_image(boundary)
     png = Image.open(io.BytesIO(base64.b64decode(image["source"].split(",", 1)[1])))
-    slots = region_colour_slots(boundary.labels, 8)
+    tints = region_tint_indices(boundary)
     assert png.size == (len(boundary.xs), len(boundary.ys))
-    np.testing.assert_array_equal(np.asarray(png)[::-1], slots[boundary.labels])
+    np.testing.assert_array_equal(np.asarray(png)[::-1], tints[boundary.labels])
+    # Each region is tinted in the colour family of the digit it stands for.
+    np.testing.assert_array_equal(tints // TINT_VARIANTS, boundary.matching.digit)
+    assert png.getpalette()[:len(region_palette())] == region_palette()
     step = boundary.settings.mesh_step
     assert image["x"] == pytest.approx(boundary.xs[0] - step / 2)
     assert image["x"] + image["sizex"] == pytest.approx(boundary.xs[-1] + step / 2)
@@ -136,12 +167,13 @@ def test_the_map_payload_is_small_at_the_default_mesh_step(digits):
 
 @pytest.mark.parametrize("n_clusters", [3, 12, 30])
 def test_touching_regions_get_different_tints(n_clusters):
-    labels = decision_boundary(Settings("k-means++", 10, n_clusters, 0, 0.05)).labels
-    slots = region_colour_slots(labels, n_clusters)
-    for a, b in neighbouring_clusters(labels):
-        assert slots[a] != slots[b]
-    if n_clusters <= len(REGION_COLOURS):
-        assert len(set(slots.tolist())) == n_clusters
+    boundary = decision_boundary(Settings("k-means++", 10, n_clusters, 0, 0.05))
+    tints = region_tint_indices(boundary)
+    for a, b in neighbouring_clusters(boundary.labels):
+        assert tints[a] != tints[b]
+    # The cluster matched to a digit has its digit's main tint.
+    matched = np.flatnonzero(boundary.matching.matched)
+    np.testing.assert_array_equal(tints[matched], boundary.matching.digit[matched] * TINT_VARIANTS)
 
 
 def _apply(figure: dict, patch) -> dict:

@@ -92,7 +92,7 @@ def _direct(values: tuple) -> dict:
     """Run the callbacks as functions, as the page chains them: the map, then the table."""
     out = refresh.map_view(*values)
     return {
-        "table": _component_text(refresh.table_view(out["applied"])),
+        "table": _component_text(refresh.results_view(out["applied"])["table"]),
         "patch": _patch_summary(out["figure"].to_plotly_json()["operations"]),
         "caption": out["caption"],
         "message": (out["message"], out["message_hidden"]),
@@ -304,7 +304,7 @@ import os, signal, time
 from core import clustering
 clustering.start_workers()
 expected = [(r.init_method, r.inertia, r.silhouette) for r in clustering.benchmark_inits(3, 1, 2000)]
-clustering.benchmark_inits.cache_clear(); clustering.benchmark_rows.cache_clear()
+clustering.benchmark_inits.cache_clear(); clustering.fitted_inits.cache_clear(); clustering.benchmark_rows.cache_clear()
 os.kill(next(iter(clustering.benchmark_rows._executor._processes)), signal.SIGKILL)
 time.sleep(0.5)
 failures = 0

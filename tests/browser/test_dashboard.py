@@ -36,7 +36,7 @@ READ_VIEW = """() => {
     // Always 30 slots, one per possible cluster; those beyond k are transparent.
     const centroids = (plot.layout.annotations || []).filter((a) => a.opacity !== 0);
     const headers = Array.from(document.querySelectorAll('#metrics-table thead th'))
-        .map((th) => th.textContent.trim());
+        .map((th) => (th.querySelector('.th-help') || th).textContent.trim());
     const rows = Array.from(document.querySelectorAll('#metrics-table tbody tr[data-init]')).map((tr) => {
         const cells = {};
         Array.from(tr.cells).forEach((td, i) => { cells[headers[i]] = td.textContent.trim(); });
@@ -92,7 +92,7 @@ VIEW_MATCHES = """(want) => {
     }
     if (want.table) {
         const headers = Array.from(document.querySelectorAll('#metrics-table thead th'))
-            .map((th) => th.textContent.trim());
+            .map((th) => (th.querySelector('.th-help') || th).textContent.trim());
         for (const [init, cells] of Object.entries(want.table)) {
             const tr = document.querySelector(`#metrics-table tr[data-init="${init}"]`);
             if (!tr) return false;
@@ -151,6 +151,13 @@ def expected_caption(**changes) -> str:
         return map_caption(decision_boundary(Settings(**{**DEFAULTS, **changes})))
 
 
+def expected_names(**changes) -> list[str]:
+    """The map's centroid names, in display order, for the defaults with these changes (from the core)."""
+    with threadpool_limits(limits=1):
+        matching = decision_boundary(Settings(**{**DEFAULTS, **changes})).matching
+    return [matching.names[cluster] for cluster in matching.order]
+
+
 def shown_table(view: dict) -> dict[str, dict[str, str]]:
     return {row["init"]: {column.header: row["cells"][column.header] for column in COMPARED_COLUMNS}
             for row in view["rows"]}
@@ -185,7 +192,7 @@ DEFAULT_K, DEFAULT_N_INIT, DEFAULT_SEED = DEFAULTS["n_clusters"], DEFAULTS["n_in
 # ---------------------------------------------------------------- tests
 
 
-def test_page_loads_with_table_and_map_in_one_screen(page):
+def test_page_loads_with_headline_table_and_map_in_one_screen(page):
     assert page.get_by_role("heading", level=1).is_visible()
     assert page.get_by_role("heading", level=1).inner_text() == "K-means on handwritten digits"
 
@@ -197,21 +204,21 @@ def test_page_loads_with_table_and_map_in_one_screen(page):
     key = page.locator(".digit-key").inner_text()
     assert all(str(digit) in key for digit in range(10)) and "centroid" in key
     assert len(view["centroidX"]) == len(view["centroidY"]) == 10
-    assert view["centroidText"] == [str(n) for n in range(1, 11)]
-    # Each number sits on its disc, and both are drawn.
+    assert view["centroidText"] == expected_names() == [str(digit) for digit in range(10)]
+    # Each name sits on its disc, and both are drawn.
     assert view["centroidDiscs"] == [list(xy) for xy in zip(view["centroidX"], view["centroidY"], strict=True)]
-    assert view["discsDrawn"] == 10 and sorted(view["numbersDrawn"], key=int) == view["centroidText"]
+    assert view["discsDrawn"] == 10 and sorted(view["numbersDrawn"]) == view["centroidText"]
     assert view["messageHidden"], f"settings message shown on load: {view['messageText']!r}"
     assert page.locator("#settings-message").is_hidden()
 
+    # The first screen holds the headline, the table, the map and the clusters as digits; the
+    # matrix follows below.
     viewport = page.viewport_size
-    table_box = page.locator("#metrics-table table").bounding_box()
-    map_box = page.locator("#boundary-graph").bounding_box()
-    assert inside_viewport(table_box, viewport), f"table {table_box} is not inside {viewport}"
-    assert inside_viewport(map_box, viewport), f"map {map_box} is not inside {viewport}"
-    scroll = page.evaluate("() => [document.documentElement.scrollWidth, "
-                           "document.documentElement.scrollHeight]")
-    assert scroll[0] <= viewport["width"] and scroll[1] <= viewport["height"], f"page scrolls: {scroll}"
+    for selector in ("#matched-accuracy", "#metrics-table table", "#boundary-graph", "#centroid-gallery"):
+        box = page.locator(selector).bounding_box()
+        assert inside_viewport(box, viewport), f"{selector} {box} is not inside {viewport}"
+    scroll_width = page.evaluate("() => document.documentElement.scrollWidth")
+    assert scroll_width <= viewport["width"], f"the page scrolls sideways: {scroll_width}"
 
     assert page.problems.all() == []
 
@@ -240,13 +247,13 @@ HOVER_LABELS = "() => Array.from(document.querySelectorAll('#boundary-graph g.ho
 
 
 def test_a_centroid_hover_label_does_not_outlive_a_refit(page):
-    """Hovering a centroid's number names its cluster and size; after a refit, with the pointer
+    """Hovering a centroid's name names its cluster and size; after a refit, with the pointer
     left where it was, no label describes the old centroid."""
     number = page.locator("#boundary-graph .annotation-text", has_text="3").first
     box = number.bounding_box()
     page.mouse.move(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
-    page.wait_for_function(f"() => ({HOVER_LABELS})().some((t) => t.startsWith('Centroid of cluster 3'))")
-    before = [text for text in page.evaluate(HOVER_LABELS) if text.startswith("Centroid")]
+    page.wait_for_function(f"() => ({HOVER_LABELS})().some((t) => t.startsWith('Map cluster 3:'))")
+    before = [text for text in page.evaluate(HOVER_LABELS) if text.startswith("Map cluster")]
     page.keyboard.press("Tab")  # focus moves to the page; the pointer stays on the map
     page.locator("#n-clusters").focus()
     page.keyboard.press("ControlOrMeta+a")
@@ -264,8 +271,8 @@ def test_typing_k_redraws_table_and_centroids(page):
     view = wait_for_view(page, centroids=5, caption=caption, table=expected)
 
     assert len(view["centroidX"]) == len(view["centroidY"]) == 5
-    assert view["centroidText"] == ["1", "2", "3", "4", "5"]
-    assert view["discsDrawn"] == 5 and sorted(view["numbersDrawn"], key=int) == ["1", "2", "3", "4", "5"]
+    assert view["centroidText"] == expected_names(n_clusters=5)
+    assert view["discsDrawn"] == 5 and sorted(view["numbersDrawn"]) == sorted(expected_names(n_clusters=5))
     assert shown_table(view) == expected
     assert selected_rows(view) == ["k-means++"]
     assert view["image"] != before["image"], "the region raster did not change with k"
@@ -290,7 +297,7 @@ def test_a_refit_redraws_regions_and_centroids_but_leaves_the_points_alone(page)
     assert page.evaluate(WATCH_POINTS) == 1797
     type_number(page, "n-clusters", "7")
     view = wait_for_view(page, centroids=7, caption=expected_caption(n_clusters=7), imageNot=before["image"])
-    assert view["discsDrawn"] == 7 and view["centroidText"] == [str(n) for n in range(1, 8)]
+    assert view["discsDrawn"] == 7 and view["centroidText"] == expected_names(n_clusters=7)
     assert page.evaluate("() => window.__pointChanges") == 0, "the digit points were redrawn"
 
 
@@ -413,11 +420,11 @@ def test_screenshot_is_not_blank(page, artifacts_dir):
     assert path.is_file()
     assert path.stat().st_size > 50_000, f"{path} is only {path.stat().st_size} bytes"
     with Image.open(path) as shot:
-        assert shot.size == (1440, 900)
+        assert shot.width == 1440 and shot.height >= 900  # the whole page: the matrix is below the fold
         picture = shot.convert("RGB")
     colours = picture.getcolors(maxcolors=1 << 22)
     assert len(colours) > 500, "the screenshot is nearly uniform"
-    assert max(count for count, _ in colours) < 0.9 * 1440 * 900, "one colour fills the screen"
+    assert max(count for count, _ in colours) < 0.9 * picture.width * picture.height, "one colour fills the page"
     # Inside the axes the tinted regions and the dots show: no single colour (e.g. white) dominates.
     left, top = round(plot_area["x"]), round(plot_area["y"])
     inside = picture.crop((left, top, left + round(plot_area["width"]), top + round(plot_area["height"])))

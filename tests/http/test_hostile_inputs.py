@@ -206,8 +206,10 @@ def assert_message_only(updates: dict, bad_fields) -> list[str]:
     """Only the message changed (and the controls' error flags, if the app sets them); the message
     is shown, is plain text, and names every bad control."""
     assert MESSAGE in updates, f"the message was not updated: {sorted(updates)}"
-    others = set(updates) - {MESSAGE} - set(CONTROL_IDS)
+    others = set(updates) - {MESSAGE, "results"} - set(CONTROL_IDS)
     assert not others, f"outputs other than the message changed: {sorted(others)}"
+    # The views still showing the last valid settings are marked stale, and nothing else about them changes.
+    assert updates.get("results", {"className": "content stale"}) == {"className": "content stale"}
     for control in set(updates) & set(CONTROL_IDS):
         # A control may only be flagged (its class marks it invalid), never given a new value.
         assert set(updates[control]) == {"className"}, (control, updates[control])

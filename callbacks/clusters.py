@@ -1,0 +1,95 @@
+"""Cluster views: the map's digit tooltip and picking a cluster run in the browser; a picked
+cluster's members come from the server, from the cached fits."""
+
+from __future__ import annotations
+
+import logging
+
+from dash import ALL, ClientsideFunction, Dash, Input, Output, State
+from dash.exceptions import PreventUpdate
+
+from callbacks.refresh import APPLIED_SETTINGS, validated_store
+from components.cluster_views import MAP, MODEL, PICK, members_panel
+from core import data
+from core.boundary import decision_boundary
+from core.clustering import fitted_init
+from core.matching import cluster_members, match_clusters
+from core.settings import Settings
+
+log = logging.getLogger(__name__)
+
+MAX_NAME_LENGTH = 8  # "9′12": the longest name k ≤ 30 can produce is 4 characters
+CLOSED = {"members": [], "hidden": True}
+
+
+def _picked(selected) -> tuple[str, str] | None:
+    """(source, name) of a well-formed pick, or None (also for anything forged)."""
+    if not isinstance(selected, dict):
+        return None
+    source, name = selected.get("source"), selected.get("name")
+    if source not in (MODEL, MAP) or not isinstance(name, str) or not 0 < len(name) <= MAX_NAME_LENGTH:
+        return None
+    return source, name
+
+
+def _members(source: str, name: str, settings: Settings):
+    digits = data.load()
+    if source == MODEL:
+        fit = fitted_init(settings.init_method, settings.n_clusters, settings.n_init, settings.seed).fit
+        matching = match_clusters(digits.target, fit.labels, settings.n_clusters)
+        features, centers, labels = digits.scaled, fit.centers, fit.labels
+    else:
+        boundary = decision_boundary(settings)
+        matching = boundary.matching
+        features, centers, labels = digits.reduced, boundary.centroids, boundary.point_clusters
+    cluster = matching.cluster_named(name)
+    if cluster is None:  # a name from before a refit that no longer exists: nothing stale is shown
+        return None
+    digit = int(matching.digit[cluster])
+    return digit, cluster_members(features, centers[cluster], labels, digits.target, cluster, digit)
+
+
+def members_view(selected, applied) -> dict:
+    """The members panel for the picked cluster at the applied settings; closed when nothing is
+    picked, or the pick names no cluster of the current fit (k shrank, or a forged name)."""
+    settings = validated_store(applied)
+    picked = _picked(selected)
+    if picked is None:
+        return CLOSED
+    try:
+        found = _members(*picked, settings)
+    except Exception:
+        log.exception("members of %s failed for %s", picked, settings)
+        raise PreventUpdate from None
+    if found is None:
+        return CLOSED
+    digit, members = found
+    return {"members": members_panel(picked[0], picked[1], digit, members, data.load().target), "hidden": False}
+
+
+def register(app: Dash) -> None:
+    app.clientside_callback(
+        ClientsideFunction("clusters", "tooltip"),
+        Output("digit-tooltip", "show"),
+        Output("digit-tooltip", "bbox"),
+        Output("digit-tooltip", "children"),
+        Input("boundary-graph", "hoverData"),
+        State("map-clusters", "data"),
+        State("model-clusters", "data"),
+        prevent_initial_call=True,
+    )
+    app.clientside_callback(
+        ClientsideFunction("clusters", "pick"),
+        Output("selected-cluster", "data"),
+        Input({"type": PICK, "view": ALL, "source": ALL, "name": ALL}, "n_clicks"),
+        Input("close-members", "n_clicks"),
+        Input("map-pick", "data"),
+        State("selected-cluster", "data"),
+        State("members-card", "hidden"),
+        prevent_initial_call=True,
+    )
+    app.callback(
+        output={"members": Output("cluster-members", "children"), "hidden": Output("members-card", "hidden")},
+        inputs={"selected": Input("selected-cluster", "data"), "applied": Input(APPLIED_SETTINGS, "data")},
+        prevent_initial_call=True,
+    )(members_view)
