@@ -91,6 +91,7 @@ def create_app() -> Dash:
         compress=True,
         health_endpoint="health",
     )
+    app.index_string = app.index_string.replace("<html>", '<html lang="en">', 1)  # for screen readers
     app.layout = _initial_page()  # also warms the caches for the default configuration
     register_callbacks(app)
 

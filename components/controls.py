@@ -70,7 +70,8 @@ def control_panel(finest_mesh_step: float) -> html.Div:
     )
     return html.Div(
         [
-            html.Div([html.Div("Init method", className="field-label"), init_method], className="field"),
+            html.Div([html.Div("Init method", id="init-method-label", className="field-label"), init_method],
+                     className="field"),
             _number("n-init", "n_init", N_INIT_HINT, DEFAULTS["n_init"]),
             _number("n-clusters", "k (clusters)",
                     "Number of clusters KMeans looks for ({}–{})".format(*N_CLUSTERS_RANGE), DEFAULTS["n_clusters"]),
