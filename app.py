@@ -37,8 +37,9 @@ def _content_security_policy(app: Dash) -> dict:
         "script-src": ["'self'", *app.csp_hashes()],
         # Plotly and Dash set inline styles.
         "style-src": ["'self'", "'unsafe-inline'"],
-        # The map's region raster is a data: URI PNG.
-        "img-src": ["'self'", "data:"],
+        # The map's region raster is a data: URI PNG; the PNG download draws the map's SVG
+        # through a blob: URL.
+        "img-src": ["'self'", "data:", "blob:"],
         "font-src": ["'self'", "data:"],
         "connect-src": "'self'",
         "object-src": "'none'",
