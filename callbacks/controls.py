@@ -24,9 +24,11 @@ _STEP_OR_SEND = """function (decrement, increment, submit, blur, value) {
     const [id, low, high] = %s;
     const field = document.getElementById(id);
     const typed = field && field.value !== "" ? Number(field.value) : null;
-    const trigger = (dash_clientside.callback_context.triggered[0] || {}).prop_id || "";
+    // A click blurs the field first: both can arrive in one call, and the click wins.
+    const trigger = (dash_clientside.callback_context.triggered || []).map(t => t.prop_id)
+        .find(id => id.endsWith("crement.n_clicks")) || "";
     let next = typed;
-    if (trigger.endsWith("crement.n_clicks")) {
+    if (trigger) {
         const from = Number.isFinite(typed) ? Math.round(typed)
                    : Number.isFinite(value) ? value : low;
         const stepped = from + (trigger.endsWith("-increment.n_clicks") ? 1 : -1);

@@ -63,7 +63,9 @@ def reproduce_panel(settings: Settings) -> html.Details:
             html.Summary("Reproduce the table in Python"),
             html.Div(
                 [dcc.Clipboard(target_id="reproduce-code", title="Copy the code", className="copy-code"),
-                 html.Pre(reproduce_snippet(settings), id="reproduce-code", className="code-block")],
+                 # Focusable, so the keyboard can scroll it (it scrolls when longer than its box).
+                 html.Pre(reproduce_snippet(settings), id="reproduce-code", className="code-block", tabIndex="0",
+                          **{"aria-label": "Python code that reproduces the table"})],
                 className="code-wrap",
             ),
         ],
