@@ -1,4 +1,4 @@
-// Clientside parts of the cluster views: the map's digit tooltip, picking a cluster (gallery,
+// Browser-side parts of the cluster views: the map's digit tooltip, picking a cluster (gallery,
 // matrix row or map region) and closing its members. None of these needs the server: the tooltip
 // crops the digit out of the sprite sheet (assets/digit-sprite.png), and a pick only sets the
 // `selected-cluster` store, whose change asks the server for that cluster's members.
@@ -12,9 +12,6 @@
     return { backgroundPosition: `${x.toFixed(4)}% ${y.toFixed(4)}%` };
   }
 
-  function el(type, props) {
-    return { type: type, namespace: "dash_html_components", props: props };
-  }
 
   function clusterName(clusters, index) {
     if (!clusters || !clusters.labels || clusters.labels[index] === undefined) return "?";
@@ -23,23 +20,10 @@
 
   window.dash_clientside = Object.assign({}, window.dash_clientside, {
     clusters: {
-      // hoverData → [show, bbox, children]. Only the digits trace has hover data: a centroid or an
-      // empty part of the map gives none, and the tooltip hides.
-      tooltip: function (hoverData, mapClusters, modelClusters) {
-        const point = hoverData && hoverData.points && hoverData.points[0];
-        if (!point || point.curveNumber !== 0 || point.pointIndex === undefined) return [false, no(), no()];
-        const index = point.pointIndex, digit = point.customdata ? point.customdata[1] : "?";
-        const model = modelClusters ? `${modelClusters.init} model` : "64-D model";
-        const children = el("Div", { className: "tooltip-body", children: [
-          el("Span", { className: "digit-sprite tooltip-digit", style: spriteStyle(index) }),
-          el("Div", { className: "tooltip-text", children: [
-            el("Strong", { children: `A ${digit}` }),
-            el("Div", { children: `Sample #${index}` }),
-            el("Div", { children: `Cluster ${clusterName(modelClusters, index)} in the ${model}` }),
-            el("Div", { children: `Cluster ${clusterName(mapClusters, index)} on this map` }),
-          ] }),
-        ] });
-        return [true, point.bbox, children];
+      // Keeps the cluster names of both models at hand for the tooltip (it is drawn without Dash).
+      remember: function (mapClusters, modelClusters) {
+        clusterNames = { map: mapClusters, model: modelClusters };
+        return "digit-tooltip";
       },
       // A click on a gallery card, a matrix row, a map region or Close → the selected cluster
       // (a second click on the open one closes it). `at` makes every pick a new value.
@@ -56,8 +40,56 @@
         if (open && selected.source === pick.source && selected.name === pick.name) return null;
         return { source: pick.source, name: pick.name, at: Date.now() };
       },
+      repick: function (_applied, selected) {
+        return selected ? Object.assign({}, selected, { at: Date.now() }) : no();
+      },
     },
   });
+
+  // The digit tooltip, drawn straight from Plotly's hover event: no Dash round trip, so it shows
+  // within a frame. Only the digits trace hovers: a centroid or an empty spot gives no event.
+  let clusterNames = { map: null, model: null };
+
+  function line(parent, tag, text) {
+    const node = document.createElement(tag);
+    node.textContent = text;
+    parent.appendChild(node);
+  }
+
+  function showTooltip(gd, event) {
+    const tip = document.getElementById("digit-tooltip");
+    const point = event.points && event.points[0];
+    if (!tip || !point || point.curveNumber !== 0) return;
+    const index = point.pointIndex, digit = point.customdata ? point.customdata[1] : "?";
+    const model = clusterNames.model, map = clusterNames.map;
+    const body = document.createElement("div");
+    body.className = "tooltip-body";
+    const image = document.createElement("span");
+    image.className = "digit-sprite tooltip-digit";
+    image.style.backgroundPosition = spriteStyle(index).backgroundPosition;
+    body.appendChild(image);
+    const text = document.createElement("div");
+    text.className = "tooltip-text";
+    line(text, "strong", `A ${digit}`);
+    line(text, "div", `Sample #${index}`);
+    line(text, "div", `Cluster ${clusterName(model, index)} in the ${model ? model.init : "64-D"} model`);
+    line(text, "div", `Cluster ${clusterName(map, index)} on this map`);
+    body.appendChild(text);
+    tip.replaceChildren(body);
+    tip.hidden = false;
+    // Beside the point, flipped to its left near the right edge.
+    const box = gd.querySelector(".nsewdrag").getBoundingClientRect();
+    const x = box.left + gd._fullLayout.xaxis.d2p(point.x), y = box.top + gd._fullLayout.yaxis.d2p(point.y);
+    const width = tip.offsetWidth, height = tip.offsetHeight;
+    const left = x + 14 + width > window.innerWidth ? x - 14 - width : x + 14;
+    tip.style.left = `${Math.max(4, left)}px`;
+    tip.style.top = `${Math.min(Math.max(4, y - height / 2), window.innerHeight - height - 4)}px`;
+  }
+
+  function hideTooltip() {
+    const tip = document.getElementById("digit-tooltip");
+    if (tip) tip.hidden = true;
+  }
 
   // The map: a click anywhere in a region picks it. The region is the nearest centroid, the
   // rule that drew it; the centroids are the visible annotations, each named.
@@ -81,8 +113,11 @@
 
   function watchMap() {
     const gd = document.querySelector("#boundary-graph .js-plotly-plot");
-    if (!gd || gd.__picksRegions) return;
+    if (!gd || gd.__picksRegions || typeof gd.on !== "function") return;
     gd.__picksRegions = true;
+    gd.on("plotly_hover", (event) => showTooltip(gd, event));
+    gd.on("plotly_unhover", hideTooltip);
+    gd.on("plotly_relayout", hideTooltip);
     let down = null;
     gd.addEventListener("pointerdown", (e) => { down = [e.clientX, e.clientY]; }, true);
     gd.addEventListener("click", (e) => {
@@ -102,13 +137,21 @@
     if (card && !card.hidden && window.dash_clientside.set_props) {
       window.dash_clientside.set_props("selected-cluster", { data: null });
     }
-    // A header's explainer opens on focus; Escape dismisses it (WCAG 1.4.13).
-    const active = document.activeElement;
-    if (active && active.classList && active.classList.contains("th-help")) active.blur();
   });
 
   // Fetch the sprite while the page is idle, so the first hover shows its digit at once.
   window.addEventListener("load", () => { new Image().src = "/assets/digit-sprite.png"; });
 
-  new MutationObserver(watchMap).observe(document.documentElement, { childList: true, subtree: true });
+  // The members card opens under the map: bring it into view, wherever the pick was made.
+  function watchMembers() {
+    const card = document.getElementById("members-card");
+    if (!card || card.__scrollsIntoView) return;
+    card.__scrollsIntoView = true;
+    new MutationObserver(() => {
+      if (!card.hidden) card.scrollIntoView({ block: "nearest", behavior: "smooth" });
+    }).observe(card, { attributes: true, attributeFilter: ["hidden"], childList: true });
+  }
+
+  new MutationObserver(() => { watchMap(); watchMembers(); })
+    .observe(document.documentElement, { childList: true, subtree: true });
 })();

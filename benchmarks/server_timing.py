@@ -128,7 +128,7 @@ caches = [clustering.fit_full, clustering.benchmark_inits, clustering.fitted_ini
 try:
     from callbacks import refresh
     from components import boundary_figure
-    caches.append(boundary_figure.region_image)
+    caches += [boundary_figure.region_image, refresh._results]
     def view(results, b):
         refresh.results(settings)  # the table callback's views, from the cached fits
         boundary_figure.boundary_patch(b)

@@ -68,15 +68,13 @@ def members_view(selected, applied) -> dict:
 
 
 def register(app: Dash) -> None:
+    # The tooltip itself is drawn by assets/cluster_views.js on Plotly's hover event (a Dash
+    # round trip per hover took ~80 ms); this hands it the cluster names whenever they change.
     app.clientside_callback(
-        ClientsideFunction("clusters", "tooltip"),
-        Output("digit-tooltip", "show"),
-        Output("digit-tooltip", "bbox"),
-        Output("digit-tooltip", "children"),
-        Input("boundary-graph", "hoverData"),
-        State("map-clusters", "data"),
-        State("model-clusters", "data"),
-        prevent_initial_call=True,
+        ClientsideFunction("clusters", "remember"),
+        Output("digit-tooltip", "className"),
+        Input("map-clusters", "data"),
+        Input("model-clusters", "data"),
     )
     app.clientside_callback(
         ClientsideFunction("clusters", "pick"),
@@ -88,8 +86,18 @@ def register(app: Dash) -> None:
         State("members-card", "hidden"),
         prevent_initial_call=True,
     )
+    # New settings with a cluster open: pick it again, so its members follow the new fit (or the
+    # panel closes if the name is gone). With none open, nothing is sent: no request per change.
+    app.clientside_callback(
+        ClientsideFunction("clusters", "repick"),
+        Output("selected-cluster", "data", allow_duplicate=True),
+        Input(APPLIED_SETTINGS, "data"),
+        State("selected-cluster", "data"),
+        prevent_initial_call=True,
+    )
     app.callback(
         output={"members": Output("cluster-members", "children"), "hidden": Output("members-card", "hidden")},
-        inputs={"selected": Input("selected-cluster", "data"), "applied": Input(APPLIED_SETTINGS, "data")},
+        inputs={"selected": Input("selected-cluster", "data")},
+        state={"applied": State(APPLIED_SETTINGS, "data")},
         prevent_initial_call=True,
     )(members_view)

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import dataclasses
 import logging
+from functools import lru_cache
 
 from dash import Dash, Input, Output, State, ctx, html, no_update
 from dash.exceptions import PreventUpdate
@@ -26,7 +27,7 @@ from core.boundary import Boundary, decision_boundary
 from core.clustering import fitted_inits
 from core.matching import ClusterMatching, chance_accuracy, match_clusters
 from core.pixels import centroid_pixels
-from core.settings import INIT_METHODS, InvalidSettings, Settings, validate
+from core.settings import DEFAULTS, INIT_METHODS, InvalidSettings, Settings, validate
 from core.share import format_query
 
 log = logging.getLogger(__name__)
@@ -131,6 +132,11 @@ def map_view(init_method, n_init, n_clusters, seed, mesh_step, shown: dict | Non
 def results(settings: Settings) -> dict:
     """Everything the 64-D fits show: the table, the headline and verdict, and the selected init's
     clusters as digits (gallery, matrix, names). All from the table's cached fits: no extra fit."""
+    return dict(_results(dataclasses.replace(settings, mesh_step=DEFAULTS["mesh_step"])))
+
+
+@lru_cache(maxsize=64)  # ~15 ms of components per configuration; a repeat (or a mesh change) reuses them
+def _results(settings: Settings) -> dict:
     rows = fitted_inits(settings.n_clusters, settings.n_init, settings.seed)
     selected = rows[INIT_METHODS.index(settings.init_method)].fit
     digits = data.load()

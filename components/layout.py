@@ -70,16 +70,15 @@ def page(results: dict, figure: go.Figure, caption: str, finest_mesh_step: float
         ],
         className="sidebar",
     )
-    headline = html.Section(
-        [html.P(results["accuracy"], id="matched-accuracy", className="headline", **{"aria-live": "polite"}),
-         html.P(results["verdict"], id="verdict", className="verdict"),
-         html.Span(STALE_NOTE, className="stale-note")],
-        className="card headline-card",
-    )
+    # The headline and verdict read first; the table behind them follows in the same card.
     table_card = html.Section(
         [
-            _card_head("Init strategies compared",
-                       "64-D standardized digits · each row refit at the current k, n_init and seed"),
+            html.Div([
+                html.P(results["accuracy"], id="matched-accuracy", className="headline",
+                       **{"aria-live": "polite"}),
+                html.Span(STALE_NOTE, className="stale-note"),
+            ], className="headline-row"),
+            html.P(results["verdict"], id="verdict", className="verdict"),
             _loading(html.Div(results["table"], id="metrics-table", className="table-scroll")),
         ],
         className="card table-card",
@@ -87,7 +86,7 @@ def page(results: dict, figure: go.Figure, caption: str, finest_mesh_step: float
     members_card = html.Section(
         [html.Button("Close", id="close-members", className="close-members", title="Close (Escape)"),
          html.Div(id="cluster-members", className="cluster-members")],
-        id="members-card", className="members-card", hidden=True, role="dialog",
+        id="members-card", className="card members-card", hidden=True, role="region",
         **{"aria-label": "Members of the picked cluster", "aria-live": "polite"},
     )
     gallery = html.Div(
@@ -110,9 +109,8 @@ def page(results: dict, figure: go.Figure, caption: str, finest_mesh_step: float
                     id="boundary-graph",
                     figure=figure,
                     className="boundary-graph",
-                    clear_on_unhover=True,
-                    # Header, headline, table, key and paddings take ~480 px at 1440×900; the map gets the rest.
-                    style={"height": "max(400px, calc(100vh - 480px))"},
+                    # Header, headline, table, key and paddings take ~410 px at 1440×900; the map gets the rest.
+                    style={"height": "max(420px, calc(100vh - 410px))"},
                     config={"displaylogo": False, "responsive": True, "showSendToCloud": False,
                             "showEditInChartStudio": False, "showLink": False,
                             "modeBarButtonsToRemove": ["select2d", "lasso2d", "autoScale2d"],
@@ -121,7 +119,7 @@ def page(results: dict, figure: go.Figure, caption: str, finest_mesh_step: float
                 )),
                 gallery,
             ], className="map-body"),
-            dcc.Tooltip(id="digit-tooltip", direction="right", className="digit-tooltip"),
+            html.Div(id="digit-tooltip", className="digit-tooltip", hidden=True, role="tooltip"),
         ],
         className="card map-card",
     )
@@ -143,6 +141,6 @@ def page(results: dict, figure: go.Figure, caption: str, finest_mesh_step: float
         ],
         className="app-header",
     )
-    content = html.Main([headline, table_card, map_card, matrix_card, members_card],
+    content = html.Main([table_card, map_card, members_card, matrix_card],
                         id="results", className="content")
     return html.Div([header, html.Div([sidebar, content], className="app-body")], className="page")

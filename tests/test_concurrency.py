@@ -47,7 +47,7 @@ FIT_TIME = re.compile(r"^\d[\d,]* ms$")
 
 def _clear_caches() -> None:
     """Empty every result cache (not the data set), so the next calls recompute."""
-    for module in (clustering, boundary, boundary_figure):
+    for module in (clustering, boundary, boundary_figure, refresh):
         for value in vars(module).values():
             if callable(getattr(value, "cache_clear", None)) and value is not data.load and not isinstance(value, type):
                 value.cache_clear()

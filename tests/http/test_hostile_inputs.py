@@ -476,3 +476,39 @@ def test_memory_growth_across_the_suite_stays_bounded(client, rss_at_start):
     growth = rss_bytes() - rss_at_start
     print(f"RSS growth across the hostile-input suite: {growth / 2**20:.0f} MiB")
     assert growth < RSS_LIMIT, f"RSS grew by {growth / 2**20:.0f} MiB"
+
+
+# --- Forged cluster picks ------------------------------------------------------------------------
+
+VALID_APPLIED = '{"init_method": "k-means++", "n_init": 10, "n_clusters": 10, "seed": 0, "mesh_step": 0.02}'
+FORGED_PICKS = {
+    "index": '{"source": "model", "name": 3}',
+    "out-of-range-name": '{"source": "model", "name": "17"}',
+    "negative": '{"source": "map", "name": "-1"}',
+    "huge-string": '{"source": "model", "name": "' + "9" * 5000 + '"}',
+    "nested": '{"source": {"a": [1, 2]}, "name": ["3"]}',
+    "nan": '{"source": "model", "name": NaN}',
+    "markup": '{"source": "model", "name": "<img src=x onerror=alert(1)>"}',
+    "list": '["model", "3"]',
+}
+
+
+@pytest.mark.parametrize("label", sorted(FORGED_PICKS))
+def test_forged_cluster_picks_close_the_panel_or_change_nothing(client, all_server_callbacks, label):
+    """A pick is posted by the page as {source, name}; anything else opens nothing, and is never a 500."""
+    dep = next(d for d in all_server_callbacks if "members-card.hidden" in d["output"])
+    key = "selected-cluster.data"
+    tokens = {key: FORGED_PICKS[label], "applied-settings.data": VALID_APPLIED}
+    status, data, _, elapsed = post(client, raw_body(dep, tokens, key))
+    assert_safe_answer(status, data, elapsed)
+    if status == 200:
+        response = json.loads(data)["response"]
+        assert response["members-card"]["hidden"] is True and response["cluster-members"]["children"] == []
+
+
+def test_a_real_pick_opens_the_members(client, all_server_callbacks):
+    dep = next(d for d in all_server_callbacks if "members-card.hidden" in d["output"])
+    key = "selected-cluster.data"
+    tokens = {key: '{"source": "model", "name": "3", "at": 1}', "applied-settings.data": VALID_APPLIED}
+    status, data, _, _ = post(client, raw_body(dep, tokens, key))
+    assert status == 200 and json.loads(data)["response"]["members-card"]["hidden"] is False
