@@ -29,7 +29,8 @@ MAX_SEARCH_CHARS = 2000  # far beyond any address this page writes
 
 def restore_from_address(search) -> dict:
     """The controls' values an opened address asks for, and notes on what it asked for in vain."""
-    if not isinstance(search, str) or search in ("", "?"):
+    # location.search is "" or starts with "?"; anything else was not sent by a browser.
+    if not isinstance(search, str) or not search.startswith("?") or search == "?":
         raise PreventUpdate  # the page is served with the defaults already
     if len(search) > MAX_SEARCH_CHARS:
         address = parse_query("", data.load().extent)
@@ -46,7 +47,8 @@ EXPORT_FAILED = "The CSV could not be made: a fault on the server. Try again."
 
 def export_csv(clicks, applied) -> dict:
     """The table for the applied settings as a CSV download. The store is public input too."""
-    if not clicks or not isinstance(applied, dict) or set(applied) != set(DEFAULTS):
+    if not isinstance(clicks, int) or isinstance(clicks, bool) or clicks < 1 or not isinstance(applied, dict) \
+            or set(applied) != set(DEFAULTS):
         raise PreventUpdate
     try:
         settings = validate(**applied, extent=data.load().extent)

@@ -81,7 +81,7 @@ def test_opening_an_address_sets_the_controls_and_its_notes():
     restored = restore_from_address("?init=random&k=abc&seed=5")
     assert restored["values"] == {**DEFAULTS, "init_method": "random", "seed": 5}
     assert len(restored["notes"]) == 1 and "k='abc'" in restored["notes"][0]
-    for nothing in ("", "?", None, 42, ["?k=3"]):
+    for nothing in ("", "?", None, 42, ["?k=3"], "k-means++"):
         with pytest.raises(PreventUpdate):
             restore_from_address(nothing)
     too_long = restore_from_address("?k=3&x=" + "a" * 5000)
@@ -121,8 +121,9 @@ def test_the_csv_callback_refuses_forged_settings_and_reports_a_fault(monkeypatc
     for forged in (None, {}, {**DEFAULTS, "n_clusters": 99}, {**DEFAULTS, "extra": 1}):
         with pytest.raises(PreventUpdate):
             export_csv(1, forged)
-    with pytest.raises(PreventUpdate):
-        export_csv(None, dict(DEFAULTS))
+    for clicks in (None, 0, True, "1"):
+        with pytest.raises(PreventUpdate):
+            export_csv(clicks, dict(DEFAULTS))
 
     def broken(*args):
         raise RuntimeError("worker died")
