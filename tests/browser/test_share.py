@@ -166,6 +166,13 @@ def test_presenter_mode_and_theme_switch_in_the_browser_and_persist(page):
     })""")
     assert sizes["body"] >= 20 and sizes["label"] >= 20 and sizes["table"] >= 22 and sizes["centroid"] >= 16, sizes
     assert sizes["background"] == "rgb(15, 20, 27)", sizes
+    page.click(".reproduce summary")
+    small_text = page.evaluate("""() => [...document.querySelectorAll('body *')]
+        .filter(e => !e.closest('.js-plotly-plot') && e.getClientRects().length
+                && [...e.childNodes].some(n => n.nodeType === 3 && n.textContent.trim()))
+        .filter(e => parseFloat(getComputedStyle(e).fontSize) < 20)
+        .map(e => `${e.className}: ${e.textContent.trim().slice(0, 30)}`)""")
+    assert small_text == [], "text under 20 px in presenter mode"
     assert page.get_attribute("#presenter-toggle", "aria-pressed") == "true"
     page.reload()
     page.wait_for_function("() => document.documentElement.classList.contains('presenter')"
