@@ -26,6 +26,7 @@ COPY gunicorn.conf.py app.py ./
 COPY core/ core/
 COPY components/ components/
 COPY callbacks/ callbacks/
+COPY serving/ serving/
 COPY assets/ assets/
 
 USER 10001:10001

@@ -2,11 +2,12 @@
 
 from dash import Dash
 
-from callbacks import clusters, controls, refresh, share
+from callbacks import clusters, controls, jobs, refresh, share
 
 
 def register_callbacks(app: Dash) -> None:
     controls.register(app)
     refresh.register(app)
     clusters.register(app)
+    jobs.register(app)
     share.register(app)

@@ -129,10 +129,16 @@ def map_view(init_method, n_init, n_clusters, seed, mesh_step, shown: dict | Non
             "clusters": map_clusters(boundary)}
 
 
-def results(settings: Settings) -> dict:
+def results(settings: Settings, spread: dict | None = None) -> dict:
     """Everything the 64-D fits show: the table, the headline and verdict, and the selected init's
-    clusters as digits (gallery, matrix, names). All from the table's cached fits: no extra fit."""
-    return dict(_results(dataclasses.replace(settings, mesh_step=DEFAULTS["mesh_step"])))
+    clusters as digits (gallery, matrix, names). All from the table's cached fits: no extra fit.
+    `spread`: the seed spread of a stability run at these k and n_init (bold and verdict respect it)."""
+    views = dict(_results(dataclasses.replace(settings, mesh_step=DEFAULTS["mesh_step"])))
+    if spread is not None:  # the table and verdict again, judged against the seeds' spread
+        scores = [row.scores for row in fitted_inits(settings.n_clusters, settings.n_init, settings.seed)]
+        views["table"] = metrics_table(scores, settings, spread)
+        views["verdict"] = verdict(scores, spread)
+    return views
 
 
 @lru_cache(maxsize=64)  # ~15 ms of components per configuration; a repeat (or a mesh change) reuses them
@@ -164,12 +170,15 @@ def validated_store(applied) -> Settings:
         raise PreventUpdate from None
 
 
-def results_view(applied) -> dict:
+def results_view(applied, stability=None) -> dict:
     """The 64-D views for the applied settings. The store is set only with valid settings, but the
-    endpoint is public, so its value is validated again; a forged one changes nothing."""
+    endpoint is public, so its value is validated again; a forged one changes nothing. `stability`
+    is the seed-stability run the page shows (its settings), if any."""
+    from callbacks.jobs import seed_spread  # the jobs module imports this one
+
     settings = validated_store(applied)
     try:
-        return results(settings)
+        return results(settings, seed_spread(stability, settings))
     except Exception:
         log.exception("table refit failed for %s", settings)
         failed = {key: no_update for key in RESULTS_OUTPUTS}
@@ -216,6 +225,6 @@ def register(app: Dash) -> None:
     )(_map_callback)
     app.callback(
         output={key: Output(*target) for key, target in RESULTS_OUTPUTS.items()},
-        inputs={"applied": Input(APPLIED_SETTINGS, "data")},
+        inputs={"applied": Input(APPLIED_SETTINGS, "data"), "stability": Input("stability-shown", "data")},
         prevent_initial_call=True,
     )(results_view)

@@ -7,6 +7,7 @@ from dash import dcc, html
 
 from components.boundary_figure import digit_key
 from components.controls import control_panel
+from components.jobs_section import jobs_section
 from components.share_panel import address_stores, reproduce_panel, reset_button, toolbar
 from core.settings import Settings
 
@@ -141,6 +142,6 @@ def page(results: dict, figure: go.Figure, caption: str, finest_mesh_step: float
         ],
         className="app-header",
     )
-    content = html.Main([table_card, map_card, members_card, matrix_card],
+    content = html.Main([table_card, map_card, members_card, jobs_section(), matrix_card],
                         id="results", className="content")
     return html.Div([header, html.Div([sidebar, content], className="app-body")], className="page")

@@ -67,10 +67,19 @@ COLUMNS = (
 )
 
 
-def best_rows(results: Sequence[InitBenchmark], column: Column) -> int | None:
-    """The row that clearly wins this column, or None when the lead is within the margin."""
+# Columns a seed-stability run measures, by the metric name it reports them under (core.sweeps.METRICS).
+SPREAD_METRICS = {"inertia": "inertia", "ari": "adjusted_rand", "ami": "adjusted_mutual_info",
+                  "silhouette": "silhouette"}
+
+
+def best_rows(results: Sequence[InitBenchmark], column: Column, spread: dict | None = None) -> int | None:
+    """The row that clearly wins this column, or None when the lead is within the margin, or, given
+    `spread` ({init: {metric: (low, high)}} over seeds), when it does not clear the seed spread."""
     values = [column.value(result) for result in results]
-    return clear_best(values, column.higher_is_better, column.margin(values))
+    intervals = None
+    if spread is not None and column.key in SPREAD_METRICS:
+        intervals = [spread[result.init_method][SPREAD_METRICS[column.key]] for result in results]
+    return clear_best(values, column.higher_is_better, column.margin(values), intervals)
 
 
 def _header(column: Column) -> html.Th:
@@ -82,14 +91,18 @@ def _header(column: Column) -> html.Th:
     )
 
 
-def table_caption(settings: Settings) -> str:
-    return (f"Computed at k = {settings.n_clusters}, n_init = {settings.n_init}, seed = {settings.seed} "
-            "(PCA-based: one deterministic run) · bold: clearly best in its column")
+def table_caption(settings: Settings, spread: dict | None = None) -> str:
+    caption = (f"Computed at k = {settings.n_clusters}, n_init = {settings.n_init}, seed = {settings.seed} "
+               "(PCA-based: one deterministic run) · bold: clearly best in its column")
+    if spread is not None:
+        caption += "; for inertia, ARI, AMI and silhouette, also beyond the seed spread (95% of seeds)"
+    return caption
 
 
-def metrics_table(results: Sequence[InitBenchmark], settings: Settings) -> html.Table:
-    """A plain table: a clearly best value in bold, the selected init's row highlighted."""
-    best = {column.key: best_rows(results, column) for column in COLUMNS}
+def metrics_table(results: Sequence[InitBenchmark], settings: Settings, spread: dict | None = None) -> html.Table:
+    """A plain table: a clearly best value in bold, the selected init's row highlighted; with `spread`
+    (a seed-stability run at these k and n_init), bold only beyond the seed spread."""
+    best = {column.key: best_rows(results, column, spread) for column in COLUMNS}
     header = html.Tr([html.Th("Init", scope="col")] + [_header(column) for column in COLUMNS])
     rows = []
     for index, result in enumerate(results):
@@ -105,5 +118,5 @@ def metrics_table(results: Sequence[InitBenchmark], settings: Settings) -> html.
                 **{"data-init": result.init_method, "aria-selected": "true" if is_selected else "false"},
             )
         )
-    return html.Table([html.Caption(table_caption(settings), className="table-caption"),
+    return html.Table([html.Caption(table_caption(settings, spread), className="table-caption"),
                        html.Thead(header), html.Tbody(rows)], className="metrics")

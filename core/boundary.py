@@ -16,17 +16,21 @@ from core.matching import ClusterMatching, match_clusters
 from core.settings import Settings, fit_parameters
 
 
-@lru_cache(maxsize=64)
-def fit_plane(init_method: str, n_clusters: int, n_init: int, seed: int) -> KMeans:
-    """KMeans on the 2-D PCA projection (never mutated after fitting; shared by every caller)."""
-    digits = data.load()
+def plane_estimator(init_method: str, n_clusters: int, n_init: int, seed: int) -> KMeans:
+    """The unfitted KMeans the map fits on the 2-D PCA projection (core.replay replays its run)."""
     if init_method == "PCA-based":
         # The 2-D analogue of PCA-based seeding: start from the 64-D PCA-based model's
         # centroids projected onto the plane. Deterministic, and the points are distinct.
         full = fit_full("PCA-based", n_clusters, *fit_parameters("PCA-based", n_init, seed))
-        seeds = digits.pca_plane.transform(full.centers)
-        return KMeans(init=seeds, n_clusters=n_clusters, n_init=1, random_state=seed).fit(digits.reduced)
-    return KMeans(init=init_method, n_clusters=n_clusters, n_init=n_init, random_state=seed).fit(digits.reduced)
+        seeds = data.load().pca_plane.transform(full.centers)
+        return KMeans(init=seeds, n_clusters=n_clusters, n_init=1, random_state=seed)
+    return KMeans(init=init_method, n_clusters=n_clusters, n_init=n_init, random_state=seed)
+
+
+@lru_cache(maxsize=64)
+def fit_plane(init_method: str, n_clusters: int, n_init: int, seed: int) -> KMeans:
+    """KMeans on the 2-D PCA projection (never mutated after fitting; shared by every caller)."""
+    return plane_estimator(init_method, n_clusters, n_init, seed).fit(data.load().reduced)
 
 
 @dataclass(frozen=True, eq=False)

@@ -79,7 +79,8 @@ def _healthy(url: str) -> bool:
 def app_url(chromium_executable, tmp_path_factory) -> str:
     """`python app.py` on a free port; the base URL once /health answers 200."""
     port = _free_port()
-    env = {**os.environ, "HOST": "127.0.0.1", "PORT": str(port), "DASH_DEBUG": "0", "PYTHONUNBUFFERED": "1"}
+    env = {**os.environ, "HOST": "127.0.0.1", "PORT": str(port), "DASH_DEBUG": "0", "PYTHONUNBUFFERED": "1",
+           "JOBS_CACHE_DIR": str(tmp_path_factory.mktemp("jobs"))}  # no job result from an earlier session
     log_path = tmp_path_factory.mktemp("app") / "app.log"
     log = log_path.open("wb")
     process = subprocess.Popen(

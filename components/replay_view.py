@@ -1,0 +1,95 @@
+"""Lloyd's steps as compact frames for the browser: region images and centroid coordinates.
+
+Frames are built once per configuration on the server; the slider and the play button step
+through them in the browser (assets/jobs_replay.js), with no request per step.
+"""
+
+from __future__ import annotations
+
+import base64
+import io
+
+import numpy as np
+import plotly.graph_objects as go
+from PIL import Image
+
+from components.boundary_figure import FONT_STACK, _digits_trace
+from components.palette import DIGIT_COLOURS, TINT_VARIANTS, ink_on, region_palette, variant_slots
+from core import data
+from core.matching import match_clusters
+from core.replay import LloydRun
+
+REPLAY_COLUMNS = 160  # region images are small: ~1–3 KB each
+
+
+def _mesh(extent: tuple[float, float, float, float]) -> tuple[np.ndarray, np.ndarray, float]:
+    x_min, x_max, y_min, y_max = extent
+    step = (x_max - x_min) / REPLAY_COLUMNS
+    xs = x_min + step * (np.arange(REPLAY_COLUMNS) + 0.5)
+    ys = y_min + step * (np.arange(int(np.ceil((y_max - y_min) / step))) + 0.5)
+    return xs, ys, step
+
+
+def _voronoi(xs: np.ndarray, ys: np.ndarray, centers: np.ndarray) -> np.ndarray:
+    grid = np.stack(np.meshgrid(xs, ys), axis=-1)  # (rows, columns, 2)
+    return ((grid[:, :, None, :] - centers[None, None]) ** 2).sum(axis=3).argmin(axis=2).astype(np.uint8)
+
+
+def _png(tints: np.ndarray, labels: np.ndarray) -> str:
+    picture = Image.fromarray(tints[labels[::-1]])  # PNG rows run top-down
+    picture.putpalette(region_palette())
+    buffer = io.BytesIO()
+    picture.save(buffer, format="PNG", optimize=True)
+    return "data:image/png;base64," + base64.b64encode(buffer.getvalue()).decode("ascii")
+
+
+def replay_frames(run: LloydRun, extent: tuple[float, float, float, float], caption: str) -> dict:
+    """{"images": [...], "frames": [{"image": index|None, "centers": [[x, y], ...], "from": ..., "label": ...}],
+    "clusters": [{"name", "colour", "ink"} in the map's display order, with "index" into centers]}.
+
+    Frame 0 shows the initial centres alone; then each iteration has an assignment frame (the
+    regions of the current centres: which centre each digit goes to) and an update frame (the
+    centres moved to their clusters' means, with the move drawn); the last frame shows the
+    converged regions, which are the map's.
+    """
+    xs, ys, step = _mesh(extent)
+    meshes = [_voronoi(xs, ys, centers) for centers in run.centers]
+    # Each cluster keeps the map's name and digit tint in every frame: a cluster is the same one
+    # from its initial centre to the end, so "the 3s" can be followed as they form.
+    matching = match_clusters(data.load().target, run.final_labels, len(run.centers[-1]))
+    variants = variant_slots(meshes[-1], matching.digit, preferred=matching.matched)
+    tints = (matching.digit * TINT_VARIANTS + variants).astype(np.uint8)
+    images = [_png(tints, labels) for labels in meshes]
+    clusters = [{"index": int(cluster), "name": matching.names[cluster],
+                 "colour": DIGIT_COLOURS[matching.digit[cluster]], "ink": ink_on(DIGIT_COLOURS[matching.digit[cluster]])}
+                for cluster in matching.order]
+    frames = [{"image": None, "centers": run.centers[0].tolist(), "from": None,
+               "label": "Initial centres (scikit-learn's, for the run it kept)"}]
+    for iteration in range(1, run.n_iter + 1):
+        before, after = run.centers[iteration - 1].tolist(), run.centers[iteration].tolist()
+        frames.append({"image": iteration - 1, "centers": before, "from": None,
+                       "label": f"Iteration {iteration} · assign each digit to its nearest centre"})
+        frames.append({"image": iteration - 1, "centers": after, "from": before,
+                       "label": f"Iteration {iteration} · move each centre to its cluster's mean"})
+    frames.append({"image": run.n_iter, "centers": run.centers[-1].tolist(), "from": None,
+                   "label": f"Converged after {run.n_iter} iteration{'s' if run.n_iter != 1 else ''}: the map's model"})
+    placement = {"x": float(xs[0] - step / 2), "y": float(ys[-1] + step / 2),
+                 "sizex": float(len(xs) * step), "sizey": float(len(ys) * step)}
+    return {"images": images, "placement": placement, "frames": frames, "caption": caption,
+            "clusters": clusters}
+
+
+def replay_base_figure(points: np.ndarray, target: np.ndarray, extent: tuple[float, float, float, float]) -> go.Figure:
+    """The digits on the PCA plane; the browser adds each frame's regions and centres as layout."""
+    x_min, x_max, y_min, y_max = extent
+    figure = go.Figure(_digits_trace(points, target))
+    figure.update_traces(marker={"size": 4}, hoverinfo="skip", hovertemplate=None)
+    figure.layout.template = None
+    figure.update_layout(
+        margin={"l": 40, "r": 8, "t": 8, "b": 32}, plot_bgcolor="white", paper_bgcolor="white",
+        font={"family": FONT_STACK, "size": 12}, showlegend=False, uirevision="replay",
+        xaxis={"range": [x_min, x_max], "showgrid": False, "zeroline": False, "constrain": "domain", "title": "PC 1"},
+        yaxis={"range": [y_min, y_max], "showgrid": False, "zeroline": False, "scaleanchor": "x",
+               "scaleratio": 1, "constrain": "domain", "title": "PC 2"},
+    )
+    return figure

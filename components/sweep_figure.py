@@ -1,0 +1,85 @@
+"""The k sweep: the elbow (inertia) above, the label-agreement and shape scores below, against k."""
+
+from __future__ import annotations
+
+import pandas as pd
+import plotly.graph_objects as go
+from plotly.subplots import make_subplots
+
+from components.boundary_figure import FONT_STACK
+from core.sweeps import KSweep
+
+# Score traces on the lower panel (all on 0..1 or -1..1): field, legend label, colour, dash.
+SCORES = (
+    ("silhouette", "Silhouette", "#bd1f01", "solid"),
+    ("adjusted_rand", "ARI", "#3f90da", "solid"),
+    ("adjusted_mutual_info", "AMI", "#832db6", "dash"),
+    ("matched_accuracy", "Matched accuracy", "#e76300", "dot"),
+)
+CURRENT_K_SHAPE = "current-k"  # the shape marking the selected k (moved in the browser)
+
+
+def current_k_line(k: int | None) -> dict:
+    """A vertical line at k across both panels; transparent when k is not a valid number."""
+    x = k if isinstance(k, int) else 0
+    return {"name": CURRENT_K_SHAPE, "type": "line", "xref": "x", "yref": "paper", "x0": x, "x1": x,
+            "y0": 0, "y1": 1, "line": {"color": "#1b1b1b", "width": 1.5, "dash": "dot"},
+            "opacity": 0.7 if isinstance(k, int) else 0, "layer": "below"}
+
+
+def _layout(figure: go.Figure, **extra) -> go.Figure:
+    defaults = {"margin": {"l": 64, "r": 12, "t": 36, "b": 44}, "hovermode": "x unified",
+                "legend": {"orientation": "h", "x": 0, "y": 1.02, "yanchor": "bottom"}}
+    figure.update_layout(template="plotly_white", font={"family": FONT_STACK, "size": 13}, **{**defaults, **extra})
+    return figure
+
+
+def empty_figure(text: str) -> go.Figure:
+    figure = go.Figure()
+    figure.add_annotation(text=text, showarrow=False, xref="paper", yref="paper", x=0.5, y=0.5,
+                          font={"size": 14, "color": "#5b6475"})
+    figure.update_xaxes(visible=False)
+    figure.update_yaxes(visible=False)
+    return _layout(figure, margin={"l": 8, "r": 8, "t": 8, "b": 8})
+
+
+def sweep_figure(sweep: KSweep, current_k: int | None) -> go.Figure:
+    """Inertia and the scores against k; every point carries its k (clicking one selects that k)."""
+    ks = sweep.ks
+    figure = make_subplots(rows=2, cols=1, shared_xaxes=True, vertical_spacing=0.06, row_heights=[0.42, 0.58])
+    figure.add_trace(go.Scatter(
+        x=ks, y=[p.inertia for p in sweep.points], customdata=ks, name="Inertia", mode="lines+markers",
+        line={"color": "#1b1b1b"}, marker={"size": 7}, hovertemplate="%{y:,.0f}", showlegend=False,
+    ), row=1, col=1)
+    for field, label, colour, dash in SCORES:
+        values = [getattr(p, field) for p in sweep.points]
+        figure.add_trace(go.Scatter(
+            x=ks, y=values, customdata=ks, name=label, mode="lines+markers",
+            line={"color": colour, "dash": dash}, marker={"size": 6}, hovertemplate="%{y:.3f}",
+        ), row=2, col=1)
+    # A fixed range: the selected k's line never stretches the axis when k lies outside the sweep.
+    figure.update_xaxes(range=[ks[0] - 0.5, ks[-1] + 0.5], dtick=2 if len(ks) > 15 else 1)
+    figure.update_xaxes(title_text="k (clusters)", row=2, col=1)
+    figure.update_yaxes(title_text="Inertia (elbow)", tickformat=",.0f", row=1, col=1)
+    figure.update_yaxes(title_text="Score", row=2, col=1)
+    return _layout(figure, shapes=[current_k_line(current_k)], clickmode="event")
+
+
+def sweep_caption(sweep: KSweep) -> str:
+    runs = "deterministic, 1 run" if sweep.init_method == "PCA-based" else f"n_init {sweep.n_init}"
+    return (f"64-D fits · {sweep.init_method} ({runs}) · seed {sweep.seed} · "
+            f"k {sweep.ks[0]}–{sweep.ks[-1]}")
+
+
+def sweep_table(sweep: KSweep) -> pd.DataFrame:
+    """The sweep as rows, one per k (the CSV download)."""
+    frame = pd.DataFrame([{
+        "k": p.n_clusters, "inertia": p.inertia, "silhouette": p.silhouette, "ari": p.adjusted_rand,
+        "ami": p.adjusted_mutual_info, "matched_accuracy": p.matched_accuracy,
+    } for p in sweep.points])
+    return frame
+
+
+def sweep_file_name(sweep: KSweep) -> str:
+    runs = "1" if sweep.init_method == "PCA-based" else str(sweep.n_init)
+    return (f"k-sweep_{sweep.init_method}_k{sweep.ks[0]}-{sweep.ks[-1]}_n_init{runs}_seed{sweep.seed}.csv")

@@ -1,0 +1,127 @@
+"""Lloyd's algorithm step by step, for the run the map's KMeans kept.
+
+The map's model (`core.boundary.fit_plane`) keeps the best of its n_init runs. This module
+draws the same initial centres scikit-learn drew for each run (same estimator, same random
+state sequence, on the mean-centred data as `KMeans.fit` does), replays each run's Lloyd
+iterations in numpy, keeps the run scikit-learn keeps, and records every step: the initial
+centres, then per iteration the assignment (which centre each digit goes to) and the update
+(the centres moved to their clusters' means). The last centres equal the fitted
+`cluster_centers_` to rounding (tests/test_replay.py checks to 1e-6).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import lru_cache
+
+import numpy as np
+from sklearn.cluster._kmeans import _is_same_clustering, _tolerance
+from sklearn.utils import check_random_state
+
+from core import data
+from core.boundary import plane_estimator
+
+
+@dataclass(frozen=True, eq=False)
+class LloydRun:
+    """One run of Lloyd's algorithm on the PCA plane, in the data's own coordinates."""
+
+    centers: tuple[np.ndarray, ...]  # (k, 2) each: the initial centres, then after each update step
+    labels: tuple[np.ndarray, ...]  # (n,) each: the assignment of each iteration (one fewer than centers)
+    final_labels: np.ndarray  # the assignment to the last centres (what `labels_` holds)
+    inertia: float
+    run_index: int  # which of the n_init runs scikit-learn kept (0-based)
+    n_runs: int
+
+    @property
+    def n_iter(self) -> int:
+        return len(self.labels)
+
+
+def _assign(points: np.ndarray, centers: np.ndarray) -> np.ndarray:
+    squared = ((points[:, None, :] - centers[None, :, :]) ** 2).sum(axis=2)
+    return squared.argmin(axis=1).astype(np.int32)
+
+
+def _update(points: np.ndarray, centers: np.ndarray, labels: np.ndarray) -> np.ndarray:
+    """The clusters' means, with scikit-learn's rule for a cluster left empty: it takes the point
+    farthest from its own centre (`_relocate_empty_clusters_dense`)."""
+    k = len(centers)
+    sums = np.zeros_like(centers)
+    np.add.at(sums, labels, points)
+    weights = np.bincount(labels, minlength=k).astype(float)
+    empty = np.flatnonzero(weights == 0)
+    if len(empty):
+        distances = ((points - centers[labels]) ** 2).sum(axis=1)
+        if distances.max() > 0:
+            farthest = np.argpartition(distances, -len(empty))[:-len(empty) - 1:-1]
+            for new_cluster, far in zip(empty, farthest):
+                old_cluster = labels[far]
+                sums[old_cluster] -= points[far]
+                sums[new_cluster] = points[far]
+                weights[new_cluster] = 1.0
+                weights[old_cluster] -= 1.0
+    moved = centers.copy()
+    filled = weights > 0
+    moved[filled] = sums[filled] / weights[filled, None]
+    return moved
+
+
+def lloyd(points: np.ndarray, initial: np.ndarray, max_iter: int, tol: float):
+    """scikit-learn's `_kmeans_single_lloyd` in numpy: the same steps and stopping rules."""
+    centers, history, assignments = initial, [initial], []
+    previous = None
+    strict = False
+    for _ in range(max_iter):
+        labels = _assign(points, centers)
+        moved = _update(points, centers, labels)
+        assignments.append(labels)
+        history.append(moved)
+        shift = ((moved - centers) ** 2).sum()
+        centers = moved
+        if previous is not None and np.array_equal(labels, previous):
+            strict = True
+            break
+        if shift <= tol:
+            break
+        previous = labels
+    final_labels = assignments[-1] if strict else _assign(points, centers)
+    inertia = float(((points - centers[final_labels]) ** 2).sum())
+    return history, assignments, final_labels, inertia
+
+
+@lru_cache(maxsize=32)
+def replay(init_method: str, n_clusters: int, n_init: int, seed: int) -> LloydRun:
+    """The run `fit_plane(init_method, n_clusters, n_init, seed)` kept, step by step."""
+    estimator = plane_estimator(init_method, n_clusters, n_init, seed)
+    reduced = data.load().reduced
+    # As KMeans.fit: work on mean-centred data (and centres), shift back at the end.
+    mean = reduced.mean(axis=0)
+    points = reduced - mean
+    estimator._check_params_vs_input(points)  # sets the effective n_init, as fit does
+    random_state = check_random_state(estimator.random_state)
+    init = estimator.init
+    if not isinstance(init, str):
+        init = np.array(init, dtype=points.dtype) - mean
+    squared_norms = (points ** 2).sum(axis=1)
+    weights = np.ones(len(points))
+    tol = _tolerance(points, estimator.tol)
+    best = None
+    for run in range(estimator._n_init):
+        initial = estimator._init_centroids(points, x_squared_norms=squared_norms, init=init,
+                                            random_state=random_state, sample_weight=weights)
+        history, assignments, final_labels, inertia = lloyd(points, initial, estimator.max_iter, tol)
+        # scikit-learn's rule: a lower inertia wins unless it is the same clustering relabelled.
+        if best is None or (inertia < best[3] and not _is_same_clustering(final_labels, best[2], n_clusters)):
+            best = (history, assignments, final_labels, inertia, run)
+    history, assignments, final_labels, inertia, run = best
+    centers = tuple(_read_only(step + mean) for step in history)
+    return LloydRun(
+        centers=centers, labels=tuple(_read_only(labels) for labels in assignments),
+        final_labels=_read_only(final_labels), inertia=inertia, run_index=run, n_runs=estimator._n_init,
+    )
+
+
+def _read_only(array: np.ndarray) -> np.ndarray:
+    array.setflags(write=False)
+    return array

@@ -1,0 +1,113 @@
+"""The background callback manager for the slow jobs (k sweep, seed stability), and their result store.
+
+Embedded default: Dash's `DiskcacheManager`. Each job runs in its own process, forked from the
+web worker, at a lower CPU priority (niceness `JOB_NICENESS`) so the live map keeps the cores;
+results, progress and Dash's signing secret live in one diskcache directory that every gunicorn
+worker of this machine opens, so a job started through one worker is polled and cancelled through
+another. diskcache unpickles what it reads, so the directory is private to the app's user
+(mode 0700, refused if someone else owns it). `JOBS_CACHE_DIR` sets it.
+
+Everything a job backend must provide is behind `manager()` and `results()`: moving the jobs to
+Celery with Redis (issue 12) means building a `CeleryManager` and a Redis-backed result store
+there when `REDIS_URL` is set; the callbacks do not change.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import stat
+import tempfile
+from functools import lru_cache
+
+import diskcache
+import sklearn
+from dash import DiskcacheManager
+
+log = logging.getLogger(__name__)
+
+CACHE_DIR_VARIABLE = "JOBS_CACHE_DIR"
+JOB_NICENESS = 15  # below the table's workers (10): the map first, then the table, then the jobs
+RESULTS_TTL_S = 24 * 3600
+CACHE_SIZE_LIMIT = 256 * 2**20
+# A cached result is only reused by the code that made it: bump when a job's output changes.
+RESULTS_VERSION = f"1/scikit-learn {sklearn.__version__}"
+CANCELLED_TTL_S = 3600
+
+
+def cache_dir() -> str:
+    default = os.path.join(tempfile.gettempdir(), f"kmeans-digits-jobs-{os.getuid()}")
+    return os.environ.get(CACHE_DIR_VARIABLE) or default
+
+
+def private_directory(path: str) -> str:
+    """Create `path` (mode 0700) or check an existing one is ours and not a link; then make it 0700."""
+    os.makedirs(path, mode=0o700, exist_ok=True)
+    info = os.lstat(path)
+    if stat.S_ISLNK(info.st_mode) or not stat.S_ISDIR(info.st_mode):
+        raise RuntimeError(f"{CACHE_DIR_VARIABLE} {path!r} is not a plain directory")
+    if info.st_uid != os.getuid():
+        raise RuntimeError(f"{CACHE_DIR_VARIABLE} {path!r} belongs to another user; diskcache unpickles "
+                           "what it reads, so it must be private to this one")
+    os.chmod(path, 0o700)
+    return path
+
+
+class JobsDiskcacheManager(DiskcacheManager):
+    """DiskcacheManager with two additions: jobs run niced, and a job process that ended without
+    a result (killed, out of memory) is reported as a failed run instead of looking cancelled."""
+
+    def make_job_fn(self, fn, progress, key=None):
+        job = super().make_job_fn(fn, progress, key)
+
+        def at_lower_priority(*args):  # runs in the job's own process
+            os.nice(JOB_NICENESS)
+            job(*args)
+
+        return at_lower_priority
+
+    def terminate_job(self, job):
+        if job is not None:  # cancelled, replaced by a newer run, or finished: not a failure
+            self.handle.set(f"terminated:{int(job)}", True, expire=CANCELLED_TTL_S)
+        super().terminate_job(job)
+
+    def get_result(self, key, job):
+        result = super().get_result(key, job)
+        if (result is self.UNDEFINED and job is not None and not self.job_running(job)
+                and not self.handle.get(f"terminated:{int(job)}") and not self.result_ready(key)):
+            log.warning("background job %s ended without a result", job)
+            return {"background_callback_error": {"msg": "the job's process ended without a result", "tb": ""}}
+        return result
+
+
+@lru_cache(maxsize=1)
+def _store() -> diskcache.Cache:
+    return diskcache.Cache(private_directory(cache_dir()), size_limit=CACHE_SIZE_LIMIT)
+
+
+@lru_cache(maxsize=1)
+def manager() -> DiskcacheManager:
+    """The one manager of this process (all background callbacks share it, and its store)."""
+    return JobsDiskcacheManager(_store())
+
+
+class JobResults:
+    """Finished job results by (kind, settings), shared by every worker through the manager's store."""
+
+    def __init__(self, cache: diskcache.Cache) -> None:
+        self._cache = cache
+
+    @staticmethod
+    def key(kind: str, settings: dict) -> str:
+        return f"result:{RESULTS_VERSION}:{kind}:" + ",".join(f"{k}={settings[k]!r}" for k in sorted(settings))
+
+    def get(self, kind: str, settings: dict):
+        return self._cache.get(self.key(kind, settings))
+
+    def put(self, kind: str, settings: dict, result) -> None:
+        self._cache.set(self.key(kind, settings), result, expire=RESULTS_TTL_S)
+
+
+@lru_cache(maxsize=1)
+def results() -> JobResults:
+    return JobResults(_store())

@@ -1,0 +1,171 @@
+"""The jobs section in real Chromium: a sweep with progress, cancel, picking k from the sweep, the replay."""
+
+from __future__ import annotations
+
+import time
+from urllib.parse import urlparse
+
+import psutil
+import pytest
+
+from serving.jobs_manager import JOB_NICENESS
+
+SWEEP_PLOT = "#k-sweep-graph .js-plotly-plot"
+SWEEP_DRAWN = f"() => {{ const g = document.querySelector('{SWEEP_PLOT}'); return !!(g && g.data && g.data.length > 1); }}"
+
+
+def _set(page, selector: str, value) -> None:
+    page.fill(selector, str(value))
+    page.keyboard.press("Tab")
+
+
+def _set_seed(page, seed: int) -> None:
+    """A fresh seed: these jobs' results are then in no store yet, whatever ran before."""
+    _set(page, "#random-seed", seed)
+    page.wait_for_function(f"() => document.querySelector('#map-caption').textContent.includes('seed {seed} ')")
+
+
+def _job_processes(app_url: str) -> list[psutil.Process]:
+    """The app's running job processes: its children at the jobs' niceness."""
+    port = urlparse(app_url).port
+    # Forked job processes inherit the listening socket, and psutil names one holder: climb to the
+    # process that forked them (the first ancestor that is not `python app.py` too is its parent).
+    holder = next(c.pid for c in psutil.net_connections("tcp") if c.laddr.port == port and c.status == "LISTEN")
+    server = psutil.Process(holder)
+    while (parent := server.parent()) is not None and parent.cmdline() == server.cmdline():
+        server = parent
+    found = []
+    for child in server.children(recursive=True):
+        try:
+            if child.nice() == JOB_NICENESS and child.status() != psutil.STATUS_ZOMBIE:
+                found.append(child)
+        except psutil.NoSuchProcess:
+            pass
+    return found
+
+
+def test_a_short_sweep_shows_progress_then_the_graph(page):
+    _set_seed(page, 101)
+    _set(page, "#k-sweep-min", 2)
+    _set(page, "#k-sweep-max", 6)
+    page.click("#k-sweep-run")
+    # While it runs: the bar and "n of 5", the run button disabled, a cancel button.
+    page.wait_for_selector("#k-sweep-progress-area:not([hidden])")
+    assert page.is_disabled("#k-sweep-run") and page.is_visible("#k-sweep-cancel")
+    page.wait_for_function("() => / of 5 fits$/.test(document.querySelector('#k-sweep-progress-text').textContent)")
+    page.wait_for_function(SWEEP_DRAWN, timeout=60_000)
+    plot = page.evaluate(f"() => {{ const g = document.querySelector('{SWEEP_PLOT}'); "
+                         "return g.data.map(t => ({name: t.name, x: t.x})); }")
+    assert plot[0]["x"] == [2, 3, 4, 5, 6]
+    assert {"Inertia", "Silhouette", "ARI", "AMI"} <= {trace["name"] for trace in plot}
+    page.wait_for_selector("#k-sweep-progress-area[hidden]", state="attached")
+    assert not page.is_disabled("#k-sweep-run") and not page.is_visible("#k-sweep-cancel")
+    assert "seed 101" in page.inner_text("#k-sweep-caption")
+
+
+def test_a_bad_range_is_explained_and_starts_no_job(page, app_url):
+    _set(page, "#k-sweep-min", 9)
+    _set(page, "#k-sweep-max", 4)
+    page.click("#k-sweep-run")
+    page.wait_for_selector("#k-sweep-message:not([hidden])")
+    assert "Sweep to k must be larger than sweep from k (9); got 4." in page.inner_text("#k-sweep-message")
+    assert page.evaluate("() => !!document.querySelector('#k-sweep-max').closest('.number-input.invalid')")
+    assert page.evaluate("() => !document.querySelector('#k-sweep-min').closest('.number-input.invalid')")
+    assert page.is_hidden("#k-sweep-progress-area") and not _job_processes(app_url)
+
+
+def test_cancel_stops_a_long_sweep(page, app_url):
+    _set_seed(page, 202)
+    _set(page, "#k-sweep-min", 2)
+    _set(page, "#k-sweep-max", 30)
+    page.click("#k-sweep-run")
+    page.wait_for_function("() => /^[1-9]\\d* of 29 fits$/.test(document.querySelector('#k-sweep-progress-text').textContent)")
+    assert _job_processes(app_url), "no job process while the sweep runs"
+    page.click("#k-sweep-cancel")
+    cancelled = time.monotonic()
+    page.wait_for_selector("#k-sweep-progress-area[hidden]", state="attached", timeout=10_000)
+    while _job_processes(app_url) and time.monotonic() - cancelled < 5:
+        time.sleep(0.1)
+    assert not _job_processes(app_url), "the job process outlived its cancel"
+    assert time.monotonic() - cancelled < 3
+    # Nothing was drawn for the cancelled run, no failure is claimed, and the button works again.
+    assert "seed 202" not in page.inner_text("#k-sweep-caption")
+    assert page.is_hidden("#k-sweep-failure") and not page.is_disabled("#k-sweep-run")
+
+
+def test_clicking_a_sweep_point_selects_that_k(page):
+    _set(page, "#k-sweep-min", 2)
+    _set(page, "#k-sweep-max", 6)
+    page.click("#k-sweep-run")
+    page.wait_for_function(SWEEP_DRAWN, timeout=60_000)
+    # The inertia point at k = 4 (the third of the first trace).
+    point = page.locator(f"{SWEEP_PLOT} .scatterlayer .trace").first.locator(".points path").nth(2)
+    point.scroll_into_view_if_needed()
+    box = point.bounding_box()
+    page.mouse.move(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
+    page.mouse.click(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
+    page.wait_for_function("() => document.querySelector('#n-clusters').value === '4'")
+    # The map refits at k = 4, and the sweep marks it.
+    page.wait_for_function("""() => {
+        const map = document.querySelector('#boundary-graph .js-plotly-plot');
+        return map.layout.annotations.filter(a => a.opacity).length === 4;
+    }""")
+    page.wait_for_function(f"""() => {{
+        const line = document.querySelector('{SWEEP_PLOT}').layout.shapes.find(s => s.name === 'current-k');
+        return line.x0 === 4 && line.opacity > 0;
+    }}""")
+
+
+def test_scrubbing_the_replay_ends_on_the_map(page):
+    page.click("#replay-load")
+    page.wait_for_function("() => !document.querySelector('#replay-play').disabled")
+    handle = page.locator("#replay-slider [role=slider]")
+    handle.focus()
+    page.keyboard.press("Home")
+    page.wait_for_function("() => document.querySelector('#replay-step').textContent.startsWith('Step 0 of')")
+    assert "Initial centres" in page.inner_text("#replay-step")
+    page.keyboard.press("ArrowRight")
+    page.wait_for_function("() => document.querySelector('#replay-step').textContent.startsWith('Step 1 of')")
+    assert "assign each digit" in page.inner_text("#replay-step")
+    page.keyboard.press("End")
+    page.wait_for_function("() => document.querySelector('#replay-step').textContent.includes('Converged')")
+    centres = page.evaluate("""() => {
+        const used = (plot) => plot.layout.annotations.filter(a => a.opacity).map(a => [a.x, a.y]);
+        return [used(document.querySelector('#replay-graph .js-plotly-plot')),
+                used(document.querySelector('#boundary-graph .js-plotly-plot'))];
+    }""")
+    replayed, mapped = centres
+    assert len(replayed) == len(mapped) == 10
+    for (x, y), (mx, my) in zip(replayed, mapped):
+        assert x == pytest.approx(mx, abs=1e-6) and y == pytest.approx(my, abs=1e-6)
+
+
+def test_scrubbing_makes_no_request(page):
+    page.click("#replay-load")
+    page.wait_for_function("() => !document.querySelector('#replay-play').disabled")
+    requests = []
+    page.on("request", lambda request: requests.append(request.url) if "_dash-update-component" in request.url else None)
+    page.locator("#replay-slider [role=slider]").focus()
+    for key in ("Home", "ArrowRight", "ArrowRight", "End"):
+        page.keyboard.press(key)
+    page.wait_for_function("() => document.querySelector('#replay-step').textContent.includes('Converged')")
+    page.wait_for_timeout(300)
+    assert requests == []
+
+
+def test_a_job_whose_process_dies_offers_a_retry(page, app_url):
+    _set_seed(page, 303)
+    _set(page, "#stability-seeds", 100)
+    page.click("#stability-run")
+    page.wait_for_function("() => /^[1-9]\\d* of 201 fits$/.test(document.querySelector('#stability-progress-text').textContent)")
+    for process in _job_processes(app_url):
+        process.kill()  # as the kernel's OOM killer would: no cancel, no result
+    page.wait_for_selector("#stability-failure:not([hidden])", timeout=15_000)
+    assert "This run failed, run it again." in page.inner_text("#stability-failure")
+    assert page.is_hidden("#stability-progress-area") and not page.is_disabled("#stability-run")
+    # The retry button starts it again.
+    page.click("#stability-retry")
+    page.wait_for_selector("#stability-progress-area:not([hidden])")
+    page.wait_for_selector("#stability-failure[hidden]", state="attached")
+    page.click("#stability-cancel")
+    page.wait_for_selector("#stability-progress-area[hidden]", state="attached")
