@@ -8,7 +8,7 @@ from functools import lru_cache
 from dash import ClientsideFunction, Dash, Input, Output, State, no_update
 from dash.exceptions import PreventUpdate
 
-from components.replay_view import replay_frames
+from components.replay_view import replay_base_figure, replay_frames
 from core import data
 from core.replay import replay
 from core.settings import InvalidSettings
@@ -24,8 +24,16 @@ def _frames(init_method: str, n_clusters: int, n_init: int, seed: int) -> dict:
     return replay_frames(run, data.load().extent, caption)
 
 
+@lru_cache(maxsize=1)
+def _base_figure():
+    digits = data.load()
+    return replay_base_figure(digits.reduced, digits.target, digits.extent)
+
+
 def load_replay(clicks, applied) -> list:
-    """frames, slider max, slider value, slider disabled, play disabled, caption."""
+    """frames, slider max, slider value, slider disabled, play disabled, caption, and the base
+    figure (the digits) the browser draws each frame on: not in the page until a replay is asked
+    for, so the first render does not draw 1,797 more points."""
     from callbacks.jobs import _settings  # one validation of the applied settings for every job
     if not clicks:
         raise PreventUpdate
@@ -38,15 +46,16 @@ def load_replay(clicks, applied) -> list:
     except Exception:
         log.exception("replay failed for %s", settings)
         return [no_update, no_update, no_update, no_update, no_update,
-                "The steps could not be computed: a server fault. Press the button to try again."]
+                "The steps could not be computed: a server fault. Press the button to try again.", no_update]
     last = len(frames["frames"]) - 1
-    return [frames, last, last, False, False, frames["caption"]]
+    return [frames, last, last, False, False, frames["caption"], _base_figure()]
 
 
 def register(app: Dash) -> None:
     app.callback(
         Output("replay-frames", "data"), Output("replay-slider", "max"), Output("replay-slider", "value"),
         Output("replay-slider", "disabled"), Output("replay-play", "disabled"), Output("replay-caption", "children"),
+        Output("replay-graph", "figure", allow_duplicate=True),
         Input("replay-load", "n_clicks"), State("applied-settings", "data"), prevent_initial_call=True,
     )(load_replay)
     # Scrubbing and playing happen in the browser (assets/jobs.js): no request per step.

@@ -9,7 +9,6 @@ from __future__ import annotations
 from dash import dcc, html
 
 from components.controls import number_input_class
-from components.replay_view import replay_base_figure
 from components.sweep_figure import empty_figure
 from core import data
 from core.settings import N_CLUSTERS_RANGE
@@ -94,7 +93,8 @@ def _replay_panel() -> html.Div:
                             disabled=True), className="replay-slider"),
         html.Div("", id="replay-step", className="replay-step", **{"aria-live": "polite"}),
     ], className="replay-side"),
-        dcc.Graph(id="replay-graph", figure=replay_base_figure(digits.reduced, digits.target, digits.extent),
+        # Empty until a replay is asked for: 1,797 more points to draw would slow every first render.
+        dcc.Graph(id="replay-graph", figure=empty_figure("Replay the current settings to step through them."),
                   className="job-graph replay-graph", config={**GRAPH_CONFIG, "displayModeBar": False}),
         dcc.Store(id="replay-frames"),
         dcc.Interval(id="replay-timer", interval=700, disabled=True),

@@ -177,7 +177,8 @@ def test_stability_job_table_and_csv_equal_the_core(store):
 
 
 def test_the_replay_ends_on_the_maps_model():
-    frames, last, value, slider_disabled, play_disabled, caption = replay.load_replay(1, APPLIED)
+    frames, last, value, slider_disabled, play_disabled, caption, base = replay.load_replay(1, APPLIED)
+    assert [trace.name for trace in base.data] == ["digits"] and len(base.data[0].x) == 1797
     model = fit_plane("k-means++", 10, 2, 3)
     assert value == last == len(frames["frames"]) - 1 and not slider_disabled and not play_disabled
     np.testing.assert_allclose(frames["frames"][-1]["centers"], model.cluster_centers_, atol=1e-6)
