@@ -40,8 +40,9 @@ def _content_security_policy(app: Dash) -> dict:
         "script-src": ["'self'", *app.csp_hashes()],
         # Plotly and Dash set inline styles.
         "style-src": ["'self'", "'unsafe-inline'"],
-        # The map's region raster is a data: URI PNG.
-        "img-src": ["'self'", "data:"],
+        # The map's region raster is a data: URI PNG; the PNG download draws the map's SVG
+        # through a blob: URL.
+        "img-src": ["'self'", "data:", "blob:"],
         "font-src": ["'self'", "data:"],
         "connect-src": "'self'",
         "object-src": "'none'",
@@ -97,6 +98,7 @@ def create_app() -> Dash:
         compress=True,
         health_endpoint="health",
     )
+    app.index_string = app.index_string.replace("<html>", '<html lang="en">', 1)  # for screen readers
     app.layout = _initial_page()  # also warms the caches for the default configuration
     hygiene.install(app, MAX_REQUEST_BYTES)  # first: a refused request reaches no other hook
     readiness.register(app.server)  # /ready; /health stays the cheap liveness check

@@ -2,7 +2,7 @@
 
 from dash import Dash
 
-from callbacks import clusters, controls, jobs, refresh
+from callbacks import clusters, controls, jobs, refresh, share
 
 
 def register_callbacks(app: Dash) -> None:
@@ -10,3 +10,4 @@ def register_callbacks(app: Dash) -> None:
     refresh.register(app)
     clusters.register(app)
     jobs.register(app)
+    share.register(app)

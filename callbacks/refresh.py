@@ -14,7 +14,7 @@ import dataclasses
 import logging
 from functools import lru_cache
 
-from dash import Dash, Input, Output, State, html, no_update
+from dash import Dash, Input, Output, State, ctx, html, no_update
 from dash.exceptions import PreventUpdate
 
 from components.boundary_figure import boundary_patch, map_caption
@@ -29,10 +29,14 @@ from core.clustering import fitted_inits
 from core.matching import ClusterMatching, chance_accuracy, match_clusters
 from core.pixels import centroid_pixels
 from core.settings import DEFAULTS, INIT_METHODS, InvalidSettings, Settings, validate
+from core.share import format_query
 
 log = logging.getLogger(__name__)
 
 APPLIED_SETTINGS = "applied-settings"
+ADDRESS_NOTES = "address-notes"  # set by callbacks/share.py when an address is opened
+SETTINGS_QUERY = "settings-query"  # the applied settings as a query string, for the address bar
+ADDRESS_TITLE = "From the address:"
 INVALID_TITLE = "Settings not applied — the results shown are for the last valid settings:"
 # A view the server could not compute shows its fault box (components/server_fault.py) and fades
 # its card; the box's retry button sends the same settings again. Card ids and base classes:
@@ -52,10 +56,10 @@ RESULTS_OUTPUTS = {
 FIELD_INPUTS = {"n_init": "n-init", "n_clusters": "n-clusters", "seed": "random-seed", "mesh_step": "mesh-step"}
 
 
-def _validate(init_method, n_init, n_clusters, seed, mesh_step) -> Settings:
+def _validate(init_method, n_init, n_clusters, seed, mesh_step, fallback=None) -> Settings:
     return validate(
         init_method=init_method, n_init=n_init, n_clusters=n_clusters, seed=seed, mesh_step=mesh_step,
-        extent=data.load().extent,
+        extent=data.load().extent, fallback=fallback if isinstance(fallback, dict) else None,
     )
 
 
@@ -84,28 +88,39 @@ def _table_changes(before, after: dict) -> bool:
     return any(before.get(field) != value for field, value in after.items() if field != "mesh_step")
 
 
-def map_view(init_method, n_init, n_clusters, seed, mesh_step, shown: dict | None = None, retry=None) -> dict:
+def _address_message(notes) -> list:
+    if not isinstance(notes, list) or not notes:
+        return []
+    return [html.Strong(ADDRESS_TITLE), html.Ul([html.Li(str(note)) for note in notes[:10]])]
+
+
+def map_view(init_method, n_init, n_clusters, seed, mesh_step, shown: dict | None = None,
+             address_notes: list | None = None, retry=None) -> dict:
     """The map's figure patch and caption, the settings message and the number fields' classes
-    (outlined when refused), and the applied settings for the table; `shown` is what the page
-    shows now (message hidden, field classes, applied settings), so that nothing is redrawn for
-    no reason. A refit that fails on the server shows the map's fault box (`retry`: its button's
-    clicks, which send the same settings again); the next refit that succeeds hides it."""
+    (outlined when refused), the applied settings for the table and their query string; `shown`
+    is what the page shows now (message hidden, field classes, applied settings), so that nothing
+    is redrawn for no reason; `address_notes` say what an address just opened asked for in vain.
+    A refit that fails on the server shows the map's fault box (`retry`: its button's clicks,
+    which send the same settings again); the next refit that succeeds hides it."""
     shown = shown or {}
     unchanged = {"figure": no_update, "caption": no_update, "applied": no_update, "clusters": no_update,
-                 "fault_hidden": no_update, "card_class": no_update}
+                 "query": no_update, "fault_hidden": no_update, "card_class": no_update}
+    from_address = _address_message(address_notes)
     try:
-        settings = _validate(init_method, n_init, n_clusters, seed, mesh_step)
+        settings = _validate(init_method, n_init, n_clusters, seed, mesh_step, fallback=shown.get("applied"))
     except InvalidSettings as invalid:
         message = [html.Strong(INVALID_TITLE), html.Ul([html.Li(problem) for problem in invalid.problems])]
-        return {**unchanged, "message": message, "message_hidden": False, "results_class": STALE_CLASS,
+        return {**unchanged, "message": from_address + message, "message_hidden": False,
+                "results_class": STALE_CLASS,
                 "field_classes": [number_input_class(field in invalid.by_field) for field in FIELD_INPUTS]}
     applied = applied_settings(settings)
     valid_class = number_input_class(False)
-    clear = shown.get("message_hidden") is True and all(
+    clear = not from_address and shown.get("message_hidden") is True and all(
         shown_class == valid_class for shown_class in shown.get("field_classes") or [None])
     outputs = {
-        "message": no_update if clear else [],
-        "message_hidden": no_update if clear else True,
+        "query": format_query(settings),
+        "message": no_update if clear else from_address,
+        "message_hidden": no_update if clear else not from_address,
         "results_class": no_update if clear else RESULTS_CLASS,
         "field_classes": [no_update if clear else valid_class for _ in FIELD_INPUTS],
         "applied": applied if _table_changes(shown.get("applied"), applied) else no_update,
@@ -179,6 +194,13 @@ def results_view(applied, stability=None, retry=None) -> dict:
     return {**views, "fault_hidden": True, "card_class": TABLE_CARD[1]}
 
 
+def _map_callback(init_method, n_init, n_clusters, seed, mesh_step, address_notes, shown, retry=None):
+    # An address's notes are shown once, when it is opened, not at every later change.
+    opened = f"{ADDRESS_NOTES}.data" in ctx.triggered_prop_ids
+    return map_view(init_method, n_init, n_clusters, seed, mesh_step, shown=shown,
+                    address_notes=address_notes if opened else None, retry=retry)
+
+
 def register(app: Dash) -> None:
     # The page is served already drawn for the defaults, so no callback runs on load.
     app.callback(
@@ -191,6 +213,7 @@ def register(app: Dash) -> None:
             "field_classes": [Output(input_id, "className") for input_id in FIELD_INPUTS.values()],
             "applied": Output(APPLIED_SETTINGS, "data"),
             "clusters": Output("map-clusters", "data"),
+            "query": Output(SETTINGS_QUERY, "data"),
             "fault_hidden": Output("map-fault", "hidden"),
             "card_class": Output(MAP_CARD[0], "className"),
         },
@@ -200,6 +223,7 @@ def register(app: Dash) -> None:
             "n_clusters": Input("n-clusters", "value"),
             "seed": Input("random-seed", "value"),
             "mesh_step": Input("mesh-step", "value"),
+            "address_notes": Input(ADDRESS_NOTES, "data"),
             "retry": Input("map-retry", "n_clicks"),
         },
         state={
@@ -210,7 +234,7 @@ def register(app: Dash) -> None:
             },
         },
         prevent_initial_call=True,
-    )(map_view)
+    )(_map_callback)
     app.callback(
         output={**{key: Output(*target) for key, target in RESULTS_OUTPUTS.items()},
                 "fault_hidden": Output("table-fault", "hidden"), "card_class": Output(TABLE_CARD[0], "className")},

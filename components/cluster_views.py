@@ -49,8 +49,10 @@ def centroid_gallery(matching: ClusterMatching, pixels: np.ndarray) -> list:
 def _heat(share: float) -> dict:
     """A cell's shade: the share of its row, on one dark hue, with text that stays readable."""
     style = {"background": f"rgba(29, 60, 110, {share:.3f})"}
+    # WCAG AA (4.5:1) at every share: black text up to 0.70, white beyond (both 4.58:1 there);
+    # the page's ink colour falls short between ~0.6 and 0.7 (issue 11, tests/test_share.py).
     if share > 0.45:
-        style["color"] = "#ffffff"
+        style["color"] = "#ffffff" if share > 0.70 else "#000000"
     return style
 
 

@@ -13,6 +13,7 @@ from core.settings import DEFAULTS, INIT_METHODS, MESH_STEP_MAX, N_CLUSTERS_RANG
 
 N_INIT_HINT = "Seeded runs ({}–{}); the lowest inertia wins".format(*N_INIT_RANGE)
 N_INIT_PCA_HINT = "Disabled: PCA-based seeding is deterministic, so it runs once"
+SEED_HINT = "Same seed, same screen (0 to 2³²−1)"
 TYPING_PAUSE_MS = 350  # refit when typing pauses, not on every keystroke
 NUMBER_INPUT_CLASS = "number-input"
 
@@ -33,16 +34,30 @@ def _field(id_: str, label: str, description: str, control, class_name: str = "f
     )
 
 
+def stepper_ids(id_: str) -> tuple[str, str]:
+    """The ids of a number field's − and + buttons."""
+    return f"{id_}-decrement", f"{id_}-increment"
+
+
+def _stepper(id_: str, text: str, action: str, label: str) -> html.Button:
+    # Out of the tab order: one tab stop per field; the arrow keys step from the field itself.
+    return html.Button(text, id=id_, type="button", tabIndex="-1", className="stepper",
+                       **{"aria-label": f"{action} {label}"})
+
+
 def _number(id_: str, label: str, description: str, value: float, stepper: bool = True) -> html.Div:
     # No min, max or step constraint: dcc.Input sends null for a value the browser deems invalid,
     # and the message must name what was typed ("got 99"). The server validates every value and
-    # nothing is clamped; the description gives the range. The stepper buttons add or take 1.
-    return _field(
-        id_, label, description,
-        dcc.Input(id=id_, type="number", value=value, step="any", debounce=TYPING_PAUSE_MS / 1000,
-                  className=number_input_class(False)),
-        class_name="field" if stepper else "field no-stepper",
-    )
+    # nothing typed is clamped; the description gives the range. Dash's own stepper buttons
+    # (hidden in assets/controls.css) step past any range without min/max, so the field has its
+    # own, which stay within it (callbacks/controls.py).
+    field = dcc.Input(id=id_, type="number", value=value, step="any", debounce=TYPING_PAUSE_MS / 1000,
+                      className=number_input_class(False))
+    if stepper:
+        decrement, increment = stepper_ids(id_)
+        field = html.Div([_stepper(decrement, "−", "Decrease", label), field,
+                          _stepper(increment, "+", "Increase", label)], className="stepped")
+    return _field(id_, label, description, field, class_name="field" if stepper else "field no-stepper")
 
 
 def control_panel(finest_mesh_step: float) -> html.Div:
@@ -55,11 +70,12 @@ def control_panel(finest_mesh_step: float) -> html.Div:
     )
     return html.Div(
         [
-            html.Div([html.Div("Init method", className="field-label"), init_method], className="field"),
+            html.Div([html.Div("Init method", id="init-method-label", className="field-label"), init_method],
+                     className="field"),
             _number("n-init", "n_init", N_INIT_HINT, DEFAULTS["n_init"]),
             _number("n-clusters", "k (clusters)",
                     "Number of clusters KMeans looks for ({}–{})".format(*N_CLUSTERS_RANGE), DEFAULTS["n_clusters"]),
-            _number("random-seed", "Random seed", "Same seed, same screen (0 to 2³²−1)", DEFAULTS["seed"]),
+            _number("random-seed", "Random seed", SEED_HINT, DEFAULTS["seed"]),
             # Typed, not stepped: ±1 makes no sense for a step of 0.02.
             _number("mesh-step", "Mesh step",
                     f"PCA units per cell ({finest_mesh_step:g}–{MESH_STEP_MAX:g}): smaller is sharper",

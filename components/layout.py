@@ -9,6 +9,8 @@ from components.boundary_figure import digit_key
 from components.controls import control_panel
 from components.jobs_section import jobs_section
 from components.server_fault import server_fault
+from components.share_panel import address_stores, reproduce_panel, reset_button, toolbar
+from core.settings import Settings
 
 LOADING_DELAY_MS = 250  # show the spinner only when a refit is slow enough to notice
 STALE_NOTE = "Stale: showing the last valid settings"
@@ -56,7 +58,7 @@ def page(results: dict, figure: go.Figure, caption: str, finest_mesh_step: float
     results are for (the table's refits follow it); `map_clusters` names the map's clusters."""
     sidebar = html.Aside(
         [
-            html.H2("Settings", className="section-title"),
+            html.Div([html.H2("Settings", className="section-title"), reset_button()], className="sidebar-head"),
             control_panel(finest_mesh_step),
             html.Div(id="settings-message", role="alert", className="settings-message", hidden=True),
             dcc.Store(id="applied-settings", data=applied),
@@ -64,6 +66,8 @@ def page(results: dict, figure: go.Figure, caption: str, finest_mesh_step: float
             dcc.Store(id="map-clusters", data=map_clusters),
             dcc.Store(id="selected-cluster", data=None),
             dcc.Store(id="map-pick", data=None),
+            *address_stores(Settings(**applied)),
+            reproduce_panel(Settings(**applied)),
             samples,
         ],
         className="sidebar",
@@ -112,8 +116,11 @@ def page(results: dict, figure: go.Figure, caption: str, finest_mesh_step: float
                     className="boundary-graph",
                     # Header, headline, table, key and paddings take ~410 px at 1440×900; the map gets the rest.
                     style={"height": "max(420px, calc(100vh - 410px))"},
-                    config={"displaylogo": False, "responsive": True,
-                            "modeBarButtonsToRemove": ["select2d", "lasso2d", "autoScale2d"]},
+                    config={"displaylogo": False, "responsive": True, "showSendToCloud": False,
+                            "showEditInChartStudio": False, "showLink": False,
+                            "modeBarButtonsToRemove": ["select2d", "lasso2d", "autoScale2d"],
+                            # assets/share.js adds the settings to the name and a title.
+                            "toImageButtonOptions": {"format": "png", "scale": 2}},
                 )),
                 gallery,
             ], className="map-body"),
@@ -135,6 +142,7 @@ def page(results: dict, figure: go.Figure, caption: str, finest_mesh_step: float
             html.H1("K-means on handwritten digits"),
             html.P("Cluster 1,797 scanned 8×8 digits live, and see how well K-means recovers 0–9 "
                    "without ever seeing a label."),
+            toolbar(),
         ],
         className="app-header",
     )

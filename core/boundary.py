@@ -53,9 +53,11 @@ class Boundary:
 
 
 def mesh(extent: tuple[float, float, float, float], step: float) -> tuple[np.ndarray, np.ndarray]:
-    """The example's mesh axes: arange over [min, max) at `step`."""
+    """The example's mesh axes, arange from min at `step`, run on until the last cell, a pixel
+    centred on its mesh point, reaches max: the example's arange(min, max, step) stops short of
+    max by up to a step, which left a white strip along the map's edge at coarse steps."""
     x_min, x_max, y_min, y_max = extent
-    return np.arange(x_min, x_max, step), np.arange(y_min, y_max, step)
+    return np.arange(x_min, x_max + step / 2, step), np.arange(y_min, y_max + step / 2, step)
 
 
 @lru_cache(maxsize=4)  # ≤ 32 MB each; kept because every refit at this step predicts them again

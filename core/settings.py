@@ -58,9 +58,11 @@ class InvalidSettings(ValueError):
 
 
 def mesh_shape(extent: tuple[float, float, float, float], step: float) -> tuple[int, int]:
-    """(rows, columns) of `np.meshgrid(np.arange(x_min, x_max, step), np.arange(y_min, y_max, step))`."""
+    """(rows, columns) of the mesh core.boundary.mesh builds:
+    `np.meshgrid(np.arange(x_min, x_max + step / 2, step), np.arange(y_min, y_max + step / 2, step))`."""
     x_min, x_max, y_min, y_max = extent
-    return math.ceil((y_max - y_min) / step), math.ceil((x_max - x_min) / step)
+    # The same float expression np.arange sizes itself with.
+    return math.ceil((y_max + step / 2 - y_min) / step), math.ceil((x_max + step / 2 - x_min) / step)
 
 
 def min_mesh_step(extent: tuple[float, float, float, float]) -> float:
@@ -94,15 +96,40 @@ def _finite_float(value: object) -> float | None:
     return number if math.isfinite(number) else None
 
 
+def _received(value: object) -> str:
+    """"; got <value>" for the message, or nothing when no value came. A number field sends no
+    value both when empty and when its text is no number ("abc"): the browser keeps that text
+    to itself, so the message gives the rule alone rather than a wrong "got nothing"."""
+    if value is None or (isinstance(value, str) and not value.strip()):
+        return ""
+    return f"; got {_describe(value)}"
+
+
 def _describe(value: object) -> str:
     """A short, safe rendering of what was received (the UI shows it as text, never as HTML)."""
-    if value is None or (isinstance(value, str) and not value.strip()):
-        return "nothing"
     try:
         text = repr(value)
     except ValueError:  # ints past Python's digit limit refuse to print
         return "an oversized number"
     return text if len(text) <= 40 else text[:37] + "..."
+
+
+def _mesh_step_rule(value: float | None, finest: float) -> str:
+    """The rule a refused mesh step broke, in the words that fit it."""
+    if value is not None and value <= 0:
+        return f"Mesh step must be a positive number, from {finest:g} to {MESH_STEP_MAX:g}"
+    if value is not None and value < finest:
+        return (f"Mesh step must be at least {finest:g}: a finer mesh would draw more than "
+                f"{MAX_MESH_CELLS:,} cells")
+    if value is not None and value > MESH_STEP_MAX:
+        return f"Mesh step must be at most {MESH_STEP_MAX:g}: a coarser mesh shows nothing"
+    return f"Mesh step must be a number from {finest:g} to {MESH_STEP_MAX:g}"
+
+
+def disabled_fields(init_method: object) -> tuple[str, ...]:
+    """The fields the page disables for this init method: PCA-based seeding is deterministic, so
+    it ignores n_init and the seed (see fit_parameters)."""
+    return ("n_init", "seed") if init_method == "PCA-based" else ()
 
 
 def validate(
@@ -113,12 +140,18 @@ def validate(
     seed: object,
     mesh_step: object,
     extent: tuple[float, float, float, float],
+    fallback: dict | None = None,
 ) -> Settings:
-    """Return the Settings these raw values describe, or raise InvalidSettings naming each bad one."""
+    """Return the Settings these raw values describe, or raise InvalidSettings naming each bad one.
+
+    A value in a field the page disables (n_init and the seed for PCA-based) is not the user's
+    to fix, so it never blocks: a bad one is replaced by `fallback`'s value for that field (the
+    settings applied last), or the default. The table still needs an n_init and a seed for its
+    other two rows.
+    """
     finest = min_mesh_step(extent)
-    checked_step = _finite_float(mesh_step)
-    if checked_step is not None and not finest <= checked_step <= MESH_STEP_MAX:
-        checked_step = None
+    step = _finite_float(mesh_step)
+    checked_step = step if step is not None and finest <= step <= MESH_STEP_MAX else None
     checked = {
         "init_method": init_method if isinstance(init_method, str) and init_method in INIT_METHODS else None,
         "n_init": _whole_number(n_init, *N_INIT_RANGE),
@@ -131,13 +164,17 @@ def validate(
         "n_init": "n_init must be a whole number from {} to {}".format(*N_INIT_RANGE),
         "n_clusters": "k (clusters) must be a whole number from {} to {}".format(*N_CLUSTERS_RANGE),
         "seed": "Random seed must be a whole number from {} to {}".format(*SEED_RANGE),
-        "mesh_step": f"Mesh step must be a number from {finest:g} to {MESH_STEP_MAX:g} "
-        f"(finer would draw more than {MAX_MESH_CELLS:,} cells)",
+        "mesh_step": _mesh_step_rule(step, finest),
     }
+    ranges = {"n_init": N_INIT_RANGE, "seed": SEED_RANGE}
+    for field in disabled_fields(checked["init_method"]):
+        if checked[field] is None:
+            kept = _whole_number((fallback or {}).get(field), *ranges[field])
+            checked[field] = DEFAULTS[field] if kept is None else kept
     received = {"init_method": init_method, "n_init": n_init, "n_clusters": n_clusters, "seed": seed,
                 "mesh_step": mesh_step}
     problems = {
-        field: f"{rules[field]}; got {_describe(received[field])}."
+        field: f"{rules[field]}{_received(received[field])}."
         for field, value in checked.items()
         if value is None
     }

@@ -71,14 +71,16 @@ def test_integral_floats_are_accepted_as_whole_numbers():
         ({"n_clusters": 1}, "k (clusters) must be a whole number from 2 to 30"),
         ({"n_clusters": 31}, "got 31"),
         ({"n_clusters": 2.5}, "k (clusters)"),
-        ({"n_clusters": None}, "got nothing"),
+        ({"n_clusters": None}, "k (clusters) must be a whole number from 2 to 30."),
         ({"n_clusters": "10"}, "k (clusters)"),
         ({"n_init": 0}, "n_init must be a whole number from 1 to 50"),
         ({"n_init": 10**9}, "n_init"),
         ({"n_init": True}, "n_init"),
         ({"seed": -1}, "Random seed"),
         ({"seed": 2**32}, "Random seed"),
-        ({"mesh_step": 0}, "Mesh step must be a number from 0.014 to 1"),
+        ({"mesh_step": 0}, "Mesh step must be a positive number, from 0.014 to 1; got 0."),
+        ({"mesh_step": -1}, "Mesh step must be a positive number, from 0.014 to 1; got -1."),
+        ({"mesh_step": 1.5}, "Mesh step must be at most 1"),
         ({"mesh_step": 1e-9}, "more than 2,000,000 cells"),
         ({"mesh_step": float("nan")}, "got nan"),
         ({"mesh_step": float("inf")}, "Mesh step"),
@@ -116,3 +118,16 @@ def test_the_table_refuses_settings_the_map_never_applied(forged):
 
 def test_pca_based_ignores_n_init_for_its_fit():
     assert "deterministic, 1 run" in map_view(*_values(init_method="PCA-based", n_init=7))["caption"]
+
+
+def test_a_bad_value_in_a_field_pca_based_disables_never_blocks():
+    """n_init 0 left in the (disabled) field: PCA-based still applies, the table keeps the last n_init."""
+    before = {**DEFAULTS, "n_init": 7, "seed": 3}
+    out = map_view(*_values(init_method="PCA-based", n_init=0, seed=-5, n_clusters=5),
+                   shown={**CLEAR, "applied": before})
+    assert out["message_hidden"] is no_update and out["figure"] is not no_update  # no message: applied
+    assert out["applied"] == {**DEFAULTS, "init_method": "PCA-based", "n_clusters": 5, "n_init": 7, "seed": 3}
+    # Back to k-means++, the same n_init is the user's to fix again.
+    out = map_view(*_values(init_method="k-means++", n_init=0), shown=CLEAR)
+    assert out["message_hidden"] is False and "n_init must be a whole number from 1 to 50" in _message_text(
+        out["message"])

@@ -27,7 +27,7 @@ from components.palette import DIGIT_COLOURS, TINT_VARIANTS, neighbouring_cluste
 from core import data
 from core.boundary import decision_boundary
 from core.clustering import benchmark_inits
-from core.settings import DEFAULTS, N_CLUSTERS_RANGE, Settings
+from core.settings import DEFAULTS, N_CLUSTERS_RANGE, Settings, mesh_shape
 
 
 def _text(component) -> str:
@@ -201,7 +201,8 @@ def test_patch_turns_one_configuration_into_another(digits):
 def test_caption_says_what_the_map_is():
     caption = map_caption(decision_boundary(Settings("PCA-based", 10, 10, 0, 0.1)))
     assert "2-D refit" in caption and "PCA-based" in caption and "deterministic" in caption
-    assert "step 0.1 = 190×186 cells" in caption
+    rows, columns = mesh_shape(data.load().extent, 0.1)
+    assert f"step 0.1 = {columns}×{rows} cells" in caption
 
 
 def test_digit_montage_shows_one_image_of_each_digit(digits):
@@ -213,3 +214,16 @@ def test_digit_montage_shows_one_image_of_each_digit(digits):
         top, left = (digit // 5) * (8 + GAP) * PIXELS_PER_CELL, (digit % 5) * (8 + GAP) * PIXELS_PER_CELL
         cell = picture[top:top + 8 * PIXELS_PER_CELL:PIXELS_PER_CELL, left:left + 8 * PIXELS_PER_CELL:PIXELS_PER_CELL]
         np.testing.assert_array_equal(cell, (255 - first / 16 * 255).astype(np.uint8))
+
+
+@pytest.mark.parametrize("step", [1.0, 0.5, 0.3, 0.02])
+def test_the_region_image_covers_the_whole_plot_at_any_mesh_step(step):
+    """The example's arange(min, max, step) stopped short of max: a white strip at coarse steps."""
+    boundary = decision_boundary(Settings("k-means++", 10, 10, 0, step))
+    image = region_image(boundary)
+    x_min, x_max, y_min, y_max = boundary.extent
+    assert image["x"] <= x_min and image["x"] + image["sizex"] >= x_max
+    assert image["y"] >= y_max and image["y"] - image["sizey"] <= y_min
+    # Each pixel is still centred on its mesh point, one per cell.
+    assert image["sizex"] == pytest.approx(len(boundary.xs) * step)
+    assert image["x"] + step / 2 == pytest.approx(boundary.xs[0])

@@ -13,6 +13,7 @@ from components.palette import TINT_VARIANTS, neighbouring_clusters, variant_slo
 from core import data
 from core.boundary import mesh
 from core.settings import (
+    DEFAULTS,
     INIT_METHODS,
     MAX_MESH_CELLS,
     MESH_STEP_MAX,
@@ -100,7 +101,9 @@ def _expected_bad(values: dict) -> set[str]:
     if not (isinstance(values["init_method"], str) and values["init_method"] in INIT_METHODS):
         bad.add("init_method")
     for name, bounds in (("n_init", N_INIT_RANGE), ("n_clusters", N_CLUSTERS_RANGE), ("seed", SEED_RANGE)):
-        if not _is_whole_in(values[name], *bounds):
+        # PCA-based disables n_init and the seed: a value left there never blocks (it is replaced).
+        disabled = values["init_method"] == "PCA-based" and name in ("n_init", "seed")
+        if not disabled and not _is_whole_in(values[name], *bounds):
             bad.add(name)
     step = values["mesh_step"]
     if (
@@ -157,7 +160,11 @@ def test_validate_accepts_exactly_the_documented_ranges(init_method, n_init, n_c
         ("seed", SEED_RANGE),
     ):
         value = getattr(result, name)
-        assert type(value) is int and low <= value <= high and value == values[name]
+        assert type(value) is int and low <= value <= high
+        if _is_whole_in(values[name], low, high):
+            assert value == values[name]
+        else:  # only a disabled field's value is ever replaced, by the default
+            assert result.init_method == "PCA-based" and value == DEFAULTS[name]
     assert type(result.mesh_step) is float and FINEST <= result.mesh_step <= MESH_STEP_MAX
     assert math.prod(mesh_shape(EXTENT, result.mesh_step)) <= MAX_MESH_CELLS
     hash(result)  # it keys the caches

@@ -1,0 +1,145 @@
+"""Sharing: the address holds the settings, opening one restores them, reset, and exports.
+
+The address is read with dcc.Location and written with history.replaceState: dcc.Location
+can only push, and a history entry per keystroke would make Back useless.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+
+from dash import Dash, Input, Output, State, dcc, no_update
+from dash.exceptions import PreventUpdate
+
+from callbacks.refresh import ADDRESS_NOTES, APPLIED_SETTINGS, SETTINGS_QUERY
+from components.share_panel import THEMES, table_csv
+from core import data
+from core.clustering import benchmark_inits
+from core.reproduce import PLACEHOLDERS, TEMPLATE
+from core.settings import DEFAULTS, InvalidSettings, Settings, validate
+from core.share import parse_query
+
+log = logging.getLogger(__name__)
+
+CONTROL_VALUES = {"init_method": "init-method", "n_init": "n-init", "n_clusters": "n-clusters",
+                  "seed": "random-seed", "mesh_step": "mesh-step"}
+MAX_SEARCH_CHARS = 2000  # far beyond any address this page writes
+
+
+def restore_from_address(search) -> dict:
+    """The controls' values an opened address asks for, and notes on what it asked for in vain."""
+    # location.search is "" or starts with "?"; anything else was not sent by a browser.
+    if not isinstance(search, str) or not search.startswith("?") or search == "?":
+        raise PreventUpdate  # the page is served with the defaults already
+    if len(search) > MAX_SEARCH_CHARS:
+        address = parse_query("", data.load().extent)
+        notes = ["The address is too long to hold settings; the default settings are shown."]
+    else:
+        address = parse_query(search, data.load().extent)
+        notes = list(address.notes)
+    values = {field: getattr(address.settings, field) for field in CONTROL_VALUES}
+    return {"values": values, "notes": notes}
+
+
+EXPORT_FAILED = "The CSV could not be made: a fault on the server. Try again."
+
+
+def export_csv(clicks, applied) -> dict:
+    """The table for the applied settings as a CSV download. The store is public input too."""
+    if not isinstance(clicks, int) or isinstance(clicks, bool) or clicks < 1 or not isinstance(applied, dict) \
+            or set(applied) != set(DEFAULTS):
+        raise PreventUpdate
+    try:
+        settings = validate(**applied, extent=data.load().extent)
+    except InvalidSettings:
+        raise PreventUpdate from None
+    try:
+        name, text = table_csv(benchmark_inits(settings.n_clusters, settings.n_init, settings.seed), settings)
+    except Exception:  # a server fault, said as such, never a 500
+        log.exception("CSV export failed for %s", settings)
+        return {"download": no_update, "status": EXPORT_FAILED}
+    return {"download": dcc.send_string(text, name, type="text/csv"), "status": ""}
+
+
+def _fill_snippet_js() -> str:
+    """The browser's copy of core.reproduce.reproduce_snippet: the same template, the same
+    placeholders, filled with the applied (validated) settings."""
+    return f"""function (applied) {{
+        if (!applied) return dash_clientside.no_update;
+        let snippet = {json.dumps(TEMPLATE)};
+        const placeholders = {json.dumps(PLACEHOLDERS)};
+        for (const [field, placeholder] of Object.entries(placeholders)) {{
+            snippet = snippet.split(placeholder).join(String(Math.trunc(Number(applied[field]))));
+        }}
+        return snippet;
+    }}"""
+
+
+def register(app: Dash) -> None:
+    app.callback(
+        output={
+            "values": {field: Output(control, "value", allow_duplicate=True)
+                       for field, control in CONTROL_VALUES.items()},
+            "notes": Output(ADDRESS_NOTES, "data"),
+        },
+        inputs={"search": Input("url", "search")},
+        prevent_initial_call=True,
+    )(restore_from_address)
+
+    # The address always holds the applied settings, without a history entry per change. A page
+    # opened with a query string of its own keeps it until restore_from_address has read it.
+    app.clientside_callback(
+        """function (query) {
+            const triggered = dash_clientside.callback_context.triggered || [];
+            const initial = !triggered.length || triggered[0].prop_id === ".";
+            if (!query || (initial && window.location.search)) return dash_clientside.no_update;
+            if (window.location.search !== query) {
+                window.history.replaceState(window.history.state, "",
+                                            window.location.pathname + query + window.location.hash);
+            }
+            return query;
+        }""",
+        Output("address-written", "data"),
+        Input(SETTINGS_QUERY, "data"),
+    )
+
+    app.clientside_callback(
+        f"function (clicks) {{ return {json.dumps([DEFAULTS[field] for field in CONTROL_VALUES])}; }}",
+        *[Output(control, "value", allow_duplicate=True) for control in CONTROL_VALUES.values()],
+        Input("reset-settings", "n_clicks"),
+        prevent_initial_call=True,
+    )
+
+    app.callback(
+        output={"download": Output("csv-download", "data"), "status": Output("export-status", "children")},
+        inputs={"clicks": Input("export-csv", "n_clicks"), "applied": State(APPLIED_SETTINGS, "data")},
+        prevent_initial_call=True,
+    )(export_csv)
+    app.clientside_callback(
+        _fill_snippet_js(), Output("reproduce-code", "children"), Input(APPLIED_SETTINGS, "data"),
+        prevent_initial_call=True,
+    )
+
+    # Presenter mode and theme: classes on <html>, styled in assets/themes.css. Nothing is refit
+    # or redrawn by the server; the choice persists in local storage.
+    for toggle, store, on, off in (("presenter-toggle", "presenter-mode", True, False),
+                                   ("theme-toggle", "theme", THEMES[1], THEMES[0])):
+        app.clientside_callback(
+            f"function (clicks, current) {{ return current === {json.dumps(on)} ? {json.dumps(off)} "
+            f": {json.dumps(on)}; }}",
+            Output(store, "data"), Input(toggle, "n_clicks"), State(store, "data"),
+            prevent_initial_call=True,
+        )
+    app.clientside_callback(
+        """function (presenter, theme) {
+            const root = document.documentElement;
+            root.classList.toggle("presenter", presenter === true);
+            root.dataset.theme = theme === "dark" ? "dark" : "light";
+            window.dispatchEvent(new Event("resize"));  // the map refits its box to the new layout
+            return [String(presenter === true), String(theme === "dark"), root.className + " " + theme];
+        }""",
+        Output("presenter-toggle", "aria-pressed"), Output("theme-toggle", "aria-pressed"),
+        Output("display-applied", "data"),
+        Input("presenter-mode", "data"), Input("theme", "data"),
+    )

@@ -1,0 +1,92 @@
+"""Share, export and present: the header toolbar, the reproduce panel and the CSV export (pure)."""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Sequence
+
+import pandas as pd
+from dash import dcc, html
+
+from components.metrics_table import COLUMNS
+from core.clustering import InitBenchmark
+from core.reproduce import reproduce_snippet
+from core.settings import Settings
+from core.share import format_query
+
+CSV_HEADERS = ["Init", *(f"{column.header} (s)" if column.header == "Fit time" else column.header
+                        for column in COLUMNS)]
+THEMES = ("light", "dark")
+
+
+def _toggle(id_: str, text: str, title: str) -> html.Button:
+    # aria-pressed says the state to screen readers; callbacks/share.py keeps it current.
+    return html.Button(text, id=id_, type="button", className="tool-button", title=title,
+                       **{"aria-pressed": "false"})
+
+
+def toolbar() -> html.Div:
+    """Export, presenter mode and theme, for the page header."""
+    return html.Div(
+        [
+            html.Button("CSV", id="export-csv", type="button", className="tool-button",
+                        title="Download the table as CSV, with the settings in its first rows and its name",
+                        **{"aria-label": "Download the table as CSV"}),
+            dcc.Download(id="csv-download"),
+            _toggle("presenter-toggle", "Presenter", "Larger text and less chrome, for a projector"),
+            _toggle("theme-toggle", "Dark theme", "Switch between the light and the dark theme"),
+            html.Span(id="export-status", role="status", className="export-status"),
+            dcc.Store(id="presenter-mode", storage_type="local", data=False),
+            dcc.Store(id="theme", storage_type="local", data=THEMES[0]),
+            dcc.Store(id="display-applied"),  # a sink: clientside display callbacks need an output
+        ],
+        className="toolbar",
+        role="toolbar",
+        **{"aria-label": "Share and present"},
+    )
+
+
+def address_stores(settings: Settings) -> list:
+    """The address bar, read (dcc.Location) and written (replaceState, from settings-query)."""
+    return [
+        dcc.Location(id="url", refresh=False),
+        dcc.Store(id="address-notes"),
+        dcc.Store(id="settings-query", data=format_query(settings)),
+        dcc.Store(id="address-written"),
+    ]
+
+
+def reproduce_panel(settings: Settings) -> html.Details:
+    """The snippet that prints the table's numbers, in a code block of its own, with a copy button."""
+    return html.Details(
+        [
+            html.Summary("Reproduce the table in Python"),
+            html.Div(
+                [dcc.Clipboard(target_id="reproduce-code", title="Copy the code", className="copy-code"),
+                 # Focusable, so the keyboard can scroll it (it scrolls when longer than its box).
+                 html.Pre(reproduce_snippet(settings), id="reproduce-code", className="code-block", tabIndex="0",
+                          **{"aria-label": "Python code that reproduces the table"})],
+                className="code-wrap",
+            ),
+        ],
+        className="reproduce",
+    )
+
+
+def reset_button() -> html.Button:
+    return html.Button("Reset", id="reset-settings", type="button", className="reset-button",
+                       title="Back to the default settings")
+
+
+def table_csv(results: Sequence[InitBenchmark], settings: Settings) -> tuple[str, str]:
+    """(file name, CSV text) of the table: the settings in the name and in the first (comment) rows,
+    then one row per init with every value at full precision."""
+    rows = [[result.init_method, *(column.value(result) for column in COLUMNS)] for result in results]
+    frame = pd.DataFrame(rows, columns=CSV_HEADERS)
+    text = io.StringIO()
+    text.write("# K-means on handwritten digits: init strategies compared (64-D standardized digits)\n")
+    text.write(f"# k={settings.n_clusters}, n_init={settings.n_init}, seed={settings.seed}, "
+               f"selected init={settings.init_method}\n")
+    frame.to_csv(text, index=False, float_format="%.17g")
+    name = f"kmeans-digits_k{settings.n_clusters}_n_init{settings.n_init}_seed{settings.seed}.csv"
+    return name, text.getvalue()

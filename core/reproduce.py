@@ -1,0 +1,63 @@
+"""A self-contained Python snippet that prints the benchmark table for given settings (pure).
+
+It repeats what core.data and core.clustering do with plain scikit-learn calls, and prints each
+number as the table shows it; tests/test_share.py runs it and compares. The page fills the
+template in the browser (callbacks/share.py), so a change costs no request for it.
+"""
+
+from __future__ import annotations
+
+from core.settings import Settings
+
+# Placeholders, replaced by plain whole numbers (validated settings).
+PLACEHOLDERS = {"n_clusters": "__K__", "n_init": "__N_INIT__", "seed": "__SEED__"}
+
+TEMPLATE = '''\
+# The "Init strategies compared" table of the K-means digits dashboard,
+# for k=__K__, n_init=__N_INIT__, seed=__SEED__. Needs scikit-learn; run as is.
+from time import thread_time
+
+from sklearn import metrics
+from sklearn.cluster import KMeans
+from sklearn.datasets import load_digits
+from sklearn.decomposition import PCA
+from sklearn.preprocessing import StandardScaler
+
+K, N_INIT, SEED = __K__, __N_INIT__, __SEED__
+
+digits = load_digits()
+data = StandardScaler().fit_transform(digits.data)
+truth = digits.target
+
+estimators = {
+    "k-means++": KMeans(init="k-means++", n_clusters=K, n_init=N_INIT, random_state=SEED),
+    "random": KMeans(init="random", n_clusters=K, n_init=N_INIT, random_state=SEED),
+    # Deterministic seeding from the k principal axes, so one run.
+    "PCA-based": KMeans(init=PCA(n_components=K).fit(data).components_,
+                        n_clusters=K, n_init=1, random_state=SEED),
+}
+print("init        fit time  inertia  homog.  compl.  v-meas.  ARI    AMI    silhouette")
+for name, kmeans in estimators.items():
+    started = thread_time()  # CPU time, as the dashboard shows it
+    kmeans.fit(data)
+    fit_ms = (thread_time() - started) * 1000
+    found = kmeans.labels_
+    scores = [
+        metrics.homogeneity_score(truth, found),
+        metrics.completeness_score(truth, found),
+        metrics.v_measure_score(truth, found),
+        metrics.adjusted_rand_score(truth, found),
+        metrics.adjusted_mutual_info_score(truth, found),
+        metrics.silhouette_score(data, found, metric="euclidean"),
+    ]
+    print(f"{name:<11} {fit_ms:5.0f} ms {kmeans.inertia_:>8,.0f}  "
+          + "  ".join(f"{score:.3f}" for score in scores))
+'''
+
+
+def reproduce_snippet(settings: Settings) -> str:
+    """The snippet for these settings' table (the init method and mesh step do not change it)."""
+    snippet = TEMPLATE
+    for field, placeholder in PLACEHOLDERS.items():
+        snippet = snippet.replace(placeholder, str(int(getattr(settings, field))))
+    return snippet
