@@ -109,7 +109,8 @@ def variant_slots(labels: np.ndarray, groups: np.ndarray, preferred: np.ndarray 
     slots = np.zeros(n_clusters, dtype=np.uint8)
     coloured: set[int] = set()
     # The matched clusters first: each keeps its digit's own tint (those differ by >= 10 already).
-    matched_first = sorted(reversed(set_aside), key=lambda c: not (preferred is not None and preferred[c]))
+    smallest_last = set_aside[::-1]
+    matched_first = sorted(smallest_last, key=lambda c: not (preferred is not None and preferred[c]))
     for cluster in matched_first:
         digit = int(groups[cluster])
         taken = {int(slots[other]) for other in same[cluster] & coloured}
@@ -118,7 +119,7 @@ def variant_slots(labels: np.ndarray, groups: np.ndarray, preferred: np.ndarray 
             free = [v for v in free if v != 0] + [v for v in free if v == 0]  # extras leave 0 to the match
         neighbours = [int(groups[o]) * TINT_VARIANTS + int(slots[o]) for o in touching[cluster] & coloured]
 
-        def nearest(variant: int) -> float:
+        def nearest(variant: int, digit: int = digit, neighbours: list[int] = neighbours) -> float:
             own = digit * TINT_VARIANTS + variant
             return min((differences[own, other] for other in neighbours), default=np.inf)
 
