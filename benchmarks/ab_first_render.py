@@ -19,9 +19,9 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from benchmarks.browser_timing import first_render  # noqa: E402
-from benchmarks.harness import Server, machine  # noqa: E402
-from benchmarks.headless import CHROMIUM, CHROMIUM_ARGS  # noqa: E402
+from benchmarks.browser_timing import first_render
+from benchmarks.harness import Server, machine
+from benchmarks.headless import CHROMIUM, CHROMIUM_ARGS
 
 
 def gunicorn(name: str, checkout: Path) -> Server:

@@ -51,8 +51,11 @@ def first_render(browser, url: str, loads: int) -> dict:
     return {"samples_s": samples, "breakdown": breakdown}
 
 
-def change_render(browser, url: str, n_inits: list[int]) -> dict:
+def change_render(browser, url: str, n_inits: list[int], before=None) -> dict:
     """Set n-init to each value in turn; time request sent / input event -> next map afterplot.
+
+    `before(page)`, if given, runs once the page has settled, before the first change (e.g. it
+    starts a background job, to time the changes while the job runs).
 
     The app may answer one change with several callbacks (at once or chained): the change starts at
     the first request, the map is drawn at the first afterplot after the map's response.
@@ -68,6 +71,8 @@ def change_render(browser, url: str, n_inits: list[int]) -> dict:
             "() => window.__bench && window.__bench.firstMap !== null", timeout=LOAD_TIMEOUT_MS, polling=20
         )
         page.wait_for_timeout(500)  # let the page settle (naive: its initial callback has run)
+        if before is not None:
+            before(page)
         box = page.locator("#n-init")
         rows = []
         payloads = {}

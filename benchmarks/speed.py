@@ -44,6 +44,7 @@ import shlex
 import sys
 import time
 from pathlib import Path
+from statistics import median
 
 import pandas as pd
 
@@ -60,6 +61,14 @@ from benchmarks.server_timing import core_in_process, server_times
 
 # ---------------------------------------------------------------------------------------------
 # one app
+
+
+def start_k_sweep(page) -> None:
+    """Start the k sweep (k 2-30 at the page's settings) and wait until it reports progress."""
+    page.click("#k-sweep-run")
+    page.wait_for_function(
+        "() => { const p = document.querySelector('#k-sweep-progress-text');"
+        " return p && /\\d+ of \\d+/.test(p.textContent); }", timeout=30_000)
 
 
 def measure_app(server: Server, browser, args) -> dict:
@@ -80,6 +89,15 @@ def measure_app(server: Server, browser, args) -> dict:
             flush=True,
         )
         naive = server.name != "project"
+        if args.with_job and not naive:
+            # The same kind of change while a k sweep (k 2-30, a background job) runs in that page.
+            result["change_with_job"] = change_render(
+                browser, server.url, list(range(31, 31 + args.changes)), before=start_k_sweep)
+            print(
+                f"  {server.name}: change->render while a k sweep runs "
+                f"{[round(r['request_to_render_ms']) for r in result['change_with_job']['rows']]} ms",
+                flush=True,
+            )
         result["server"] = server_times(
             server.url,
             result["change"]["accept_encoding"],
@@ -101,6 +119,8 @@ def main(argv=None) -> int:
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     parser.add_argument("--quick", action="store_true", help="fewer repetitions (5 changes, 3 page loads)")
+    parser.add_argument("--with-job", action="store_true",
+                        help="also time the project's changes while a k-sweep background job runs")
     parser.add_argument("--json", type=Path, help="also save every raw sample to this JSON file")
     parser.add_argument(
         "--project-env",
@@ -178,6 +198,11 @@ def main(argv=None) -> int:
         print(table.to_string(index=False))
         print()
         print(ratios.to_string(index=False))
+        if "change_with_job" in results["project"]:
+            idle = median([r["request_to_render_ms"] for r in results["project"]["change"]["rows"]])
+            busy = median([r["request_to_render_ms"] for r in results["project"]["change_with_job"]["rows"]])
+            print(f"\nchange -> map re-rendered while a k-sweep job runs: {busy:.1f} ms vs {idle:.1f} ms idle "
+                  f"(x{busy / idle:.2f}; budget <= x1.5)")
         print_details(results)
     print(
         f"\nserver start-up: project {results['project']['startup_s']:.1f} s, naive "

@@ -17,7 +17,7 @@ from components.share_panel import THEMES, table_csv
 from core import data
 from core.clustering import benchmark_inits
 from core.reproduce import PLACEHOLDERS, TEMPLATE
-from core.settings import DEFAULTS, InvalidSettings, Settings, validate
+from core.settings import DEFAULTS, InvalidSettings, validate
 from core.share import parse_query
 
 log = logging.getLogger(__name__)

@@ -11,7 +11,6 @@ from dash import dcc, html
 from components.controls import number_input_class
 from components.server_fault import SERVER_FAULT_TEXT
 from components.sweep_figure import empty_figure
-from core import data
 from core.settings import N_CLUSTERS_RANGE
 from core.sweeps import STABILITY_DEFAULT_SEEDS, STABILITY_SEEDS_RANGE
 
@@ -80,7 +79,6 @@ def _stability_panel() -> html.Div:
 
 
 def _replay_panel() -> html.Div:
-    digits = data.load()
     return html.Div([html.Div([
         html.H3("How K-means gets there: Lloyd's steps", className="panel-title"),
         html.P("The map's 2-D fit replayed from the initial centres scikit-learn drew: assign every digit "

@@ -55,8 +55,8 @@ def parse_query(search: str, extent: tuple[float, float, float, float]) -> Addre
     try:
         pairs = parse_qsl(search.lstrip("?"), keep_blank_values=True, max_num_fields=MAX_PARAMETERS)
     except ValueError:
-        return AddressSettings(Settings(**DEFAULTS), ("The address holds too many parameters; "
-                                                      "the default settings are shown.",))
+        return AddressSettings(Settings(**DEFAULTS), (("The address holds too many parameters; "
+                                                       "the default settings are shown."),))
     notes: list[str] = []
     raw: dict[str, str] = {}
     for parameter, text in pairs:

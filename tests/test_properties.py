@@ -244,10 +244,9 @@ def label_grids(draw, max_clusters: int):
 
 @FAST
 @given(label_grids(max_clusters=SLOTS))
-def test_up_to_six_clusters_of_one_digit_get_distinct_tints(grid):
+def test_touching_clusters_of_one_digit_never_share_a_tint(grid):
     labels, n_clusters = grid
-    slots = _assert_touching_regions_differ(labels, n_clusters)
-    assert len(set(slots.tolist())) == n_clusters
+    _assert_touching_regions_differ(labels, n_clusters)
 
 
 def _voronoi_labels(points: np.ndarray, size: int = 80) -> np.ndarray:

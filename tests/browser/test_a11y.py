@@ -133,8 +133,8 @@ def test_a_stepper_brings_a_value_typed_out_of_range_back_into_it(page):
     ("n-init", "e", "n_init must be a whole number from 1 to 50."),  # no number: the browser sends none
     ("mesh-step", "-1", "Mesh step must be a positive number, from 0.014 to 1; got -1."),
     ("mesh-step", "0", "Mesh step must be a positive number, from 0.014 to 1; got 0."),
-    ("mesh-step", "1e-9", "Mesh step must be at least 0.014: a finer mesh would draw more than 2,000,000 cells; "
-                          "got 1e-09."),
+    ("mesh-step", "1e-9", ("Mesh step must be at least 0.014: a finer mesh would draw more than 2,000,000 "
+                           "cells; got 1e-09.")),
     ("mesh-step", "2", "Mesh step must be at most 1: a coarser mesh shows nothing; got 2."),
 ])
 def test_each_bad_value_gets_a_message_that_fits(page, field, typed, says):

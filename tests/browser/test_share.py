@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import subprocess
 import sys
+from pathlib import Path
 
 import pandas as pd
 from PIL import Image
@@ -99,7 +100,7 @@ def test_the_csv_download_holds_the_tables_numbers(page):
         page.click("#export-csv")
     download = download_info.value
     assert download.suggested_filename == "kmeans-digits_k6_n_init10_seed0.csv"
-    text = open(download.path(), encoding="utf-8").read()
+    text = Path(download.path()).read_text(encoding="utf-8")
     assert text.splitlines()[1] == "# k=6, n_init=10, seed=0, selected init=k-means++"
     frame = pd.read_csv(io.StringIO(text), comment="#")
     as_shown = {row[0]: [column.text(value) for column, value in zip(COLUMNS, row[1:], strict=True)]
