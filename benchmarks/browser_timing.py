@@ -8,7 +8,7 @@ from benchmarks.headless import VIEWPORT
 # True once the change's requests (from index k) have all answered, the last one `quiet` ms ago,
 # and no new one has started since.
 QUIET_JS = """([k, quiet]) => {
-  const mine = window.__bench.fetches.slice(k);
+  const mine = window.__bench.fetches.slice(k).filter((f) => !/k-sweep|stability/.test(f.output));
   const arrived = mine.map((f) => f.parsed ?? f.headers);
   if (!mine.length || arrived.some((t) => t === null)) return false;
   return performance.now() - Math.max(...arrived, ...mine.map((f) => f.sent)) >= quiet;
@@ -119,7 +119,9 @@ def change_render(browser, url: str, n_inits: list[int], before=None) -> dict:
         rec["input_to_render_ms"] = rec["afterplot"] - rec["input"] if rec["input"] is not None else None
         rec["debounce_ms"] = rec["sent"] - rec["input"] if rec["input"] is not None else None
         rec["map_request_to_response_ms"] = rec["map_arrived"] - rec["map_sent"]
-        rec["request_to_last_response_ms"] = rec["last_arrived"] - rec["sent"]
+        # None while another request (a background job's poll) was still in flight at the end.
+        rec["request_to_last_response_ms"] = (rec["last_arrived"] - rec["sent"]
+                                              if rec["last_arrived"] is not None else None)
         rec["browser_after_response_ms"] = rec["afterplot"] - rec["map_arrived"]
         rec["afterplot_to_frame_ms"] = rec["frame"] - rec["afterplot"] if rec["frame"] is not None else None
         rec["transferred_bytes"] = sum(r["transferred_bytes"] for r in rec["responses"])

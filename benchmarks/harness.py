@@ -76,7 +76,8 @@ INIT_JS = r"""
 # them has been answered and the map has drawn after the map's own response arrived.
 CHANGE_STATE_JS = """(k) => {
   const B = window.__bench;
-  const mine = B.fetches.slice(k);
+  // A background job's polls (speed.py --with-job) are not part of the change.
+  const mine = B.fetches.slice(k).filter((f) => !/k-sweep|stability/.test(f.output));
   // the map's callback; if none names the figure (e.g. drawn client-side), the last request
   const map = mine.find((f) => f.output.includes('boundary-graph.figure')) || mine[mine.length - 1];
   const arrived = (f) => f.parsed ?? f.headers;

@@ -42,6 +42,7 @@ import argparse
 import json
 import shlex
 import sys
+import tempfile
 import time
 from pathlib import Path
 from statistics import median
@@ -164,6 +165,8 @@ def main(argv=None) -> int:
     from playwright.sync_api import sync_playwright
 
     project_env = dict(item.split("=", 1) for item in args.project_env)
+    if args.with_job:  # an empty job store, so the sweep really runs (results are kept 24 h)
+        project_env.setdefault("JOBS_CACHE_DIR", tempfile.mkdtemp(prefix="speed-jobs-"))
     project = Server("project", shlex.split(args.project_cmd), "/health", project_env)
     naive_env = dict(item.split("=", 1) for item in args.naive_env)
     naive = Server("naive", [sys.executable, str(REPO / "benchmarks" / "naive_app.py")], "/health", naive_env)
