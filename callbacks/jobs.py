@@ -56,36 +56,32 @@ def _settings(applied) -> Settings:
     return _validate(**applied)
 
 
-def sweep_job(applied, k_min, k_max) -> dict:
-    """The k sweep's settings, validated; n_init and seed as the fit uses them (shared cache)."""
-    problems = {}
+def _settings_and(applied, check, *values):
+    """The page's settings and check(*values), both validated; every problem of both named at once."""
+    problems, settings, checked = {}, None, None
     try:
         settings = _settings(applied)
     except InvalidSettings as invalid:
         problems.update(invalid.by_field)
     try:
-        k_range = validate_k_range(k_min, k_max)
+        checked = check(*values)
     except InvalidSettings as invalid:
         problems.update(invalid.by_field)
     if problems:
         raise InvalidSettings(problems)
+    return settings, checked
+
+
+def sweep_job(applied, k_min, k_max) -> dict:
+    """The k sweep's settings, validated; n_init and seed as the fit uses them (shared cache)."""
+    settings, k_range = _settings_and(applied, validate_k_range, k_min, k_max)
     n_init, seed = fit_parameters(settings.init_method, settings.n_init, settings.seed)
     return {"init_method": settings.init_method, "n_init": n_init, "seed": seed,
             "k_min": k_range[0], "k_max": k_range[1]}
 
 
 def stability_job(applied, n_seeds) -> dict:
-    problems = {}
-    try:
-        settings = _settings(applied)
-    except InvalidSettings as invalid:
-        problems.update(invalid.by_field)
-    try:
-        n_seeds = validate_n_seeds(n_seeds)
-    except InvalidSettings as invalid:
-        problems.update(invalid.by_field)
-    if problems:
-        raise InvalidSettings(problems)
+    settings, n_seeds = _settings_and(applied, validate_n_seeds, n_seeds)
     return {"n_clusters": settings.n_clusters, "n_init": settings.n_init, "seed": settings.seed, "n_seeds": n_seeds}
 
 
