@@ -17,22 +17,9 @@ from components.boundary_figure import FONT_STACK, _digits_trace
 from components.palette import DIGIT_COLOURS, TINT_VARIANTS, ink_on, region_palette, variant_slots
 from core import data
 from core.matching import match_clusters
-from core.replay import LloydRun
+from core.replay import LloydRun, nearest_centre_labels, replay_mesh
 
 REPLAY_COLUMNS = 160  # region images are small: ~1–3 KB each
-
-
-def _mesh(extent: tuple[float, float, float, float]) -> tuple[np.ndarray, np.ndarray, float]:
-    x_min, x_max, y_min, y_max = extent
-    step = (x_max - x_min) / REPLAY_COLUMNS
-    xs = x_min + step * (np.arange(REPLAY_COLUMNS) + 0.5)
-    ys = y_min + step * (np.arange(int(np.ceil((y_max - y_min) / step))) + 0.5)
-    return xs, ys, step
-
-
-def _voronoi(xs: np.ndarray, ys: np.ndarray, centers: np.ndarray) -> np.ndarray:
-    grid = np.stack(np.meshgrid(xs, ys), axis=-1)  # (rows, columns, 2)
-    return ((grid[:, :, None, :] - centers[None, None]) ** 2).sum(axis=3).argmin(axis=2).astype(np.uint8)
 
 
 def _png(tints: np.ndarray, labels: np.ndarray) -> str:
@@ -52,8 +39,8 @@ def replay_frames(run: LloydRun, extent: tuple[float, float, float, float], capt
     centres moved to their clusters' means, with the move drawn); the last frame shows the
     converged regions, which are the map's.
     """
-    xs, ys, step = _mesh(extent)
-    meshes = [_voronoi(xs, ys, centers) for centers in run.centers]
+    xs, ys, step = replay_mesh(extent, REPLAY_COLUMNS)
+    meshes = [nearest_centre_labels(xs, ys, centers) for centers in run.centers]
     # Each cluster keeps the map's name and digit tint in every frame: a cluster is the same one
     # from its initial centre to the end, so "the 3s" can be followed as they form.
     matching = match_clusters(data.load().target, run.final_labels, len(run.centers[-1]))

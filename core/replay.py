@@ -125,3 +125,18 @@ def replay(init_method: str, n_clusters: int, n_init: int, seed: int) -> LloydRu
 def _read_only(array: np.ndarray) -> np.ndarray:
     array.setflags(write=False)
     return array
+
+
+def replay_mesh(extent: tuple[float, float, float, float], columns: int) -> tuple[np.ndarray, np.ndarray, float]:
+    """Cell centres of a coarse mesh over the map (`columns` across, square cells), and the step."""
+    x_min, x_max, y_min, y_max = extent
+    step = (x_max - x_min) / columns
+    xs = x_min + step * (np.arange(columns) + 0.5)
+    ys = y_min + step * (np.arange(int(np.ceil((y_max - y_min) / step))) + 0.5)
+    return xs, ys, step
+
+
+def nearest_centre_labels(xs: np.ndarray, ys: np.ndarray, centers: np.ndarray) -> np.ndarray:
+    """(rows, columns) index of the nearest centre to each mesh cell: one frame's regions."""
+    grid = np.stack(np.meshgrid(xs, ys), axis=-1)  # (rows, columns, 2)
+    return ((grid[:, :, None, :] - centers[None, None]) ** 2).sum(axis=3).argmin(axis=2).astype(np.uint8)

@@ -53,3 +53,17 @@ def test_each_update_moves_centres_to_their_clusters_means():
     for labels, centers in zip(run.labels, run.centers[1:]):
         for cluster in range(5):
             np.testing.assert_allclose(centers[cluster], REDUCED[labels == cluster].mean(axis=0), atol=1e-9)
+
+
+def test_replay_regions_are_kmeans_predict_on_the_replay_mesh():
+    from sklearn.cluster import KMeans
+
+    from core import data
+    from core.replay import nearest_centre_labels, replay_mesh
+
+    digits = data.load()
+    model = KMeans(n_clusters=7, n_init=1, random_state=0).fit(digits.reduced)
+    xs, ys, _ = replay_mesh(digits.extent, 160)
+    labels = nearest_centre_labels(xs, ys, model.cluster_centers_)
+    grid = np.stack(np.meshgrid(xs, ys), axis=-1).reshape(-1, 2)
+    np.testing.assert_array_equal(labels.ravel(), model.predict(grid))
