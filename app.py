@@ -24,7 +24,7 @@ from core import data
 from core.boundary import decision_boundary
 from core.clustering import start_workers
 from core.settings import DEFAULTS, Settings, min_mesh_step
-from serving import hygiene, readiness
+from serving import hygiene, readiness, shared_cache
 from serving.log_escaping import escape_log_messages
 
 MAX_REQUEST_BYTES = 64 * 1024  # a callback request here is well under 2 KB
@@ -99,10 +99,12 @@ def create_app() -> Dash:
         health_endpoint="health",
     )
     app.index_string = app.index_string.replace("<html>", '<html lang="en">', 1)  # for screen readers
+    shared_cache.install(app.server)  # with REDIS_URL: fits shared through Redis, jobs on Celery
     app.layout = _initial_page()  # also warms the caches for the default configuration
     hygiene.install(app, MAX_REQUEST_BYTES)  # first: a refused request reaches no other hook
     readiness.register(app.server)  # /ready; /health stays the cheap liveness check
     register_callbacks(app)
+    shared_cache.install_error_pages(app)  # Redis lost mid-run: 503 with Retry-After, never a 500
 
     server = app.server
     Talisman(

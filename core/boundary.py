@@ -10,7 +10,7 @@ import numpy as np
 from sklearn.cluster import KMeans
 from sklearn.cluster._k_means_common import CHUNK_SIZE
 
-from core import data
+from core import data, fit_store
 from core.clustering import fit_full
 from core.matching import ClusterMatching, match_clusters
 from core.settings import Settings, fit_parameters
@@ -28,6 +28,7 @@ def plane_estimator(init_method: str, n_clusters: int, n_init: int, seed: int) -
 
 
 @lru_cache(maxsize=64)
+@fit_store.shared("fit_plane")  # across processes and machines, when the server shares a store
 def fit_plane(init_method: str, n_clusters: int, n_init: int, seed: int) -> KMeans:
     """KMeans on the 2-D PCA projection (never mutated after fitting; shared by every caller)."""
     return plane_estimator(init_method, n_clusters, n_init, seed).fit(data.load().reduced)

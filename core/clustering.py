@@ -8,6 +8,7 @@ must never wait for the table's cores or for its GIL.
 from __future__ import annotations
 
 import collections
+import functools
 import ctypes
 import logging
 import multiprocessing
@@ -26,7 +27,7 @@ from sklearn import metrics
 from sklearn.cluster import KMeans
 from sklearn.decomposition import PCA
 
-from core import data
+from core import data, fit_store
 from core.settings import INIT_METHODS, fit_parameters
 
 log = logging.getLogger(__name__)
@@ -179,13 +180,30 @@ class _RowCache:
             self._executor.submit(int).result()  # forks every worker now
         return self._executor
 
+    def _live_locked(self, key: tuple) -> Future | None:
+        future = self._futures.get(key)
+        if future is not None and not future.cancelled() and not (future.done() and future.exception()):
+            self._futures.move_to_end(key)
+            return future
+        return None
+
     def get(self, key: tuple) -> Future:
         with self._lock:
-            future = self._futures.get(key)
-            if future is not None and not future.cancelled() and not (future.done() and future.exception()):
-                self._futures.move_to_end(key)
+            future = self._live_locked(key)
+        if future is not None:
+            return future
+        # A row another process or machine fitted (a network round trip: outside the lock).
+        stored = fit_store.lookup("table_row", key)
+        with self._lock:
+            future = self._live_locked(key)
+            if future is not None:
                 return future
-            future = self._submit_locked(key)
+            if stored is not None:
+                future = Future()
+                future.set_result(stored)
+            else:
+                future = self._submit_locked(key)
+                future.add_done_callback(functools.partial(_share_row, key))
             self._futures[key] = future
             while len(self._futures) > self._maxsize:
                 self._futures.popitem(last=False)
@@ -218,6 +236,11 @@ class _RowCache:
             # The executor's own map of its processes (it has no public view of them).
             processes = list((self._executor._processes or {}).values())  # pylint: disable=protected-access
             return sum(process.is_alive() for process in processes), ROW_WORKERS
+
+
+def _share_row(key: tuple, future: Future) -> None:
+    if not future.cancelled() and future.exception() is None:
+        fit_store.keep("table_row", key, future.result())
 
 
 benchmark_rows = _RowCache(maxsize=384)  # cache_clear() empties it

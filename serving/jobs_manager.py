@@ -7,9 +7,10 @@ worker of this machine opens, so a job started through one worker is polled and 
 another. diskcache unpickles what it reads, so the directory is private to the app's user
 (mode 0700, refused if someone else owns it). `JOBS_CACHE_DIR` sets it.
 
-Everything a job backend must provide is behind `manager()` and `results()`: moving the jobs to
-Celery with Redis (issue 12) means building a `CeleryManager` and a Redis-backed result store
-there when `REDIS_URL` is set; the callbacks do not change.
+With `REDIS_URL` set and Redis reachable at start-up: Dash's `CeleryManager` on
+`serving.celery_app` (jobs run in Celery workers on any machine), and the results in Redis
+(`serving.shared_cache`), so every web worker of every machine sees every job. Everything a job
+backend must provide is behind `manager()` and `results()`; the callbacks do not change.
 """
 
 from __future__ import annotations
@@ -22,7 +23,9 @@ from functools import lru_cache
 
 import diskcache
 import sklearn
-from dash import DiskcacheManager
+from dash import CeleryManager, DiskcacheManager
+
+from serving import shared_cache
 
 log = logging.getLogger(__name__)
 
@@ -85,9 +88,39 @@ def _store() -> diskcache.Cache:
     return diskcache.Cache(private_directory(cache_dir()), size_limit=CACHE_SIZE_LIMIT)
 
 
+class JobsCeleryManager(CeleryManager):
+    """CeleryManager whose job, when its task failed without writing a result (its worker process
+    killed), is reported as a failed run instead of polling forever."""
+
+    def get_result(self, key, job):
+        result = super().get_result(key, job)
+        if result is self.UNDEFINED and job is not None and self.get_task(job).status == "FAILURE":
+            log.warning("background job %s ended without a result", job)
+            return {"background_callback_error": {"msg": "the job's process ended without a result", "tb": ""}}
+        return result
+
+
+def uses_celery() -> bool:
+    """Celery when REDIS_URL is set and Redis answered at start-up; else the embedded default."""
+    store = shared_cache.store()
+    return store is not None and _celery_chosen(store)
+
+
 @lru_cache(maxsize=1)
-def manager() -> DiskcacheManager:
+def _celery_chosen(store) -> bool:
+    if store.reachable():
+        return True
+    log.warning("jobs run on this machine (DiskcacheManager): Redis was unreachable at start-up")
+    return False
+
+
+@lru_cache(maxsize=1)
+def manager() -> DiskcacheManager | CeleryManager:
     """The one manager of this process (all background callbacks share it, and its store)."""
+    if uses_celery():
+        from serving.celery_app import celery_app  # only with REDIS_URL
+
+        return JobsCeleryManager(celery_app)
     return JobsDiskcacheManager(_store())
 
 
@@ -95,7 +128,7 @@ def store_writable() -> bool:
     """Whether the jobs' store takes a write and gives it back (for /ready)."""
     key = f"ready-probe:{os.getpid()}"
     try:
-        store = _store()
+        store = _job_store()
         store.set(key, True, expire=60)
         readable = store.get(key) is True
         store.delete(key)
@@ -122,6 +155,10 @@ class JobResults:
         self._cache.set(self.key(kind, settings), result, expire=RESULTS_TTL_S)
 
 
+def _job_store():
+    return shared_cache.store() if uses_celery() else _store()
+
+
 @lru_cache(maxsize=1)
 def results() -> JobResults:
-    return JobResults(_store())
+    return JobResults(_job_store())

@@ -1,0 +1,136 @@
+"""Real services for the scale-out tests and benchmarks: a private redis-server and a Celery worker.
+
+Both bind loopback only and are stopped by their own pids (never by name).
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+
+
+def free_port_in(low: int, high: int) -> int:
+    """A loopback port from low to high that nothing listens on (as close to free as can be told)."""
+    for port in range(low, high + 1):
+        with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+            try:
+                probe.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+            return port
+    raise RuntimeError(f"no free loopback port from {low} to {high}")
+
+
+def redis_server_path() -> str | None:
+    return shutil.which("redis-server")
+
+
+class RedisServer:
+    """redis-server on a loopback port, no persistence, memory-capped like compose.yaml's."""
+
+    def __init__(self, directory: Path, port: int | None = None, ports: tuple[int, int] = (6390, 6399)):
+        self.directory = Path(directory)
+        self.port = port or free_port_in(*ports)
+        self.url = f"redis://127.0.0.1:{self.port}/0"
+        self.process: subprocess.Popen | None = None
+
+    def start(self, seconds: float = 10.0) -> str:
+        self.directory.mkdir(parents=True, exist_ok=True)
+        self.process = subprocess.Popen(
+            [redis_server_path() or "redis-server", "--port", str(self.port), "--bind", "127.0.0.1",
+             "--save", "", "--appendonly", "no", "--dir", str(self.directory),
+             "--maxmemory", "128mb", "--maxmemory-policy", "allkeys-lru"],
+            stdout=open(self.directory / "redis.log", "ab"), stderr=subprocess.STDOUT,  # noqa: SIM115
+            start_new_session=True,
+        )
+        deadline = time.monotonic() + seconds
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise RuntimeError(f"redis-server exited with {self.process.returncode}: "
+                                   + (self.directory / "redis.log").read_text(errors="replace")[-1000:])
+            if self.client().ping():
+                return self.url
+            time.sleep(0.05)
+        raise TimeoutError(f"redis-server on {self.port} did not answer")
+
+    def client(self):
+        import redis
+
+        return _Quiet(redis.Redis(host="127.0.0.1", port=self.port, socket_connect_timeout=0.5))
+
+    def kill(self) -> None:
+        """kill -9: as a crash, no shutdown."""
+        if self.process is not None and self.process.poll() is None:
+            self.process.send_signal(signal.SIGKILL)
+            self.process.wait(10)
+
+    def stop(self) -> None:
+        if self.process is not None and self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(10)
+            except subprocess.TimeoutExpired:
+                self.kill()
+
+
+class _Quiet:
+    """A redis client whose ping says False instead of raising."""
+
+    def __init__(self, client):
+        self._client = client
+
+    def ping(self) -> bool:
+        try:
+            return bool(self._client.ping())
+        except Exception:  # pylint: disable=broad-except
+            return False
+
+    def __getattr__(self, name):
+        return getattr(self._client, name)
+
+
+class CeleryWorker:
+    """`celery -A serving.celery_app worker` against `url`, from the repository."""
+
+    def __init__(self, url: str, log_path: Path, concurrency: int = 1, name: str = "w1"):
+        self.url, self.log_path, self.concurrency, self.name = url, Path(log_path), concurrency, name
+        self.process: subprocess.Popen | None = None
+
+    def start(self, seconds: float = 120.0) -> None:
+        env = {**os.environ, "REDIS_URL": self.url}
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "celery", "-A", "serving.celery_app", "worker", "--pool", "prefork",
+             "--concurrency", str(self.concurrency), "--loglevel", "INFO", "--without-gossip",
+             "--without-mingle", "-n", f"{self.name}@%h"],
+            cwd=REPO, env=env, stdout=open(self.log_path, "ab"), stderr=subprocess.STDOUT,  # noqa: SIM115
+            start_new_session=True,
+        )
+        deadline = time.monotonic() + seconds
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise RuntimeError(f"the celery worker exited with {self.process.returncode}:\n{self.log()[-2000:]}")
+            if "ready." in self.log():
+                return
+            time.sleep(0.25)
+        raise TimeoutError(f"the celery worker was not ready within {seconds:.0f} s:\n{self.log()[-2000:]}")
+
+    def log(self) -> str:
+        return self.log_path.read_text(errors="replace") if self.log_path.exists() else ""
+
+    def stop(self, grace: float = 20.0) -> None:
+        if self.process is None or self.process.poll() is not None:
+            return
+        self.process.terminate()  # warm shutdown
+        try:
+            self.process.wait(grace)
+        except subprocess.TimeoutExpired:
+            os.killpg(self.process.pid, signal.SIGKILL)
+            self.process.wait(5)

@@ -1,0 +1,52 @@
+"""The Celery app the background jobs run on when `REDIS_URL` is set (Redis: broker and result backend).
+
+Run workers, on any machine that reaches the same Redis:
+
+    REDIS_URL=redis://host:6379/0 celery -A serving.celery_app worker --concurrency 2
+
+The worker imports `app` (the `imports` setting) so that Dash registers the job functions as
+Celery tasks, under the same names as in the web processes. Job processes run niced (below the web
+workers' fits), as with the embedded DiskcacheManager. Without `REDIS_URL` there is no Celery app
+(`celery_app` is None) and nothing here is used.
+"""
+
+from __future__ import annotations
+
+import os
+
+from celery import Celery, signals
+
+from serving.shared_cache import CONNECT_TIMEOUT_S, redis_url
+
+JOB_NICENESS = 15  # as serving.jobs_manager: the map first, then the table, then the jobs
+RESULT_TTL_S = 24 * 3600
+
+
+def make_celery(url: str) -> Celery:
+    app = Celery("kmeans_digits", broker=url, backend=url)
+    app.conf.update(
+        imports=("app",),  # in a worker: build the Dash app, which registers the job tasks
+        task_track_started=True,
+        result_expires=RESULT_TTL_S,
+        worker_prefetch_multiplier=1,  # a job is long: a free worker takes the next one, not a busy one
+        broker_connection_retry_on_startup=True,
+        # Starting a job with Redis gone fails at once (the page gets 503 and retries), not after retries.
+        task_publish_retry=False,
+        broker_connection_timeout=CONNECT_TIMEOUT_S * 4,
+        broker_transport_options={"socket_connect_timeout": CONNECT_TIMEOUT_S * 4, "socket_timeout": 5},
+        redis_socket_connect_timeout=CONNECT_TIMEOUT_S * 4,
+        redis_socket_timeout=5,
+        redis_backend_health_check_interval=10,
+        worker_hijack_root_logger=False,
+    )
+    return app
+
+
+_url = redis_url()
+celery_app: Celery | None = make_celery(_url) if _url else None
+app = celery_app  # `celery -A serving.celery_app` finds it by this name
+
+
+@signals.worker_process_init.connect
+def _lower_priority(**_) -> None:
+    os.nice(JOB_NICENESS)

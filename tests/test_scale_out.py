@@ -1,0 +1,224 @@
+"""Scale-out against the real services: one redis-server, one Celery worker, two gunicorn instances
+(as two machines would be) sharing them, over HTTP.
+
+- a background job started through one instance runs on the Celery worker and is read through the
+  other, with the numbers scikit-learn gives;
+- a fit made through one instance is read from Redis by the other (no second fit);
+- 405 and 413 answers with Redis configured;
+- Redis killed: changes still answer 200 with the right numbers (computed locally), a job start
+  shows the job's server-fault box with its Retry button, /health stays 200 and /ready says 503;
+  the log says so once; never a 500.
+
+Without redis-server the module skips and says why; with REQUIRE_BROWSER=1 or REQUIRE_REDIS=1
+(CI sets both) that is a failure.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import time
+import uuid
+from pathlib import Path
+
+import numpy as np
+import pytest
+import requests
+
+from benchmarks.load import GunicornServer
+from benchmarks.services import CeleryWorker, RedisServer, free_port_in, redis_server_path
+from core import data, fit_store
+from core.boundary import plane_estimator
+from core.sweeps import k_sweep
+from tests.test_jobs_gunicorn import ACCESS_FORMAT, Client, _job
+
+REPO = Path(__file__).resolve().parent.parent
+
+
+def _required() -> bool:
+    return "1" in (os.environ.get("REQUIRE_BROWSER", "").strip(), os.environ.get("REQUIRE_REDIS", "").strip())
+
+
+@pytest.fixture(scope="module")
+def redis_server(tmp_path_factory):
+    if redis_server_path() is None:
+        reason = "redis-server was not found on PATH (install the Debian `redis-server` package)"
+        if _required():
+            pytest.fail(f"REQUIRE_BROWSER/REQUIRE_REDIS=1 but {reason}", pytrace=False)
+        pytest.skip(f"scale-out tests skipped: {reason}")
+    server = RedisServer(tmp_path_factory.mktemp("redis"))
+    server.start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="module")
+def celery_worker(redis_server, tmp_path_factory):
+    worker = CeleryWorker(redis_server.url, tmp_path_factory.mktemp("celery") / "celery.log")
+    try:
+        worker.start()
+    except (RuntimeError, TimeoutError) as error:
+        worker.stop()
+        pytest.fail(str(error))
+    yield worker
+    worker.stop()
+
+
+def _instance(redis_server, root: Path, name: str) -> GunicornServer:
+    env = {"REDIS_URL": redis_server.url, "WEB_CONCURRENCY": "1", "JOBS_CACHE_DIR": str(root / f"jobs-{name}"),
+           "GUNICORN_CMD_ARGS": f"--access-logformat '{ACCESS_FORMAT}'"}
+    server = GunicornServer(REPO, env=env, log_path=root / f"{name}.log")
+    server.port = free_port_in(8300 if name == "a" else 8350, 8349 if name == "a" else 8399)
+    server.base_url = f"http://127.0.0.1:{server.port}"
+    server.env["PORT"] = str(server.port)
+    try:
+        server.start(boot_seconds=120)
+    except (RuntimeError, TimeoutError, OSError) as error:
+        server.stop()
+        pytest.fail(f"gunicorn {name} did not start: {error}\n{server.log()[-3000:]}")
+    return server
+
+
+@pytest.fixture(scope="module")
+def instances(redis_server, celery_worker, tmp_path_factory):
+    root = tmp_path_factory.mktemp("instances")
+    first = _instance(redis_server, root, "a")
+    try:
+        second = _instance(redis_server, root, "b")
+    except BaseException:
+        first.stop()
+        raise
+    yield first, second
+    first.stop()
+    second.stop()
+
+
+def _table_request(base_url: str, applied: dict) -> requests.Response:
+    """The table callback for these applied settings, as the page posts it."""
+    dependencies = requests.get(base_url + "/_dash-dependencies", timeout=30).json()
+    table = next(d for d in dependencies if "metrics-table.children" in d["output"])
+    outputs = [{"id": part.rsplit(".", 1)[0], "property": part.rsplit(".", 1)[1]}
+               for part in table["output"].strip(".").split("...")]
+    body = {"output": table["output"], "outputs": outputs,
+            "inputs": [{"id": "applied-settings", "property": "data", "value": applied},
+                       {"id": "stability-shown", "property": "data", "value": None},
+                       {"id": "table-retry", "property": "n_clicks", "value": 0}],
+            "changedPropIds": ["applied-settings.data"]}
+    return requests.post(base_url + "/_dash-update-component", json=body, timeout=60)
+
+
+def _map_request(base_url: str, settings: dict) -> requests.Response:
+    dependencies = requests.get(base_url + "/_dash-dependencies", timeout=30).json()
+    refit = next(d for d in dependencies if "boundary-graph.figure" in d["output"] and "map-retry.n_clicks" in
+                 [f"{i['id']}.{i['property']}" for i in d["inputs"]])
+    outputs = [{"id": part.rsplit(".", 1)[0], "property": part.rsplit(".", 1)[1]}
+               for part in refit["output"].strip(".").split("...")]
+    values = {"init-method": settings["init_method"], "n-init": settings["n_init"],
+              "n-clusters": settings["n_clusters"], "random-seed": settings["seed"],
+              "mesh-step": settings["mesh_step"], "address-notes": None, "map-retry": 0}
+    inputs = [{"id": i["id"], "property": i["property"], "value": values[i["id"]]} for i in refit["inputs"]]
+    state = [{"id": s["id"], "property": s["property"], "value": None} for s in refit["state"]]
+    body = {"output": refit["output"], "outputs": outputs, "inputs": inputs, "state": state,
+            "changedPropIds": ["n-clusters.value"]}
+    return requests.post(base_url + "/_dash-update-component", json=body, timeout=60)
+
+
+def _fit_keys(redis_server, pattern: str) -> list[bytes]:
+    return sorted(redis_server.client().keys(f"kmeans-digits:{fit_store.version()}:{pattern}"))
+
+
+def _settings(seed: int) -> dict:
+    return {"init_method": "k-means++", "n_init": 3, "n_clusters": 7, "seed": seed, "mesh_step": 0.1}
+
+
+def test_a_job_runs_on_the_celery_worker_and_is_read_through_the_other_instance(instances, celery_worker):
+    first, second = instances
+    job = _job(seed=4100, k_max=8, n_init=3)
+    polling = Client(first)
+    handles, _ = polling.start(job)
+    assert len(handles["job"].split("~")[0]) == 36  # a Celery task id, not a process id
+    polling.server = second  # the same page load (its handles are signed for it), through the other instance
+    result, deadline = None, time.monotonic() + 120
+    while result is None and time.monotonic() < deadline:
+        response, _ = polling.post(polling.sweep_body(job), cacheKey=handles["cacheKey"], job=handles["job"])
+        assert response.status_code in (200, 204), response.text
+        if response.status_code == 200 and "response" in response.json():
+            result = response.json()["response"]
+        time.sleep(0.2)
+    assert result is not None, "the job never answered"
+    expected = k_sweep("k-means++", (2, 8), 3, 4100)
+    figure = result["k-sweep-graph"]["figure"]
+    assert figure["data"][0]["x"] == list(range(2, 9))
+    assert figure["data"][0]["y"] == pytest.approx([p.inertia for p in expected.points], rel=1e-12)
+    assert "background_callback_" in celery_worker.log() and "succeeded" in celery_worker.log()
+
+
+def test_a_fit_made_through_one_instance_is_a_cache_hit_through_the_other(instances, redis_server):
+    first, second = instances
+    settings = _settings(seed=4242)
+    assert not _fit_keys(redis_server, "*4242*")
+    table_a = _table_request(first.base_url, settings)
+    map_a = _map_request(first.base_url, settings)
+    assert table_a.status_code == 200 and map_a.status_code == 200, (table_a.text, map_a.text)
+    keys = _fit_keys(redis_server, "*4242*")
+    assert len(keys) == 3  # the table's k-means++ and random rows and the map's fit (PCA-based ignores seeds)
+    time.sleep(2.5)  # Redis's idle clock counts whole seconds: a read below resets it to 0
+    table_b = _table_request(second.base_url, settings)
+    map_b = _map_request(second.base_url, settings)
+    assert table_b.status_code == 200 and map_b.status_code == 200
+    assert _fit_keys(redis_server, "*4242*") == keys  # nothing new written: nothing fitted again
+    assert all(redis_server.client().object("idletime", key) <= 1 for key in keys)  # every one was read
+    # The same table (fit times included: the fit through `first`, not a second one) and the same map.
+    assert table_b.json()["response"] == table_a.json()["response"]
+    assert map_b.json()["response"]["map-caption"] == map_a.json()["response"]["map-caption"]
+    model = plane_estimator("k-means++", 7, 3, 4242).fit(data.load().reduced)
+    stored = fit_store_value(redis_server, next(k for k in keys if b"fit_plane" in k))
+    np.testing.assert_array_equal(stored.cluster_centers_, model.cluster_centers_)
+
+
+def fit_store_value(redis_server, key: bytes):
+    import pickle
+
+    raw = redis_server.client().get(key)
+    return pickle.loads(raw[1:] if raw[:1] == b"!" else raw)  # cachelib marks pickles with "!"
+
+
+def test_protocol_answers_with_redis_configured(instances):
+    first, _ = instances
+    url = first.base_url + "/_dash-update-component"
+    for method in ("GET", "HEAD", "OPTIONS", "PUT"):
+        response = requests.request(method, url, timeout=10)
+        assert response.status_code == 405 and response.headers["Allow"] == "POST"
+    chunks = (b"x" * 8192 for _ in range(10))  # 80 KiB, chunked (no Content-Length)
+    assert requests.post(url, data=chunks, headers={"Content-Type": "application/json"}, timeout=10).status_code == 413
+    assert requests.post(url, data=b"x" * 70_000, headers={"Content-Type": "application/json"},
+                         timeout=10).status_code == 413
+
+
+def test_with_redis_stopped_fits_are_computed_locally_and_nothing_answers_500(instances, redis_server):
+    first, _ = instances
+    assert requests.get(first.base_url + "/ready", timeout=10).status_code == 200
+    redis_server.kill()
+    settings = _settings(seed=4343)
+    started = time.monotonic()
+    table = _table_request(first.base_url, settings)
+    assert table.status_code == 200, table.text
+    assert time.monotonic() - started < 20
+    shown = table.json()["response"]["metrics-table"]["children"]
+    from core.clustering import fit
+
+    inertia = fit("k-means++", 7, 3, 4343).inertia
+    assert f"{inertia:,.0f}" in str(shown)  # the table's inertia column
+    assert _map_request(first.base_url, settings).status_code == 200
+    job = Client(first)
+    response, _ = job.post(job.sweep_body(_job(seed=4344, k_max=4)))
+    # A job cannot start without its broker: the job's server-fault box (with its Retry button), not a 500.
+    assert response.status_code == 200, response.text[:2000]
+    assert response.json()["response"] == {"k-sweep-failure": {"hidden": False}}
+    assert requests.get(first.base_url + "/health", timeout=5).status_code == 200
+    ready = requests.get(first.base_url + "/ready", timeout=10)
+    assert ready.status_code == 503 and ready.json()["redis"]["reachable"] is False
+    log = first.log()
+    assert log.count("unreachable") == 1, log[-3000:]  # one clear line, not one per request
+    statuses = re.findall(r'" (\d{3})$', log, re.MULTILINE)  # the access log's status column
+    assert statuses and "500" not in statuses
