@@ -198,7 +198,13 @@ def test_protocol_answers_with_redis_configured(instances):
 def test_with_redis_stopped_fits_are_computed_locally_and_nothing_answers_500(instances, redis_server):
     first, _ = instances
     assert requests.get(first.base_url + "/ready", timeout=10).status_code == 200
+    running = Client(first)
+    long_job = _job(seed=4345, k_max=30, n_init=10)
+    handles, _ = running.start(long_job)
     redis_server.kill()
+    poll, _ = running.post(running.sweep_body(long_job), cacheKey=handles["cacheKey"], job=handles["job"])
+    # A running job that cannot be polled any more: its server-fault box with Retry, not a 500.
+    assert poll.status_code == 200 and poll.json()["response"] == {"k-sweep-failure": {"hidden": False}}
     settings = _settings(seed=4343)
     started = time.monotonic()
     table = _table_request(first.base_url, settings)
