@@ -68,7 +68,12 @@ bind = [f"[{_host}]:{_port}" if ":" in _host else f"{_host}:{_port}"]
 backlog = 256
 
 # --- Workers ---------------------------------------------------------------------------------
-worker_class = "gthread"
+# gunicorn's asyncio worker, reading each request in full before a thread runs it (serving/front.py):
+# slow clients (slowloris) hold no thread. `threads` is the size of the Flask thread pool. The
+# former gthread worker gave every connection a thread while it read the request: 64 slow
+# connections kept every page from loading (benchmarks/slowloris.py). GUNICORN_WORKER_CLASS=gthread
+# brings it back.
+worker_class = os.environ.get("GUNICORN_WORKER_CLASS", "").strip() or "serving.front.BufferingWorker"
 workers = _int_env("WEB_CONCURRENCY", CORES, 1, 64)
 threads = _int_env("GUNICORN_THREADS", 2, 1, 64)
 BLAS_THREADS = _int_env("BLAS_THREADS", max(1, CORES // (workers * threads)), 1, 256)
@@ -101,7 +106,9 @@ graceful_timeout = 30
 # for whichever worker frees first (benchmarks/load.py, 32 clients: warm p95 0.15–0.2 s instead of
 # 0.25–0.66 s, and no 4–5 s outliers). The proxy in front keeps its own client connections alive.
 keepalive = 0
-worker_connections = 4 * threads
+# gthread: at most 4 connections per thread (above). The buffering worker reads slow clients on its
+# event loop, and must be able to hold many of them open at once.
+worker_connections = 4 * threads if worker_class == "gthread" else 1000
 
 # Recycle workers now and then (bounded caches, but native libraries may fragment memory).
 # Each restart re-imports the app and starts with cold caches (3–8 s on 2 cores), hence a high count
@@ -137,7 +144,7 @@ def post_worker_init(worker) -> None:
     from threadpoolctl import threadpool_limits
 
     threadpool_limits(limits=BLAS_THREADS)  # also covers pools that ignore the env variables
-    server = worker.wsgi
+    server = getattr(worker, "wsgi", None)  # the ASGI worker has none
     if getattr(server, "debug", False):
         worker.log.warning("Flask debug mode was on; switched off under gunicorn")
         server.debug = False

@@ -368,3 +368,23 @@ def test_gunicorn_stops_gracefully_on_sigterm(gunicorn_server):
     assert status == 0, f"exit status {status}\n{gunicorn_server.log()[-2000:]}"
     _, alive = psutil.wait_procs(descendants, timeout=10)
     assert not alive, f"left behind: {[p.pid for p in alive]}"
+
+
+@pytest.mark.slow
+def test_the_page_loads_while_64_slow_clients_hold_connections(gunicorn_server):
+    """Slowloris against gunicorn as the image runs it: the asyncio worker reads the slow headers, and
+    a normal client still gets the page (the gthread worker gave each a thread: every load timed out).
+    How fast: benchmarks/slowloris.py."""
+    import threading
+
+    from benchmarks.slowloris import page_load, slow_connections
+
+    stop = threading.Event()
+    sockets = slow_connections("127.0.0.1", gunicorn_server.port, 64, stop)
+    try:
+        time.sleep(1.0)
+        page_load(gunicorn_server.base_url)  # raises on an error status or a 30 s timeout
+    finally:
+        stop.set()
+        for sock in sockets:
+            sock.close()
