@@ -8,7 +8,7 @@ from dash import dcc, html
 from components.boundary_figure import digit_key
 from components.controls import control_panel
 from components.jobs_section import jobs_section
-from components.server_fault import server_fault
+from components.server_fault import busy_notice, server_fault
 from components.share_panel import address_stores, reproduce_panel, reset_button, toolbar
 from core.settings import Settings
 
@@ -61,6 +61,7 @@ def page(results: dict, figure: go.Figure, caption: str, finest_mesh_step: float
             html.Div([html.H2("Settings", className="section-title"), reset_button()], className="sidebar-head"),
             control_panel(finest_mesh_step),
             html.Div(id="settings-message", role="alert", className="settings-message", hidden=True),
+            busy_notice(),
             dcc.Store(id="applied-settings", data=applied),
             dcc.Store(id="model-clusters", data=results["model_clusters"]),
             dcc.Store(id="map-clusters", data=map_clusters),

@@ -20,3 +20,16 @@ def server_fault(prefix: str) -> html.Div:
 
 def card_class(base: str, failed: bool) -> str:
     return f"{base} {FAILED_CLASS}" if failed else base
+
+
+BUSY_ID = "server-busy"
+BUSY_TEXT = "The server is busy: retrying in"  # then "N s"; assets/busy_retry.js counts down
+
+
+def busy_notice() -> html.Div:
+    """Shown while a request the server refused as busy (503, its queue of fits full) waits to be
+    sent again: assets/busy_retry.js shows it, counts down the server's Retry-After, and resends.
+    A busy server is not the user's fault and needs no click: it retries by itself."""
+    return html.Div([
+        html.Span(BUSY_TEXT + " "), html.Span("", id=f"{BUSY_ID}-seconds"), html.Span(" s"),
+    ], id=BUSY_ID, role="status", className="server-busy", hidden=True)

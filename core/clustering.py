@@ -9,20 +9,17 @@ from __future__ import annotations
 
 import collections
 import functools
-import ctypes
 import logging
-import multiprocessing
 import os
-import signal
-import sys
 import threading
 import time
-from concurrent.futures import Future, ProcessPoolExecutor, ThreadPoolExecutor
-from concurrent.futures.process import BrokenProcessPool
+from concurrent.futures import Future
 from dataclasses import dataclass
 from functools import lru_cache
 
 import numpy as np
+from joblib.externals.loky.process_executor import (BrokenProcessPool, ProcessPoolExecutor,
+                                                   ShutdownExecutorError)
 from sklearn import metrics
 from sklearn.cluster import KMeans
 from sklearn.decomposition import PCA
@@ -136,24 +133,35 @@ _CORES = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else o
 ROW_WORKERS = min(len(INIT_METHODS), _CORES)
 ROW_TIMEOUT_S = 30  # far beyond any configuration's fit; a stuck worker must not hold a request forever
 WORKER_NICENESS = 10  # the map first: a niceness of 10 leaves the table ~10% of a contended core
-_PR_SET_PDEATHSIG = 1  # Linux prctl option
+# Fresh interpreters (loky starts them; no fork of a threaded web worker): one native thread each.
+_WORKER_ENV = {name: "1" for name in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")}
 
 
-def _worker_started() -> None:
+def _worker_started(parent: int) -> None:
     os.nice(WORKER_NICENESS)
-    # A fork inherits the web worker's signal handlers (gunicorn's would ignore a TERM here).
-    for name in ("SIGTERM", "SIGINT", "SIGQUIT", "SIGHUP", "SIGUSR1", "SIGUSR2", "SIGWINCH", "SIGABRT"):
-        signal.signal(getattr(signal, name), signal.SIG_DFL)
-    if sys.platform == "linux":  # exit with the web worker, even if it is killed
-        ctypes.CDLL(None, use_errno=True).prctl(_PR_SET_PDEATHSIG, int(signal.SIGTERM))
+    # Exit with the web worker, even when it is killed (loky's workers would wait for work forever).
+    threading.Thread(target=_exit_with, args=(parent,), name="exit-with-parent", daemon=True).start()
+    data.load()  # once per worker, before its first row
+
+
+def _exit_with(parent: int) -> None:
+    while os.getppid() == parent:
+        time.sleep(1.0)
+    os._exit(0)  # pylint: disable=protected-access
+
+
+def _ready() -> int:
+    return os.getpid()
 
 
 class _RowCache:
-    """Row futures by configuration, bounded, shared by concurrent requests.
+    """Row futures by configuration, bounded, shared by concurrent requests, fitted in a loky pool.
 
     Two requests for the same rows (two tabs, or PCA-based rows, which ignore n_init and seed)
     wait on the same future instead of fitting twice. A failed row is forgotten, so the next
-    request tries again.
+    request tries again. A pending row's future can be cancelled (a superseded table). loky's
+    workers exit with this process; if one dies, its pool is broken: the rows in it fail (a server
+    fault, with a retry) and the next row starts a fresh pool.
     """
 
     def __init__(self, maxsize: int) -> None:
@@ -161,23 +169,18 @@ class _RowCache:
         self._futures: collections.OrderedDict[tuple, Future] = collections.OrderedDict()
         self._lock = threading.Lock()
         self._executor: ProcessPoolExecutor | None = None
-        self._fallback: ThreadPoolExecutor | None = None  # once the processes are broken
 
     def start_workers(self) -> None:
+        """Start the pool now (at start-up), so that the first table does not wait for it."""
         with self._lock:
-            self._start_locked()
+            executor = self._start_locked()
+        for future in [executor.submit(_ready) for _ in range(ROW_WORKERS)]:
+            future.result(timeout=120)
 
     def _start_locked(self) -> ProcessPoolExecutor:
         if self._executor is None:
-            data.load()  # before the fork: the workers inherit the loaded data
-            # fork, not spawn: no re-import of the __main__ module (app.py builds the app), and
-            # the workers start in milliseconds sharing the parent's memory. Call this while the
-            # process has one thread (at start-up), as forking a threaded process can deadlock.
-            self._executor = ProcessPoolExecutor(
-                max_workers=ROW_WORKERS, mp_context=multiprocessing.get_context("fork"),
-                initializer=_worker_started,
-            )
-            self._executor.submit(int).result()  # forks every worker now
+            self._executor = ProcessPoolExecutor(max_workers=ROW_WORKERS, initializer=_worker_started,
+                                                 initargs=(os.getpid(),), env=_WORKER_ENV)
         return self._executor
 
     def _live_locked(self, key: tuple) -> Future | None:
@@ -210,32 +213,27 @@ class _RowCache:
             return future
 
     def _submit_locked(self, key: tuple) -> Future:
-        if self._fallback is None:
-            try:
-                return self._start_locked().submit(table_row, *key)
-            except BrokenProcessPool:  # a worker died (e.g. killed for memory)
-                # Forking new workers now, from a process that runs threads, can deadlock (it
-                # did, in a test): fit in threads instead until gunicorn recycles this worker.
-                log.warning("table worker processes broken; fitting rows in threads from now on")
-                self._executor.shutdown(wait=False, cancel_futures=True)
-                self._fallback = ThreadPoolExecutor(max_workers=len(INIT_METHODS), thread_name_prefix="table-row")
-        return self._fallback.submit(table_row, *key)
+        try:
+            return self._start_locked().submit(table_row, *key)
+        except (BrokenProcessPool, ShutdownExecutorError):  # a worker died (e.g. killed for memory)
+            log.warning("table worker processes broken; starting a new pool")
+            self._executor.shutdown(wait=False, kill_workers=True)
+            self._executor = None
+            return self._start_locked().submit(table_row, *key)
 
     def cache_clear(self) -> None:
         with self._lock:
             self._futures.clear()
 
     def workers_alive(self) -> tuple[int, int]:
-        """(live worker processes, how many there should be). Once the pool is broken the rows are
-        fitted in threads: none alive. Before start_workers(): none expected."""
+        """(live worker processes, how many there should be). Before start_workers(): none expected."""
         with self._lock:
-            if self._executor is None and self._fallback is None:
+            if self._executor is None:
                 return 0, 0
-            if self._fallback is not None:
-                return 0, ROW_WORKERS
             # The executor's own map of its processes (it has no public view of them).
             processes = list((self._executor._processes or {}).values())  # pylint: disable=protected-access
-            return sum(process.is_alive() for process in processes), ROW_WORKERS
+            broken = self._executor._flags.broken  # pylint: disable=protected-access
+            return (0 if broken else sum(process.is_alive() for process in processes)), ROW_WORKERS
 
 
 def _share_row(key: tuple, future: Future) -> None:

@@ -9,6 +9,10 @@ limit plus one byte (the app answers 413 past it) and within `BODY_TIMEOUT_S` (t
 
 `/health` is answered on the loop itself, so it never waits behind fits for a thread.
 
+The queue of fits is bounded: past `QUEUE_PER_THREAD` × `threads` callback requests running or
+waiting in this worker, a new one gets 503 with Retry-After at once; the page says "busy,
+retrying in N s" and sends it again by itself (assets/busy_retry.js).
+
 `gunicorn -c gunicorn.conf.py app:server` stays the command: `BufferingWorker` wraps the WSGI app.
 """
 
@@ -21,6 +25,9 @@ from gunicorn.workers.gasgi import ASGIWorker
 
 BODY_TIMEOUT_S = 10.0
 HEALTH_PATH = "/health"
+CALLBACK_PATH = "/_dash-update-component"  # every fit is asked for here
+QUEUE_PER_THREAD = 16  # callbacks running or waiting per Flask thread before new ones get 503
+RETRY_AFTER_S = 2  # about what a queue that full takes to drain by half on 2 cores
 
 
 def _plain_server_header(send):
@@ -46,10 +53,13 @@ async def _respond(send, status: int, body: bytes, headers=None) -> None:
 class BufferedFront:
     """ASGI app: /health here; every other request read in full, then run by the WSGI app in a thread."""
 
-    def __init__(self, wsgi_app, threads: int, max_body_bytes: int) -> None:
+    def __init__(self, wsgi_app, threads: int, max_body_bytes: int, max_queued: int | None = None) -> None:
         self.wsgi = WSGIMiddleware(wsgi_app, workers=threads)
         self.max_body_bytes = max_body_bytes
         self.health = _health_answer(wsgi_app)
+        # The bounded queue of fits: callbacks in this worker, running or waiting for a thread.
+        self.max_queued = max_queued or QUEUE_PER_THREAD * threads
+        self.queued = 0  # only touched on the event loop: no lock
 
     async def __call__(self, scope, receive, send) -> None:
         if scope["type"] != "http":
@@ -73,7 +83,20 @@ class BufferedFront:
         async def buffered_receive():
             return replay.pop() if replay else await receive()
 
-        await self.wsgi(scope, buffered_receive, send)
+        if not scope["path"].endswith(CALLBACK_PATH):
+            await self.wsgi(scope, buffered_receive, send)
+            return
+        if self.queued >= self.max_queued:  # the page shows "busy" and sends it again (assets/busy_retry.js)
+            await send({"type": "http.response.start", "status": 503, "headers": [
+                (b"content-type", b"application/json"), (b"retry-after", str(RETRY_AFTER_S).encode()),
+                (b"cache-control", b"no-store")]})
+            await send({"type": "http.response.body", "body": b'{"error": "busy; retry shortly"}'})
+            return
+        self.queued += 1
+        try:
+            await self.wsgi(scope, buffered_receive, send)
+        finally:
+            self.queued -= 1
 
     async def _read_body(self, receive) -> bytes | None:
         chunks, size = [], 0

@@ -294,8 +294,8 @@ def test_the_layout_is_served_from_one_serialization_equal_to_dash_s_own():
 
 def test_the_table_recovers_when_a_worker_process_dies():
     """A table process killed (say, for memory) breaks the pool: at most the next table fails
-    (the page shows its failure message), and later ones are fitted in threads, with the same
-    numbers. Run in a child process: the switch to threads lasts for the life of the process."""
+    (the page shows its server-fault box), and later ones are fitted in a fresh pool, with the
+    same numbers. Run in a child process: it kills one of its own pool's workers."""
     import subprocess
     import sys
 

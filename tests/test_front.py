@@ -1,0 +1,116 @@
+"""serving/front.py driven as an ASGI app (what gunicorn's asyncio worker calls), with small WSGI apps:
+the body is read in full before a thread runs the app, /health is answered without a thread, the
+queue of callbacks is bounded (503 with Retry-After), and a slow body gets 408."""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+
+from flask import Flask, request
+
+from serving import front
+
+
+def _flask(release: threading.Event | None = None) -> Flask:
+    app = Flask(__name__)
+    app.config["MAX_CONTENT_LENGTH"] = 1024
+
+    @app.route("/health")
+    def health():
+        return "OK", 200, {"X-Frame-Options": "DENY"}
+
+    @app.route("/_dash-update-component", methods=["POST"])
+    def update():
+        if release is not None:
+            release.wait(10)
+        return {"length": len(request.get_data())}
+
+    return app
+
+
+def _scope(path: str, method: str = "GET", length: int | None = None) -> dict:
+    headers = [(b"content-type", b"application/json")]
+    if length is not None:
+        headers.append((b"content-length", str(length).encode()))
+    return {"type": "http", "method": method, "path": path, "raw_path": path.encode(), "query_string": b"",
+            "headers": headers, "server": ("127.0.0.1", 80),
+            "client": ("127.0.0.1", 5000), "scheme": "http", "http_version": "1.1", "root_path": ""}
+
+
+async def _call(app, scope: dict, chunks: list[bytes], chunk_delay: float = 0.0) -> tuple[int, dict, bytes]:
+    messages = [{"type": "http.request", "body": chunk, "more_body": i < len(chunks) - 1}
+                for i, chunk in enumerate(chunks)]
+    sent = []
+
+    async def receive():
+        if messages:
+            if chunk_delay:
+                await asyncio.sleep(chunk_delay)
+            return messages.pop(0)
+        await asyncio.sleep(3600)
+
+    async def send(message):
+        sent.append(message)
+
+    await app(scope, receive, send)
+    start = next(m for m in sent if m["type"] == "http.response.start")
+    body = b"".join(m.get("body", b"") for m in sent if m["type"] == "http.response.body")
+    return start["status"], {k.decode(): v.decode() for k, v in start["headers"]}, body
+
+
+def test_health_is_the_apps_own_answer_without_a_thread():
+    release = threading.Event()
+    app = front.BufferedFront(_flask(release), threads=1, max_body_bytes=1024)
+
+    async def scenario():
+        busy = asyncio.ensure_future(_call(app, _scope("/_dash-update-component", "POST"), [b"{}"]))
+        await asyncio.sleep(0.2)  # the only thread is now held
+        health = await asyncio.wait_for(_call(app, _scope("/health"), [b""]), 1.0)
+        release.set()
+        await busy
+        return health
+
+    status, headers, body = asyncio.run(scenario())
+    assert (status, body) == (200, b"OK")
+    assert headers["x-frame-options"] == "DENY" and headers["server"] == "gunicorn"
+
+
+def test_a_body_sent_in_pieces_reaches_the_app_whole():
+    app = front.BufferedFront(_flask(), threads=1, max_body_bytes=1024)
+    status, _, body = asyncio.run(_call(app, _scope("/_dash-update-component", "POST", 500), [b"a" * 100] * 5,
+                                        chunk_delay=0.01))
+    assert status == 200 and body == b'{"length":500}\n'
+
+
+def test_a_body_too_slow_gets_408():
+    app = front.BufferedFront(_flask(), threads=1, max_body_bytes=1024)
+    front.BODY_TIMEOUT_S, saved = 0.3, front.BODY_TIMEOUT_S
+    try:
+        status, _, _ = asyncio.run(_call(app, _scope("/_dash-update-component", "POST"), [b"a"] * 10,
+                                         chunk_delay=0.1))
+    finally:
+        front.BODY_TIMEOUT_S = saved
+    assert status == 408
+
+
+def test_past_the_queue_limit_a_callback_gets_503_with_retry_after_and_others_still_pass():
+    release = threading.Event()
+    app = front.BufferedFront(_flask(release), threads=1, max_body_bytes=1024, max_queued=2)
+
+    async def scenario():
+        held = [asyncio.ensure_future(_call(app, _scope("/_dash-update-component", "POST"), [b"{}"]))
+                for _ in range(2)]
+        await asyncio.sleep(0.2)
+        refused = await asyncio.wait_for(_call(app, _scope("/_dash-update-component", "POST"), [b"{}"]), 1.0)
+        page = await asyncio.wait_for(_call(app, _scope("/health"), [b""]), 1.0)
+        release.set()
+        done = await asyncio.gather(*held)
+        after = await _call(app, _scope("/_dash-update-component", "POST"), [b"{}"])
+        return refused, page, done, after
+
+    refused, page, done, after = asyncio.run(scenario())
+    assert refused[0] == 503 and int(refused[1]["retry-after"]) == front.RETRY_AFTER_S
+    assert page[0] == 200
+    assert [status for status, _, _ in done] == [200, 200]
+    assert after[0] == 200 and app.queued == 0
