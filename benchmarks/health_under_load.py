@@ -38,6 +38,7 @@ from benchmarks.load import (
     control_props,
     fetch_callbacks,
     percentile,
+    post_as_page,
     require_loopback,
     response_problem,
     run_change,
@@ -88,7 +89,7 @@ def run(base_url: str, clients: int, max_seconds: float, idle_probes: int, inter
             idle.append(time.perf_counter() - started)
     seeds = itertools.count(int(time.time()) % 1_000_000 * 1000)  # fresh seeds: nothing cached
     lock = threading.Lock()
-    loaded = {"changes": 0, "requests": [], "errors": 0, "samples": []}
+    loaded = {"changes": 0, "requests": [], "errors": 0, "samples": [], "busy": 0}
     deadline = time.monotonic() + max_seconds
 
     def client(number: int) -> None:
@@ -98,7 +99,9 @@ def run(base_url: str, clients: int, max_seconds: float, idle_probes: int, inter
                 started = time.perf_counter()
                 content, problem = None, None
                 try:
-                    response = session.post(base_url + UPDATE_PATH, json=body, timeout=REQUEST_TIMEOUT)
+                    response, busy = post_as_page(session, base_url + UPDATE_PATH, body)
+                    with lock:
+                        loaded["busy"] += busy
                     problem = response_problem(body, response.status_code, response.content)
                     content = response.content if response.status_code == 200 and not problem else None
                 except requests.RequestException as error:
@@ -173,6 +176,7 @@ def main(argv: list[str] | None = None) -> int:
           + (f"; failures: {result['probe_failures'][:5]}" if result["probe_failures"] else ""))
     print(f"load: {result['changes']} changes, {len(requests_)} callback requests, {result['errors']} errors"
           + (f" {result['samples']}" if result["samples"] else "")
+          + f", {result['busy']} busy answers (503 + Retry-After, sent again as the page does)"
           + (f", request p95 {_ms(percentile(requests_, 95))}" if requests_ else ""))
     return 0 if result["under_load"] and percentile(result["under_load"], 99) <= args.p99_target else 1
 

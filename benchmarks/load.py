@@ -231,6 +231,7 @@ class LoadResult:
     changes: int = 0  # settings changes made (each sends one request per triggered callback)
     requests: int = 0  # callback requests sent
     errors: int = 0
+    busy: int = 0  # 503 answers with Retry-After, each sent again as the page does (not errors)
     error_samples: list[str] = field(default_factory=list)
     request_latencies: list[float] = field(default_factory=list)
     change_latencies: list[float] = field(default_factory=list)  # until every callback answered
@@ -249,6 +250,7 @@ class LoadResult:
             errors += f" (e.g. {self.error_samples[:3]})"
         if self.not_sent:
             errors += f"; {self.not_sent} changes not sent (time limit)"
+        errors += f"; {self.busy} busy answers (503 + Retry-After, sent again as the page does)"
         throughput = "throughput n/a"
         if self.wall_seconds:
             throughput = (
@@ -306,6 +308,21 @@ def require_loopback(base_url: str) -> str:
     return base_url.rstrip("/")
 
 
+BUSY_RETRIES = 20  # as assets/busy_retry.js
+
+
+def post_as_page(session: requests.Session, url: str, body: dict) -> tuple[requests.Response, int]:
+    """POST as the page does: a 503 with Retry-After (the server's queue of fits is full) is sent
+    again after the time it asks for. The final response, and how many busy answers came first."""
+    busy = 0
+    while True:
+        response = session.post(url, json=body, timeout=REQUEST_TIMEOUT)
+        if response.status_code != 503 or "Retry-After" not in response.headers or busy >= BUSY_RETRIES:
+            return response, busy
+        busy += 1
+        time.sleep(min(30.0, max(1.0, float(response.headers["Retry-After"]))))
+
+
 def run_load(
     base_url: str,
     clients: int = 32,
@@ -335,7 +352,9 @@ def run_load(
         started = time.perf_counter()
         content = None
         try:
-            response = session.post(base_url + UPDATE_PATH, json=body, timeout=REQUEST_TIMEOUT)
+            response, busy = post_as_page(session, base_url + UPDATE_PATH, body)
+            with lock:
+                result.busy += busy
             problem = response_problem(body, response.status_code, response.content)
             content = response.content if response.status_code == 200 and not problem else None
         except requests.RequestException as error:

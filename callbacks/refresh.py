@@ -25,7 +25,7 @@ from components.metrics_table import metrics_table
 from components.server_fault import card_class
 from core import data
 from core.boundary import Boundary, decision_boundary
-from core.clustering import fitted_inits
+from core.clustering import FitQueueFull, fitted_inits
 from core.matching import ClusterMatching, chance_accuracy, match_clusters
 from core.pixels import centroid_pixels
 from core.settings import DEFAULTS, INIT_METHODS, InvalidSettings, Settings, validate
@@ -187,6 +187,8 @@ def results_view(applied, stability=None, retry=None) -> dict:
     settings = validated_store(applied)
     try:
         views = results(settings, seed_spread(stability, settings))
+    except FitQueueFull:
+        raise  # 503 with Retry-After (serving/shared_cache.py): the page says busy and asks again
     except Exception:  # a server fault: the settings were validated above
         log.exception("table refit failed for %s", settings)
         failed = {key: no_update for key in RESULTS_OUTPUTS}

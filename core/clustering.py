@@ -137,6 +137,15 @@ WORKER_NICENESS = 10  # the map first: a niceness of 10 leaves the table ~10% of
 _WORKER_ENV = {name: "1" for name in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")}
 
 
+ROW_QUEUE_LIMIT = 6 * ROW_WORKERS  # rows submitted and not finished; past it a new row is refused
+
+
+class FitQueueFull(RuntimeError):
+    """The table's queue of fits is full: ask again in `retry_after_s` (not the settings' fault)."""
+
+    retry_after_s = 2
+
+
 def _worker_started(parent: int) -> None:
     os.nice(WORKER_NICENESS)
     # Exit with the web worker, even when it is killed (loky's workers would wait for work forever).
@@ -169,6 +178,7 @@ class _RowCache:
         self._futures: collections.OrderedDict[tuple, Future] = collections.OrderedDict()
         self._lock = threading.Lock()
         self._executor: ProcessPoolExecutor | None = None
+        self._pending: set[Future] = set()  # submitted to the pool, not finished
 
     def start_workers(self) -> None:
         """Start the pool now (at start-up), so that the first table does not wait for it."""
@@ -205,7 +215,11 @@ class _RowCache:
                 future = Future()
                 future.set_result(stored)
             else:
+                if len(self._pending) >= ROW_QUEUE_LIMIT:
+                    raise FitQueueFull(f"{len(self._pending)} table rows queued")
                 future = self._submit_locked(key)
+                self._pending.add(future)
+                future.add_done_callback(self._finished)
                 future.add_done_callback(functools.partial(_share_row, key))
             self._futures[key] = future
             while len(self._futures) > self._maxsize:
@@ -220,6 +234,10 @@ class _RowCache:
             self._executor.shutdown(wait=False, kill_workers=True)
             self._executor = None
             return self._start_locked().submit(table_row, *key)
+
+    def _finished(self, future: Future) -> None:
+        with self._lock:
+            self._pending.discard(future)
 
     def cache_clear(self) -> None:
         with self._lock:

@@ -26,7 +26,7 @@ from gunicorn.workers.gasgi import ASGIWorker
 BODY_TIMEOUT_S = 10.0
 HEALTH_PATH = "/health"
 CALLBACK_PATH = "/_dash-update-component"  # every fit is asked for here
-QUEUE_PER_THREAD = 16  # callbacks running or waiting per Flask thread before new ones get 503
+QUEUE_PER_THREAD = 4  # callbacks running or waiting per Flask thread before new ones get 503
 RETRY_AFTER_S = 2  # about what a queue that full takes to drain by half on 2 cores
 
 

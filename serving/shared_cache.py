@@ -28,6 +28,7 @@ from flask import Flask
 from flask_caching import Cache
 
 from core import fit_store
+from core.clustering import FitQueueFull
 
 log = logging.getLogger(__name__)
 
@@ -160,7 +161,8 @@ def _redis_errors() -> tuple[type[Exception], ...]:
 
 
 def install_error_pages(app) -> None:
-    """A request that needed Redis while it is gone (a job start or poll): 503, Retry-After.
+    """A request that needed Redis while it is gone (a job start or poll), or that found the table's
+    queue of fits full: 503 with Retry-After (the page retries by itself), never a 500.
 
     Also reads Dash's job-handle signing secret now, while Redis answers: Dash keeps the first
     value it resolves, and one read while Redis is down would give this process a secret of its own.
@@ -175,3 +177,10 @@ def install_error_pages(app) -> None:
 
     for error_class in _redis_errors():
         server.register_error_handler(error_class, unavailable)
+
+    def busy(error: FitQueueFull):
+        log.warning("busy: %s: 503", error)
+        return ({"error": "Busy; retry shortly."}, 503,
+                {"Retry-After": str(error.retry_after_s), "Cache-Control": "no-store"})
+
+    server.register_error_handler(FitQueueFull, busy)  # the table's queue of fits is full

@@ -1,0 +1,34 @@
+"""The table's queue of fits full: the table callback answers 503 with Retry-After (the page says
+"busy" and retries by itself), not a server fault, not the settings' fault; a free queue fits."""
+
+from __future__ import annotations
+
+from core import clustering
+
+APPLIED = {"init_method": "k-means++", "n_init": 2, "n_clusters": 6, "seed": 8123, "mesh_step": 0.1}
+
+
+def _table_body(client, applied: dict) -> dict:
+    table = next(d for d in client.get("/_dash-dependencies").get_json() if "metrics-table.children" in d["output"])
+    outputs = [{"id": part.rsplit(".", 1)[0], "property": part.rsplit(".", 1)[1]}
+               for part in table["output"].strip(".").split("...")]
+    return {"output": table["output"], "outputs": outputs,
+            "inputs": [{"id": "applied-settings", "property": "data", "value": applied},
+                       {"id": "stability-shown", "property": "data", "value": None},
+                       {"id": "table-retry", "property": "n_clicks", "value": 0}],
+            "changedPropIds": ["applied-settings.data"]}
+
+
+def test_a_full_queue_of_fits_answers_503_with_retry_after_then_fits_when_free(client, monkeypatch):
+    body = _table_body(client, APPLIED)
+    monkeypatch.setattr(clustering, "ROW_QUEUE_LIMIT", 0)  # as if every slot were taken
+    busy = client.post("/_dash-update-component", json=body)
+    assert busy.status_code == 503
+    assert int(busy.headers["Retry-After"]) == clustering.FitQueueFull.retry_after_s
+    monkeypatch.setattr(clustering, "ROW_QUEUE_LIMIT", 6 * clustering.ROW_WORKERS)
+    done = client.post("/_dash-update-component", json=body)
+    assert done.status_code == 200
+    response = done.get_json()["response"]
+    assert response["table-fault"]["hidden"] is True
+    inertia = clustering.fit("k-means++", 6, 2, 8123).inertia
+    assert f"{inertia:,.0f}" in str(response["metrics-table"]["children"])
