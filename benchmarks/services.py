@@ -134,3 +134,19 @@ class CeleryWorker:
         except subprocess.TimeoutExpired:
             os.killpg(self.process.pid, signal.SIGKILL)
             self.process.wait(5)
+
+
+def table_request(base_url: str, applied: dict, timeout: float = 60.0):
+    """POST the table callback for these applied settings, as the page does (benchmarks and tests)."""
+    import requests
+
+    dependencies = requests.get(base_url + "/_dash-dependencies", timeout=30).json()
+    table = next(d for d in dependencies if "metrics-table.children" in d["output"])
+    outputs = [{"id": part.rsplit(".", 1)[0], "property": part.rsplit(".", 1)[1]}
+               for part in table["output"].strip(".").split("...")]
+    body = {"output": table["output"], "outputs": outputs,
+            "inputs": [{"id": "applied-settings", "property": "data", "value": applied},
+                       {"id": "stability-shown", "property": "data", "value": None},
+                       {"id": "table-retry", "property": "n_clicks", "value": 0}],
+            "changedPropIds": ["applied-settings.data"]}
+    return requests.post(base_url + "/_dash-update-component", json=body, timeout=timeout)

@@ -23,8 +23,8 @@ import requests
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from benchmarks.load import GunicornServer  # noqa: E402
-from benchmarks.services import free_port_in  # noqa: E402
+from benchmarks.load import GunicornServer
+from benchmarks.services import free_port_in
 
 TARGET_S = 2.0
 

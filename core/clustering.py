@@ -18,8 +18,11 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 import numpy as np
-from joblib.externals.loky.process_executor import (BrokenProcessPool, ProcessPoolExecutor,
-                                                   ShutdownExecutorError)
+from joblib.externals.loky.process_executor import (
+    BrokenProcessPool,
+    ProcessPoolExecutor,
+    ShutdownExecutorError,
+)
 from sklearn import metrics
 from sklearn.cluster import KMeans
 from sklearn.decomposition import PCA

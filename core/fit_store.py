@@ -15,7 +15,8 @@ from __future__ import annotations
 import functools
 import hashlib
 import logging
-from typing import Callable, Protocol, TypeVar
+from collections.abc import Callable
+from typing import Protocol, TypeVar
 
 import numpy as np
 import sklearn

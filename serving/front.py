@@ -73,7 +73,7 @@ class BufferedFront:
             return
         try:
             body = await asyncio.wait_for(self._read_body(receive), BODY_TIMEOUT_S)
-        except asyncio.TimeoutError:
+        except TimeoutError:
             await _respond(send, 408, b"Request Timeout")
             return
         if body is None:  # the client went away

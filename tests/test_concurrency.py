@@ -12,6 +12,7 @@ import dataclasses
 import json
 import re
 import threading
+import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -88,11 +89,21 @@ def _patch_summary(operations: list[dict]) -> dict:
     return summary
 
 
+def _when_not_busy(call):
+    """call(), sent again while the table's queue of fits is full, as the page does after a 503."""
+    for _ in range(600):
+        try:
+            return call()
+        except clustering.FitQueueFull:
+            time.sleep(0.1)
+    raise AssertionError("the queue of fits stayed full for a minute")
+
+
 def _direct(values: tuple) -> dict:
     """Run the callbacks as functions, as the page chains them: the map, then the table."""
     out = refresh.map_view(*values)
     return {
-        "table": _component_text(refresh.results_view(out["applied"])["table"]),
+        "table": _component_text(_when_not_busy(lambda: refresh.results_view(out["applied"]))["table"]),
         "patch": _patch_summary(out["figure"].to_plotly_json()["operations"]),
         "caption": out["caption"],
         "message": (out["message"], out["message_hidden"]),
@@ -104,6 +115,11 @@ def _http(client, callbacks, values: tuple) -> dict:
 
     def send(body):
         response = client.post("/_dash-update-component", json=body)
+        for _ in range(600):  # busy (the table's queue of fits full): sent again, as the page does
+            if response.status_code != 503 or "Retry-After" not in response.headers:
+                break
+            time.sleep(0.1)
+            response = client.post("/_dash-update-component", json=body)
         assert response.status_code == 200, (values, response.status_code, response.get_data()[:200])
         for component, props in response.get_json()["response"].items():
             merged.setdefault(component, {}).update(props)

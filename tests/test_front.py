@@ -12,6 +12,15 @@ from flask import Flask, request
 from serving import front
 
 
+def _run(coroutine):
+    """asyncio.run in a thread of its own: the browser suite's Playwright keeps a loop in this one."""
+    box = {}
+    thread = threading.Thread(target=lambda: box.update(result=asyncio.run(coroutine)))
+    thread.start()
+    thread.join(60)
+    return box["result"]
+
+
 def _flask(release: threading.Event | None = None) -> Flask:
     app = Flask(__name__)
     app.config["MAX_CONTENT_LENGTH"] = 1024
@@ -71,14 +80,14 @@ def test_health_is_the_apps_own_answer_without_a_thread():
         await busy
         return health
 
-    status, headers, body = asyncio.run(scenario())
+    status, headers, body = _run(scenario())
     assert (status, body) == (200, b"OK")
     assert headers["x-frame-options"] == "DENY" and headers["server"] == "gunicorn"
 
 
 def test_a_body_sent_in_pieces_reaches_the_app_whole():
     app = front.BufferedFront(_flask(), threads=1, max_body_bytes=1024)
-    status, _, body = asyncio.run(_call(app, _scope("/_dash-update-component", "POST", 500), [b"a" * 100] * 5,
+    status, _, body = _run(_call(app, _scope("/_dash-update-component", "POST", 500), [b"a" * 100] * 5,
                                         chunk_delay=0.01))
     assert status == 200 and body == b'{"length":500}\n'
 
@@ -87,7 +96,7 @@ def test_a_body_too_slow_gets_408():
     app = front.BufferedFront(_flask(), threads=1, max_body_bytes=1024)
     front.BODY_TIMEOUT_S, saved = 0.3, front.BODY_TIMEOUT_S
     try:
-        status, _, _ = asyncio.run(_call(app, _scope("/_dash-update-component", "POST"), [b"a"] * 10,
+        status, _, _ = _run(_call(app, _scope("/_dash-update-component", "POST"), [b"a"] * 10,
                                          chunk_delay=0.1))
     finally:
         front.BODY_TIMEOUT_S = saved
@@ -109,7 +118,7 @@ def test_past_the_queue_limit_a_callback_gets_503_with_retry_after_and_others_st
         after = await _call(app, _scope("/_dash-update-component", "POST"), [b"{}"])
         return refused, page, done, after
 
-    refused, page, done, after = asyncio.run(scenario())
+    refused, page, done, after = _run(scenario())
     assert refused[0] == 503 and int(refused[1]["retry-after"]) == front.RETRY_AFTER_S
     assert page[0] == 200
     assert [status for status, _, _ in done] == [200, 200]

@@ -18,7 +18,6 @@ from __future__ import annotations
 import os
 import re
 import time
-import uuid
 from pathlib import Path
 
 import numpy as np
@@ -26,7 +25,7 @@ import pytest
 import requests
 
 from benchmarks.load import GunicornServer
-from benchmarks.services import CeleryWorker, RedisServer, free_port_in, redis_server_path
+from benchmarks.services import CeleryWorker, RedisServer, free_port_in, redis_server_path, table_request
 from core import data, fit_store
 from core.boundary import plane_estimator
 from core.sweeps import k_sweep
@@ -93,20 +92,6 @@ def instances(redis_server, celery_worker, tmp_path_factory):
     second.stop()
 
 
-def _table_request(base_url: str, applied: dict) -> requests.Response:
-    """The table callback for these applied settings, as the page posts it."""
-    dependencies = requests.get(base_url + "/_dash-dependencies", timeout=30).json()
-    table = next(d for d in dependencies if "metrics-table.children" in d["output"])
-    outputs = [{"id": part.rsplit(".", 1)[0], "property": part.rsplit(".", 1)[1]}
-               for part in table["output"].strip(".").split("...")]
-    body = {"output": table["output"], "outputs": outputs,
-            "inputs": [{"id": "applied-settings", "property": "data", "value": applied},
-                       {"id": "stability-shown", "property": "data", "value": None},
-                       {"id": "table-retry", "property": "n_clicks", "value": 0}],
-            "changedPropIds": ["applied-settings.data"]}
-    return requests.post(base_url + "/_dash-update-component", json=body, timeout=60)
-
-
 def _map_request(base_url: str, settings: dict) -> requests.Response:
     dependencies = requests.get(base_url + "/_dash-dependencies", timeout=30).json()
     refit = next(d for d in dependencies if "boundary-graph.figure" in d["output"] and "map-retry.n_clicks" in
@@ -157,13 +142,13 @@ def test_a_fit_made_through_one_instance_is_a_cache_hit_through_the_other(instan
     first, second = instances
     settings = _settings(seed=4242)
     assert not _fit_keys(redis_server, "*4242*")
-    table_a = _table_request(first.base_url, settings)
+    table_a = table_request(first.base_url, settings)
     map_a = _map_request(first.base_url, settings)
     assert table_a.status_code == 200 and map_a.status_code == 200, (table_a.text, map_a.text)
     keys = _fit_keys(redis_server, "*4242*")
     assert len(keys) == 3  # the table's k-means++ and random rows and the map's fit (PCA-based ignores seeds)
     time.sleep(2.5)  # Redis's idle clock counts whole seconds: a read below resets it to 0
-    table_b = _table_request(second.base_url, settings)
+    table_b = table_request(second.base_url, settings)
     map_b = _map_request(second.base_url, settings)
     assert table_b.status_code == 200 and map_b.status_code == 200
     assert _fit_keys(redis_server, "*4242*") == keys  # nothing new written: nothing fitted again
@@ -207,7 +192,7 @@ def test_with_redis_stopped_fits_are_computed_locally_and_nothing_answers_500(in
     assert poll.status_code == 200 and poll.json()["response"] == {"k-sweep-failure": {"hidden": False}}
     settings = _settings(seed=4343)
     started = time.monotonic()
-    table = _table_request(first.base_url, settings)
+    table = table_request(first.base_url, settings)
     assert table.status_code == 200, table.text
     assert time.monotonic() - started < 20
     shown = table.json()["response"]["metrics-table"]["children"]
