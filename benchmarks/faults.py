@@ -6,8 +6,10 @@ worker and of Redis in the middle of a load.
 1. Shared cache: a table for fresh settings through instance A, then the same through instance B.
 2. Load on A (`--clients` × `--changes`, benchmarks/load.py's protocol, busy answers retried as the
    page does); `--kill-worker-at` s in, kill -9 one of A's gunicorn workers; `--kill-redis-at` s in,
-   kill -9 redis-server. After each kill, a probe sends fresh settings every 0.25 s until one
-   answers 200 with its views: the time to recover. Every status in A's access log is counted.
+   kill -9 redis-server. After each kill, a probe sends fresh settings every 0.25 s (a busy 503
+   sent again after its Retry-After, as the page does) until one answers 200 with its views: the
+   time to recover. Every status in A's access log is counted (gunicorn's asyncio worker logs a
+   request whose client left before the answer as 500, though none was sent).
 """
 
 from __future__ import annotations
@@ -43,15 +45,19 @@ def instance(redis: RedisServer, root: Path, name: str, ports: tuple[int, int]) 
 
 def recovery_seconds(base_url: str, since: float, seed: int, limit: float = 60.0) -> float | None:
     """Seconds from `since` until a table for fresh settings answers 200 with its views."""
+    applied = {"init_method": "random", "n_init": 1, "n_clusters": 5, "seed": seed, "mesh_step": 0.1}
     while time.monotonic() - since < limit:
         try:
-            response = table_request(base_url, {"init_method": "random", "n_init": 1, "n_clusters": 5,
-                                                "seed": seed, "mesh_step": 0.1}, timeout=10)
+            # A long timeout: a client that gives up is logged by gunicorn as a 500 it never sent.
+            response = table_request(base_url, applied, timeout=60)
+            if response.status_code == 503 and "Retry-After" in response.headers:  # busy: as the page does
+                time.sleep(float(response.headers["Retry-After"]))
+                continue
             if response.status_code == 200 and response.json()["response"]["table-fault"]["hidden"] is True:
                 return time.monotonic() - since
         except (requests.RequestException, ValueError, KeyError):
             pass
-        seed += 1
+        applied = {**applied, "seed": applied["seed"] + 1}
         time.sleep(0.25)
     return None
 
