@@ -136,17 +136,34 @@ class CeleryWorker:
             self.process.wait(5)
 
 
-def table_request(base_url: str, applied: dict, timeout: float = 60.0):
-    """POST the table callback for these applied settings, as the page does (benchmarks and tests)."""
+def callback_request(base_url: str, output_part: str, applied: dict, timeout: float = 60.0):
+    """POST the callback whose output names `output_part` for these settings, as the page does after
+    a change of k: every input and state filled from the settings (the rest empty)."""
     import requests
 
     dependencies = requests.get(base_url + "/_dash-dependencies", timeout=30).json()
-    table = next(d for d in dependencies if "metrics-table.children" in d["output"])
+    callback = next(d for d in dependencies if output_part in d["output"] and not d.get("background"))
     outputs = [{"id": part.rsplit(".", 1)[0], "property": part.rsplit(".", 1)[1]}
-               for part in table["output"].strip(".").split("...")]
-    body = {"output": table["output"], "outputs": outputs,
-            "inputs": [{"id": "applied-settings", "property": "data", "value": applied},
-                       {"id": "stability-shown", "property": "data", "value": None},
-                       {"id": "table-retry", "property": "n_clicks", "value": 0}],
-            "changedPropIds": ["applied-settings.data"]}
+               for part in callback["output"].strip(".").split("...")]
+    values = {"init-method": applied["init_method"], "n-init": applied["n_init"], "n-clusters": applied["n_clusters"],
+              "random-seed": applied["seed"], "mesh-step": applied["mesh_step"], "applied-settings": applied,
+              "map-retry": 0, "table-retry": 0}
+
+    def filled(specs):
+        return [{"id": spec["id"], "property": spec["property"],
+                 "value": values.get(spec["id"]) if spec["property"] in ("value", "data", "n_clicks") else None}
+                for spec in specs]
+
+    body = {"output": callback["output"], "outputs": outputs, "inputs": filled(callback["inputs"]),
+            "state": filled(callback.get("state", [])), "changedPropIds": ["n-clusters.value"]}
     return requests.post(base_url + "/_dash-update-component", json=body, timeout=timeout)
+
+
+def table_request(base_url: str, applied: dict, timeout: float = 60.0):
+    """The table callback for these settings, as the page posts it (benchmarks and tests)."""
+    return callback_request(base_url, "metrics-table.children", applied, timeout)
+
+
+def map_request(base_url: str, applied: dict, timeout: float = 60.0):
+    """The map callback for these settings, as the page posts it."""
+    return callback_request(base_url, "map-caption.children", applied, timeout)

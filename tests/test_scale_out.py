@@ -25,7 +25,14 @@ import pytest
 import requests
 
 from benchmarks.load import GunicornServer
-from benchmarks.services import CeleryWorker, RedisServer, free_port_in, redis_server_path, table_request
+from benchmarks.services import (
+    CeleryWorker,
+    RedisServer,
+    free_port_in,
+    map_request,
+    redis_server_path,
+    table_request,
+)
 from core import data, fit_store
 from core.boundary import plane_estimator
 from core.sweeps import k_sweep
@@ -92,22 +99,6 @@ def instances(redis_server, celery_worker, tmp_path_factory):
     second.stop()
 
 
-def _map_request(base_url: str, settings: dict) -> requests.Response:
-    dependencies = requests.get(base_url + "/_dash-dependencies", timeout=30).json()
-    refit = next(d for d in dependencies if "boundary-graph.figure" in d["output"] and "map-retry.n_clicks" in
-                 [f"{i['id']}.{i['property']}" for i in d["inputs"]])
-    outputs = [{"id": part.rsplit(".", 1)[0], "property": part.rsplit(".", 1)[1]}
-               for part in refit["output"].strip(".").split("...")]
-    values = {"init-method": settings["init_method"], "n-init": settings["n_init"],
-              "n-clusters": settings["n_clusters"], "random-seed": settings["seed"],
-              "mesh-step": settings["mesh_step"], "address-notes": None, "map-retry": 0}
-    inputs = [{"id": i["id"], "property": i["property"], "value": values[i["id"]]} for i in refit["inputs"]]
-    state = [{"id": s["id"], "property": s["property"], "value": None} for s in refit["state"]]
-    body = {"output": refit["output"], "outputs": outputs, "inputs": inputs, "state": state,
-            "changedPropIds": ["n-clusters.value"]}
-    return requests.post(base_url + "/_dash-update-component", json=body, timeout=60)
-
-
 def _fit_keys(redis_server, pattern: str) -> list[bytes]:
     return sorted(redis_server.client().keys(f"kmeans-digits:{fit_store.version()}:{pattern}"))
 
@@ -143,13 +134,13 @@ def test_a_fit_made_through_one_instance_is_a_cache_hit_through_the_other(instan
     settings = _settings(seed=4242)
     assert not _fit_keys(redis_server, "*4242*")
     table_a = table_request(first.base_url, settings)
-    map_a = _map_request(first.base_url, settings)
+    map_a = map_request(first.base_url, settings)
     assert table_a.status_code == 200 and map_a.status_code == 200, (table_a.text, map_a.text)
     keys = _fit_keys(redis_server, "*4242*")
     assert len(keys) == 3  # the table's k-means++ and random rows and the map's fit (PCA-based ignores seeds)
     time.sleep(2.5)  # Redis's idle clock counts whole seconds: a read below resets it to 0
     table_b = table_request(second.base_url, settings)
-    map_b = _map_request(second.base_url, settings)
+    map_b = map_request(second.base_url, settings)
     assert table_b.status_code == 200 and map_b.status_code == 200
     assert _fit_keys(redis_server, "*4242*") == keys  # nothing new written: nothing fitted again
     assert all(redis_server.client().object("idletime", key) <= 1 for key in keys)  # every one was read
@@ -200,7 +191,7 @@ def test_with_redis_stopped_fits_are_computed_locally_and_nothing_answers_500(in
 
     inertia = fit("k-means++", 7, 3, 4343).inertia
     assert f"{inertia:,.0f}" in str(shown)  # the table's inertia column
-    assert _map_request(first.base_url, settings).status_code == 200
+    assert map_request(first.base_url, settings).status_code == 200
     job = Client(first)
     response, _ = job.post(job.sweep_body(_job(seed=4344, k_max=4)))
     # A job cannot start without its broker: the job's server-fault box (with its Retry button), not a 500.

@@ -12,11 +12,15 @@ def _table_body(client, applied: dict) -> dict:
     table = next(d for d in client.get("/_dash-dependencies").get_json() if "metrics-table.children" in d["output"])
     outputs = [{"id": part.rsplit(".", 1)[0], "property": part.rsplit(".", 1)[1]}
                for part in table["output"].strip(".").split("...")]
-    return {"output": table["output"], "outputs": outputs,
-            "inputs": [{"id": "applied-settings", "property": "data", "value": applied},
-                       {"id": "stability-shown", "property": "data", "value": None},
-                       {"id": "table-retry", "property": "n_clicks", "value": 0}],
-            "changedPropIds": ["applied-settings.data"]}
+    values = {"init-method": applied["init_method"], "n-init": applied["n_init"], "n-clusters": applied["n_clusters"],
+              "random-seed": applied["seed"], "mesh-step": applied["mesh_step"], "applied-settings": applied,
+              "table-retry": 0}
+
+    def filled(specs):
+        return [{"id": s["id"], "property": s["property"], "value": values.get(s["id"])} for s in specs]
+
+    return {"output": table["output"], "outputs": outputs, "inputs": filled(table["inputs"]),
+            "state": filled(table.get("state", [])), "changedPropIds": ["n-clusters.value"]}
 
 
 def test_a_full_queue_of_fits_answers_503_with_retry_after_then_fits_when_free(client, monkeypatch):
