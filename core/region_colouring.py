@@ -19,7 +19,7 @@ import numpy as np
 NODE_LIMIT = 2_000  # search steps per threshold; real maps need about one step per free region
 
 
-def _neighbours(n_regions: int, touching_pairs: Iterable[tuple[int, int]]) -> list[set[int]]:
+def neighbour_sets(n_regions: int, touching_pairs: Iterable[tuple[int, int]]) -> list[set[int]]:
     neighbours: list[set[int]] = [set() for _ in range(n_regions)]
     for a, b in touching_pairs:
         if a < n_regions and b < n_regions and a != b:
@@ -94,7 +94,7 @@ def most_distinct_colouring(n_regions: int, touching_pairs: Iterable[tuple[int, 
     """Every region's entry: touching pairs >= target where any assignment allows it (each region
     then takes the best-liked entries that do); else the largest threshold below target that a
     bisection finds (to 1/64 of target); else smallest_last_colouring. Fixed regions keep theirs."""
-    neighbours = _neighbours(n_regions, touching_pairs)
+    neighbours = neighbour_sets(n_regions, touching_pairs)
     found = colouring_at(neighbours, choices, fixed, differences, target)
     if found is None:
         low, high = 0.0, target

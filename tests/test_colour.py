@@ -7,7 +7,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from components.boundary_figure import region_tint_indices
+from components.boundary_figure import region_tint_indices, region_tints
 from components.palette import (
     DIGIT_COLOURS,
     TINT_VARIANTS,
@@ -145,6 +145,7 @@ def test_touching_regions_differ_by_at_least_ten_for_any_k(init, k, seed):
     matched = plane.matching.matched
     np.testing.assert_array_equal(tints[matched], plane.matching.digit[matched] * TINT_VARIANTS)
     np.testing.assert_array_equal(tints // TINT_VARIANTS, plane.matching.digit)
+    assert region_tints(plane) == [digit_tint(index // TINT_VARIANTS, index % TINT_VARIANTS) for index in tints.tolist()]
     # Deterministic: the same map, its pairs in another order, gets the same tints.
     again = variant_slots(sorted(plane.touching, reverse=True), plane.matching.digit.copy(), matched.copy())
     np.testing.assert_array_equal(plane.matching.digit * TINT_VARIANTS + again, tints)
