@@ -91,9 +91,10 @@ def smallest_last_colouring(neighbours: list[set[int]], choices: Mapping[int, Se
 def most_distinct_colouring(n_regions: int, touching_pairs: Iterable[tuple[int, int]],
                             choices: Mapping[int, Sequence[int]], fixed: Mapping[int, int],
                             differences: np.ndarray, target: float) -> dict[int, int]:
-    """Every region's entry: touching pairs >= target where any assignment allows it (each region
-    then takes the best-liked entries that do); else the largest threshold below target that a
-    bisection finds (to 1/64 of target); else smallest_last_colouring. Fixed regions keep theirs."""
+    """Every region's entry: touching pairs >= target where any assignment allows it (the search
+    tries each region's entries in list order, so the best-liked ones win where they fit); else
+    the largest threshold below target that a bisection finds (to 1/64 of target); else
+    smallest_last_colouring. Fixed regions keep theirs."""
     neighbours = neighbour_sets(n_regions, touching_pairs)
     found = colouring_at(neighbours, choices, fixed, differences, target)
     if found is None:

@@ -11,9 +11,9 @@ from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from components.palette import TINT_VARIANTS, neighbouring_clusters, variant_slots
-from core.region_colouring import most_distinct_colouring
 from core import data
 from core.boundary import mesh
+from core.region_colouring import most_distinct_colouring
 from core.settings import (
     DEFAULTS,
     INIT_METHODS,
