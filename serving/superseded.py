@@ -83,8 +83,8 @@ def is_superseded(token: object, table_key: tuple) -> bool:
 
 def wait_unless_superseded(futures: list[Future], superseded: Callable[[], bool], timeout: float) -> None:
     """Wait for `futures`; raise Superseded (cancelling the ones not started that no other request
-    of this process waits on) as soon as `superseded()` says so. Never waits past `timeout`: the
-    caller's own wait then reports the timeout."""
+    of this process waits on) as soon as `superseded()` says so, and TimeoutError once `timeout`
+    has passed with a row still unfitted (the caller reports it as a server fault)."""
     with _waiting_lock:
         _waiting.update(futures)
     dropped = False
@@ -97,6 +97,7 @@ def wait_unless_superseded(futures: list[Future], superseded: Callable[[], bool]
             if superseded():
                 dropped = True
                 raise Superseded
+        raise TimeoutError(f"table rows not fitted within {timeout:g} s")  # a stuck row: a server fault
     finally:
         with _waiting_lock:
             _waiting.subtract(futures)

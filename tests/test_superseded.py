@@ -89,3 +89,10 @@ def test_a_row_another_request_still_waits_on_is_not_cancelled():
     shared.set_result(1)
     other.join(timeout=5)
     assert kept == {"done": True}
+
+
+def test_a_row_that_never_finishes_is_a_timeout_not_a_longer_wait():
+    started = time.monotonic()
+    with pytest.raises(TimeoutError):
+        superseded.wait_unless_superseded([Future()], lambda: False, timeout=0.3)
+    assert time.monotonic() - started < 2
