@@ -7,7 +7,8 @@ from dash import dcc, html
 
 from components.boundary_figure import digit_key
 from components.controls import control_panel
-from components.jobs_section import jobs_section
+from components.below_fold import below_fold_stores
+from components.jobs_section import job_stores, jobs_panels, jobs_section
 from components.server_fault import server_fault
 from components.share_panel import address_stores, reproduce_panel, reset_button, toolbar
 from core.settings import Settings
@@ -64,8 +65,13 @@ def page(results: dict, figure: go.Figure, caption: str, finest_mesh_step: float
             dcc.Store(id="applied-settings", data=applied),
             dcc.Store(id="model-clusters", data=results["model_clusters"]),
             dcc.Store(id="map-clusters", data=map_clusters),
-            dcc.Store(id="selected-cluster", data=None),
-            dcc.Store(id="map-pick", data=None),
+            # No data: a store given one (even None) updates itself on mount, which fired the
+            # members callback on every page load.
+            dcc.Store(id="selected-cluster"),
+            dcc.Store(id="map-pick"),
+            *job_stores(),
+            # Mounted once the map is drawn (components/below_fold.py): the jobs' panels, the matrix.
+            *below_fold_stores(jobs_panels(), results["matrix"]),
             *address_stores(Settings(**applied)),
             reproduce_panel(Settings(**applied)),
             samples,
@@ -133,7 +139,7 @@ def page(results: dict, figure: go.Figure, caption: str, finest_mesh_step: float
             _card_head("Which digits went where: clusters × true digits",
                        "counts; shade = share of the cluster; outlined: the digit the cluster stands for"),
             html.P(results["matrix_summary"], id="matrix-summary", className="matrix-summary"),
-            html.Div(results["matrix"], id="cluster-digit-matrix", className="table-scroll"),
+            html.Div(id="cluster-digit-matrix", className="table-scroll"),  # mounted after the map
         ],
         className="card matrix-card",
     )
@@ -146,6 +152,6 @@ def page(results: dict, figure: go.Figure, caption: str, finest_mesh_step: float
         ],
         className="app-header",
     )
-    content = html.Main([table_card, map_card, members_card, jobs_section(), matrix_card],
+    content = html.Main([table_card, map_card, members_card, jobs_section(panels=[]), matrix_card],
                         id="results", className="content")
     return html.Div([header, html.Div([sidebar, content], className="app-body")], className="page")
