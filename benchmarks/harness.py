@@ -148,7 +148,7 @@ class Server:
         return f"http://127.0.0.1:{self.port}"
 
     def start(self) -> None:
-        self.port = free_port()
+        self.port = self.port or free_port()  # a preset port is kept
         env = {**os.environ, "HOST": "127.0.0.1", "PORT": str(self.port), **self.extra_env}
         env.pop("DASH_DEBUG", None)
         self.log = tempfile.NamedTemporaryFile(  # noqa: SIM115 - open until stop()
