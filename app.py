@@ -111,6 +111,8 @@ def create_app() -> Dash:
     )
     static_files.install(app, debug=_debug())  # first, where Dash would have set up compression
     app.index_string = app.index_string.replace("<html>", '<html lang="en">', 1)  # for screen readers
+    app.index_string = app.index_string.replace(
+        "{%css%}", "{%css%}\n" + static_files.preload_links(app.config.requests_pathname_prefix), 1)
     app.layout = _initial_page()  # also warms the caches for the default configuration
     hygiene.install(app, MAX_REQUEST_BYTES)  # first: a refused request reaches no other hook
     readiness.register(app.server)  # /ready; /health stays the cheap liveness check

@@ -48,6 +48,19 @@ UNCACHED = "-"  # the cache key of a response that must be compressed afresh
 BABEL_POLYFILL_TAG = re.compile(r'<script src="[^"]*/_dash-component-suites/dash/deps/polyfill@[^"]*"></script>\n?')
 
 
+def preload_links(prefix: str) -> str:
+    """<link rel=preload> tags for what the page fetches only once Dash's scripts have all run
+    (~1 s into a first load): the layout and the callbacks (Dash's renderer asks for them when
+    it starts), and dcc.Graph's code (a chunk fetched when React first renders a graph). The
+    browser fetches them alongside the scripts instead, and hands them over when they are asked
+    for. `prefix`: Dash's requests_pathname_prefix."""
+    return "\n".join([
+        f'<link rel="preload" href="{prefix}_dash-layout" as="fetch" crossorigin>',
+        f'<link rel="preload" href="{prefix}_dash-dependencies" as="fetch" crossorigin>',
+        f'<link rel="preload" href="{prefix}_dash-component-suites/dash/dcc/async-graph.js" as="script">',
+    ])
+
+
 def without_babel_polyfill(scripts_html: str) -> str:
     """Dash's script tags without its @babel/polyfill one (see BABEL_POLYFILL_TAG)."""
     return BABEL_POLYFILL_TAG.sub("", scripts_html, count=1)

@@ -57,6 +57,15 @@ def test_the_page_loads_no_babel_polyfill_but_the_regenerator_runtime_dash_needs
     assert "react@" in scripts[0] and any("dash_renderer" in src for src in scripts[-5:])
 
 
+def test_the_page_preloads_what_dash_fetches_late_and_each_is_served(client, index):
+    preloads = re.findall(r'<link rel="preload" href="([^"]+)" as="(\w+)"', index)
+    assert dict(preloads) == {"/_dash-layout": "fetch", "/_dash-dependencies": "fetch",
+                              "/_dash-component-suites/dash/dcc/async-graph.js": "script"}
+    assert index.index('rel="preload"') < index.index("<script src=")  # in the head, before the scripts
+    for path, _ in preloads:
+        assert client.get(path).status_code == 200
+
+
 def test_a_fingerprinted_script_is_served_compressed_once_and_cached_by_browsers_for_a_year(client, index,
                                                                                            compressions):
     (renderer,) = [src for src in _scripts(index) if "dash_renderer" in src]

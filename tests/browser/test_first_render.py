@@ -55,6 +55,7 @@ def test_the_map_is_drawn_first_and_the_parts_below_the_fold_follow_without_a_re
             matrixRows: document.querySelectorAll('#cluster-digit-matrix tbody tr').length,
             regenerator: typeof window.regeneratorRuntime, babelPolyfill: typeof window._babelPolyfill,
             scripts: performance.getEntriesByType('resource').map((r) => r.name).filter((n) => n.includes('.js')),
+            fetched: performance.getEntriesByType('resource').map((r) => new URL(r.name).pathname),
         })""")
         problems = tab.problems.all()
     finally:
@@ -68,6 +69,9 @@ def test_the_map_is_drawn_first_and_the_parts_below_the_fold_follow_without_a_re
     assert "n-clusters.value" not in state["outputs"]  # a sweep point's click, fired by the mount
     assert state["regenerator"] == "object" and state["babelPolyfill"] == "undefined"
     assert not [name for name in state["scripts"] if "polyfill" in name]
+    # Preloaded (serving/static_files.py), then taken from the preload: each fetched once.
+    for path in ("/_dash-layout", "/_dash-dependencies", "/_dash-component-suites/dash/dcc/async-graph.js"):
+        assert state["fetched"].count(path) == 1, path
 
 
 def test_a_refit_that_lands_before_the_mount_is_what_the_matrix_shows(browser, app_url):
