@@ -19,6 +19,16 @@ new MutationObserver(() => {
     if (!window.__mounted.matrix && document.querySelector('#cluster-digit-matrix table')) window.__mounted.matrix = now;
 }).observe(document, {subtree: true, childList: true});
 """
+# Every visible layout shift (the browser reports only those in the viewport), with its time.
+RECORD_SHIFTS = """
+window.__shifts = [];
+new PerformanceObserver((list) => {
+    for (const entry of list.getEntries()) {
+        window.__shifts.push({t: entry.startTime, value: entry.value,
+                              moved: entry.sources.map((s) => s.node && (s.node.id || s.node.className)).join(', ')});
+    }
+}).observe({type: 'layout-shift', buffered: true});
+"""
 # Holds the browser's idle callbacks (the mount waits for one) until the table shows k = 5: the
 # mount then comes after the refit of the address's settings.
 MOUNT_AFTER_REFIT = """window.requestIdleCallback = (callback) => {
@@ -95,3 +105,24 @@ def test_a_refit_that_lands_before_the_mount_is_what_the_matrix_shows(browser, a
     assert state["tableUpdated"] is not None and state["tableUpdated"] < state["mounted"]  # the case tested
     assert state["matrixRows"] == 5
     assert state["panels"] == 3
+
+
+@pytest.mark.parametrize("viewport", [{"width": 1440, "height": 900}, {"width": 390, "height": 844}])
+def test_nothing_on_screen_moves_when_the_parts_below_the_fold_arrive(browser, app_url, viewport):
+    """Their places are kept (assets/below_fold.css): without that, the page was short until the
+    mount, and the sidebar's data card showed at its bottom, then jumped away."""
+    context = browser.new_context(viewport=viewport)
+    context.set_default_timeout(30_000)
+    for script in (RECORD_MOUNT, RECORD_SHIFTS):
+        context.add_init_script(script)
+    tab = context.new_page()
+    try:
+        tab.goto(app_url + "/")
+        tab.wait_for_function(PAGE_READY, timeout=30_000)
+        tab.wait_for_function("() => [...document.querySelectorAll('#jobs-panels .js-plotly-plot')]"
+                              ".filter((plot) => plot.querySelector('.main-svg')).length === 3")
+        tab.wait_for_timeout(500)
+        mounted, shifts = tab.evaluate("() => [window.__mounted.panels, window.__shifts]")
+    finally:
+        context.close()
+    assert [shift for shift in shifts if shift["t"] >= mounted] == []
