@@ -17,7 +17,7 @@ from werkzeug.exceptions import HTTPException
 
 from callbacks import register_callbacks
 from callbacks.refresh import applied_settings, map_clusters, results
-from components.boundary_figure import boundary_figure, map_caption
+from components.boundary_figure import boundary_figure, map_caption, map_regions, mesh_caption
 from components.digit_samples import digit_samples
 from components.layout import page
 from core import data
@@ -64,11 +64,13 @@ def _initial_page():
     return page(
         results=results(defaults),
         figure=boundary_figure(boundary, digits.reduced, digits.target),
-        caption=map_caption(boundary),
+        caption=map_caption(boundary.plane),
+        mesh_caption=mesh_caption(boundary.extent, defaults.mesh_step),
         finest_mesh_step=min_mesh_step(digits.extent),
         samples=digit_samples(digits.images, digits.target),
         applied=applied_settings(defaults),
-        map_clusters=map_clusters(boundary),
+        map_clusters=map_clusters(boundary.plane),
+        map_regions=map_regions(boundary.plane),
     )
 
 

@@ -13,7 +13,9 @@
   }
 
   function download(gd) {
-    const caption = (document.getElementById("map-caption") || {}).textContent || "";
+    const caption = ["map-caption", "map-mesh"]
+      .map(function (id) { return (document.getElementById(id) || {}).textContent || ""; })
+      .filter(Boolean).join(" · ");
     const full = gd._fullLayout || {};
     const margin = Object.assign({}, gd.layout.margin, { t: 56 });
     const layout = Object.assign({}, gd.layout, {

@@ -10,7 +10,7 @@ Budgets (issue 10): each job takes ≤ 2× the bare calls. For each job it print
            core and writes progress and the result to a fresh store; timed until the result is readable
 and the ratios to bare. Wall-clock times, one OpenMP/BLAS thread (as the app runs).
 
-Then the live map's refit (core.boundary.decision_boundary at fresh seeds: the server's share of a
+Then the live map's refit (core.boundary.plane_map at fresh seeds: the server's share of a
 change) idle and while a k-sweep job runs, side by side: jobs run niced, so the map should barely
 notice them (issue 10: ≤ 50% slower; benchmarks/speed.py measures it end to end in the browser).
 """
@@ -36,7 +36,7 @@ from sklearn.cluster import KMeans
 from sklearn.decomposition import PCA
 
 from core import data
-from core.boundary import decision_boundary
+from core.boundary import plane_map
 from core.settings import DEFAULTS, INIT_METHODS, Settings
 from core.sweeps import k_sweep, seed_stability, stability_seeds
 from serving.jobs_manager import JobsDiskcacheManager
@@ -94,7 +94,7 @@ def map_refits(seeds: range) -> list[float]:
     times = []
     for seed in seeds:
         started = time.perf_counter()
-        decision_boundary(Settings(**{**DEFAULTS, "seed": seed}))
+        plane_map(*Settings(**{**DEFAULTS, "seed": seed}).fit_key)
         times.append(time.perf_counter() - started)
     return times
 

@@ -20,7 +20,6 @@ from components.palette import (
     DIGIT_COLOURS,
     TINT_VARIANTS,
     digit_tint,
-    neighbouring_clusters,
     tint_differences,
 )
 from core.boundary import decision_boundary
@@ -35,8 +34,8 @@ def main() -> None:
         for k in (12, 15, 20, 25, 30):
             for seed in (0, 1, 2):
                 boundary = decision_boundary(Settings(init, 4, k, seed, 0.05))
-                tints = region_tint_indices(boundary)
-                for a, b in neighbouring_clusters(boundary.labels):
+                tints = region_tint_indices(boundary.plane)
+                for a, b in boundary.plane.touching:
                     difference = differences[tints[a], tints[b]]
                     pairs += 1
                     below += difference < 10

@@ -115,7 +115,7 @@ def summarise(project: dict, naive: dict, core: dict | None) -> tuple[pd.DataFra
                 None,
                 None,
             ),
-            ("in process: decision_boundary (map), cleared caches (ms)", median(core["map_ms"]), None, None),
+            ("in process: plane_map (map), cleared caches (ms)", median(core["map_ms"]), None, None),
             (
                 "in process: both + table/patch components (ms)",
                 median(core["core_and_components_fresh_ms"]),

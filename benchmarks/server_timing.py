@@ -124,14 +124,14 @@ from core.settings import DEFAULTS, Settings
 reps = int(sys.argv[2])
 settings = Settings(**DEFAULTS)
 caches = [clustering.fit_full, clustering.benchmark_inits, clustering.fitted_inits, clustering.benchmark_rows, boundary.fit_plane,
-          boundary.decision_boundary]
+          boundary.plane_map]
 try:
     from callbacks import refresh
     from components import boundary_figure
-    caches += [boundary_figure.region_image, refresh._results]
+    caches += [boundary_figure.map_regions, refresh._results]
     def view(results, b):
         refresh.results(settings)  # the table callback's views, from the cached fits
-        boundary_figure.boundary_patch(b)
+        boundary_figure.map_regions(b)
 except Exception:  # the components' API moved: time the core only
     view = None
 out = {"core_fresh_ms": [], "core_and_components_fresh_ms": [], "table_ms": [], "map_ms": []}
@@ -141,7 +141,7 @@ for _ in range(reps):
     t0 = time.perf_counter()
     results = clustering.benchmark_inits(settings.n_clusters, settings.n_init, settings.seed)
     t1 = time.perf_counter()
-    b = boundary.decision_boundary(settings)
+    b = boundary.plane_map(*settings.fit_key)  # the map: the 2-D fit (the page draws the regions)
     t2 = time.perf_counter()
     if view:
         view(results, b)

@@ -11,7 +11,7 @@ from callbacks.refresh import APPLIED_SETTINGS, validated_store
 from components.cluster_views import MAP, MODEL, PICK, members_panel
 from components.server_fault import card_class
 from core import data
-from core.boundary import decision_boundary
+from core.boundary import plane_map
 from core.clustering import fitted_init
 from core.matching import cluster_members, match_clusters
 from core.settings import Settings
@@ -41,7 +41,7 @@ def _members(source: str, name: str, settings: Settings):
         matching = match_clusters(digits.target, fit.labels, settings.n_clusters)
         features, centers, labels = digits.scaled, fit.centers, fit.labels
     else:
-        boundary = decision_boundary(settings)
+        boundary = plane_map(*settings.fit_key)
         matching = boundary.matching
         features, centers, labels = digits.reduced, boundary.centroids, boundary.point_clusters
     cluster = matching.cluster_named(name)

@@ -8,12 +8,12 @@ from functools import lru_cache
 
 import numpy as np
 import plotly.graph_objects as go
-from dash import Patch, html
+from dash import html
 from PIL import Image
 
 from components.palette import DIGIT_COLOURS, TINT_VARIANTS, ink_on, region_palette, variant_slots
-from core.boundary import Boundary
-from core.settings import N_CLUSTERS_RANGE
+from core.boundary import Boundary, PlaneMap
+from core.settings import MESH_STEP_MAX, N_CLUSTERS_RANGE, mesh_shape, min_mesh_step
 
 # System fonts only: the app works offline and ships no font files.
 FONT_STACK = "system-ui, -apple-system, 'Segoe UI', Roboto, 'Helvetica Neue', Arial, sans-serif"
@@ -23,20 +23,35 @@ CENTROID_RADIUS_PX = 12
 CENTROID_FONT_PX = 13
 
 
-def region_tint_indices(boundary: Boundary) -> np.ndarray:
+def region_tint_indices(plane: PlaneMap) -> np.ndarray:
     """Each 2-D cluster's entry in region_palette(): its digit's tint, extras in other variants."""
-    matching = boundary.matching
-    variants = variant_slots(boundary.labels, matching.digit, preferred=matching.matched)
+    matching = plane.matching
+    variants = variant_slots(plane.touching, matching.digit, preferred=matching.matched)
     return (matching.digit * TINT_VARIANTS + variants).astype(np.uint8)
+
+
+def region_tints(plane: PlaneMap) -> list[str]:
+    """Each 2-D cluster's region colour, as #rrggbb."""
+    palette = region_palette()
+    return ["#{:02x}{:02x}{:02x}".format(*palette[3 * index:3 * index + 3]) for index in region_tint_indices(plane)]
+
+
+@lru_cache(maxsize=64)  # keyed by the cached PlaneMap itself
+def map_regions(plane: PlaneMap) -> dict:
+    """What the page draws the map from (assets/map_regions.js): the centroids, each cluster's tint,
+    the extent the mesh covers, and the centroids' markers. The regions themselves are rasterized
+    in the browser at the page's mesh step, so a mesh-step change asks nothing of the server."""
+    return {"centers": plane.centroids.tolist(), "tints": region_tints(plane), "extent": list(plane.extent),
+            # The mesh steps the server accepts: the page checks a step against them before drawing.
+            "mesh_range": [min_mesh_step(plane.extent), MESH_STEP_MAX], **centroid_markers(plane)}
 
 
 @lru_cache(maxsize=32)  # keyed by the cached Boundary object itself
 def region_image(boundary: Boundary) -> dict:
-    """The regions as one palette PNG, a pixel per mesh cell, placed over the mesh extent.
-
-    A PNG of ~10 KB replaces ~880k heatmap cells (4.7 MB of JSON at h=0.02).
+    """The regions as one palette PNG, a pixel per mesh cell, placed over the mesh extent: the
+    first page's picture (later ones the browser draws, the same pixels: a browser test compares).
     """
-    tints = region_tint_indices(boundary)
+    tints = region_tint_indices(boundary.plane)
     picture = Image.fromarray(tints[boundary.labels[::-1]])  # PNG rows run top-down
     picture.putpalette(region_palette())
     buffer = io.BytesIO()
@@ -56,7 +71,7 @@ def region_image(boundary: Boundary) -> dict:
     }
 
 
-def centroid_markers(boundary: Boundary) -> dict:
+def centroid_markers(plane: PlaneMap) -> dict:
     """The named centroids as layout shapes (discs) and annotations (names, with hover text).
 
     Not a trace, on purpose: when any trace changes, Plotly.react recalculates and redraws every
@@ -66,8 +81,8 @@ def centroid_markers(boundary: Boundary) -> dict:
     hidden, is a full redraw too), so there is always one slot per possible cluster, and the
     slots beyond k are transparent and empty. Slots follow the clusters' display order (by name).
     """
-    matching = boundary.matching
-    centroids, sizes = boundary.centroids.tolist(), matching.sizes.tolist()
+    matching = plane.matching
+    centroids, sizes = plane.centroids.tolist(), matching.sizes.tolist()
     order = list(matching.order)
     shapes, annotations = [], []
     for slot in range(N_CLUSTERS_RANGE[1]):
@@ -127,7 +142,7 @@ def boundary_figure(boundary: Boundary, points: np.ndarray, target: np.ndarray) 
     figure.layout.template = None
     figure.update_layout(
         images=[region_image(boundary)],
-        **centroid_markers(boundary),
+        **centroid_markers(boundary.plane),
         margin={"l": 48, "r": 8, "t": 8, "b": 40},
         plot_bgcolor="white",
         paper_bgcolor="white",
@@ -147,26 +162,16 @@ def boundary_figure(boundary: Boundary, points: np.ndarray, target: np.ndarray) 
     return figure
 
 
-def boundary_patch(boundary: Boundary) -> Patch:
-    """Only what changes between configurations: the region image and the centroids.
-
-    The digit points never change, so they are neither resent nor redrawn.
-    """
-    patch = Patch()
-    patch["layout"]["images"][0] = region_image(boundary)
-    for key, value in centroid_markers(boundary).items():
-        patch["layout"][key] = value
-    return patch
+def map_caption(plane: PlaneMap) -> str:
+    init_method, n_clusters, n_init, seed = plane.fit_key
+    runs = "deterministic, 1 run" if init_method == "PCA-based" else f"n_init {n_init}"
+    return f"2-D refit · {init_method} ({runs}) · k {n_clusters} · seed {seed} · inertia {plane.inertia:,.0f}"
 
 
-def map_caption(boundary: Boundary) -> str:
-    s = boundary.settings
-    rows, columns = boundary.labels.shape
-    runs = "deterministic, 1 run" if s.init_method == "PCA-based" else f"n_init {s.n_init}"
-    return (
-        f"2-D refit · {s.init_method} ({runs}) · k {s.n_clusters} · seed {s.seed} · "
-        f"inertia {boundary.inertia:,.0f} · step {s.mesh_step:g} = {columns:,}×{rows:,} cells"
-    )
+def mesh_caption(extent: tuple[float, float, float, float], step: float) -> str:
+    """The mesh's size, as assets/map_regions.js writes it when the step changes in the page."""
+    rows, columns = mesh_shape(extent, step)
+    return f"step {step:g} = {columns:,}×{rows:,} cells"
 
 
 def digit_key() -> html.Div:

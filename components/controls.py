@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dash import dcc, html
 
-from core.settings import DEFAULTS, INIT_METHODS, MESH_STEP_MAX, N_CLUSTERS_RANGE, N_INIT_RANGE
+from core.settings import DEFAULTS, INIT_METHODS, MESH_STEP_MAX, N_CLUSTERS_RANGE, N_INIT_RANGE, SEED_RANGE
 
 N_INIT_HINT = "Seeded runs ({}–{}); the lowest inertia wins".format(*N_INIT_RANGE)
 N_INIT_PCA_HINT = "Disabled: PCA-based seeding is deterministic, so it runs once"
@@ -39,13 +39,16 @@ def stepper_ids(id_: str) -> tuple[str, str]:
     return f"{id_}-decrement", f"{id_}-increment"
 
 
-def _stepper(id_: str, text: str, action: str, label: str) -> html.Button:
+def _stepper(id_: str, text: str, action: str, label: str, field: str, bounds: tuple[int, int]) -> html.Button:
     # Out of the tab order: one tab stop per field; the arrow keys step from the field itself.
+    # assets/steppers.js steps the field on a click, within `bounds`.
     return html.Button(text, id=id_, type="button", tabIndex="-1", className="stepper",
-                       **{"aria-label": f"{action} {label}"})
+                       **{"aria-label": f"{action} {label}", "data-field": field,
+                          "data-delta": "1" if action == "Increase" else "-1",
+                          "data-low": str(bounds[0]), "data-high": str(bounds[1])})
 
 
-def _number(id_: str, label: str, description: str, value: float, stepper: bool = True) -> html.Div:
+def _number(id_: str, label: str, description: str, value: float, bounds: tuple[int, int] | None = None) -> html.Div:
     # No min, max or step constraint: dcc.Input sends null for a value the browser deems invalid,
     # and the message must name what was typed ("got 99"). The server validates every value and
     # nothing typed is clamped; the description gives the range. Dash's own stepper buttons
@@ -53,11 +56,11 @@ def _number(id_: str, label: str, description: str, value: float, stepper: bool 
     # own, which stay within it (callbacks/controls.py).
     field = dcc.Input(id=id_, type="number", value=value, step="any", debounce=TYPING_PAUSE_MS / 1000,
                       className=number_input_class(False))
-    if stepper:
+    if bounds is not None:
         decrement, increment = stepper_ids(id_)
-        field = html.Div([_stepper(decrement, "−", "Decrease", label), field,
-                          _stepper(increment, "+", "Increase", label)], className="stepped")
-    return _field(id_, label, description, field, class_name="field" if stepper else "field no-stepper")
+        field = html.Div([_stepper(decrement, "−", "Decrease", label, id_, bounds), field,
+                          _stepper(increment, "+", "Increase", label, id_, bounds)], className="stepped")
+    return _field(id_, label, description, field, class_name="field" if bounds is not None else "field no-stepper")
 
 
 def control_panel(finest_mesh_step: float) -> html.Div:
@@ -72,14 +75,15 @@ def control_panel(finest_mesh_step: float) -> html.Div:
         [
             html.Div([html.Div("Init method", id="init-method-label", className="field-label"), init_method],
                      className="field"),
-            _number("n-init", "n_init", N_INIT_HINT, DEFAULTS["n_init"]),
+            _number("n-init", "n_init", N_INIT_HINT, DEFAULTS["n_init"], N_INIT_RANGE),
             _number("n-clusters", "k (clusters)",
-                    "Number of clusters KMeans looks for ({}–{})".format(*N_CLUSTERS_RANGE), DEFAULTS["n_clusters"]),
-            _number("random-seed", "Random seed", SEED_HINT, DEFAULTS["seed"]),
+                    "Number of clusters KMeans looks for ({}–{})".format(*N_CLUSTERS_RANGE), DEFAULTS["n_clusters"],
+                    N_CLUSTERS_RANGE),
+            _number("random-seed", "Random seed", SEED_HINT, DEFAULTS["seed"], SEED_RANGE),
             # Typed, not stepped: ±1 makes no sense for a step of 0.02.
             _number("mesh-step", "Mesh step",
                     f"PCA units per cell ({finest_mesh_step:g}–{MESH_STEP_MAX:g}): smaller is sharper",
-                    DEFAULTS["mesh_step"], stepper=False),
+                    DEFAULTS["mesh_step"]),
         ],
         className="controls",
     )

@@ -52,8 +52,8 @@ def _card_head(title: str, note=None, note_id: str | None = None) -> html.Div:
     return html.Div(children, className="section-head")
 
 
-def page(results: dict, figure: go.Figure, caption: str, finest_mesh_step: float, samples,
-         applied: dict, map_clusters: dict) -> html.Div:
+def page(results: dict, figure: go.Figure, caption: str, mesh_caption: str, finest_mesh_step: float, samples,
+         applied: dict, map_clusters: dict, map_regions: dict) -> html.Div:
     """The whole page, pre-filled with the default configuration's results (`results`: what the
     table callback returns for them); `samples` shows the data; `applied` is the settings those
     results are for (the table's refits follow it); `map_clusters` names the map's clusters."""
@@ -65,8 +65,11 @@ def page(results: dict, figure: go.Figure, caption: str, finest_mesh_step: float
             dcc.Store(id="applied-settings", data=applied),
             dcc.Store(id="model-clusters", data=results["model_clusters"]),
             dcc.Store(id="map-clusters", data=map_clusters),
+            dcc.Store(id="map-regions", data=map_regions),
             # No data: a store given one (even None) updates itself on mount, which fired the
-            # members callback on every page load.
+            # members callback, and through mesh-check the map's and the table's, on every page load.
+            dcc.Store(id="mesh-check"),
+            dcc.Store(id="page-token"),
             dcc.Store(id="selected-cluster"),
             dcc.Store(id="map-pick"),
             *job_stores(),
@@ -111,7 +114,8 @@ def page(results: dict, figure: go.Figure, caption: str, finest_mesh_step: float
     )
     map_card = html.Section(
         [
-            _card_head("Decision boundary on the PCA plane", caption, note_id="map-caption"),
+            _card_head("Decision boundary on the PCA plane", [
+                html.Span(caption, id="map-caption"), " · ", html.Span(mesh_caption, id="map-mesh")]),
             server_fault("map"),
             html.Div([digit_key(), html.Details([html.Summary("How to read the map")] + MAP_EXPLAINED,
                                                 className="explainer")], className="map-key-row"),

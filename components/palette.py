@@ -80,10 +80,11 @@ def neighbouring_clusters(labels: np.ndarray) -> set[tuple[int, int]]:
     return pairs
 
 
-def variant_slots(labels: np.ndarray, groups: np.ndarray, preferred: np.ndarray | None = None) -> np.ndarray:
+def variant_slots(touching_pairs, groups: np.ndarray, preferred: np.ndarray | None = None) -> np.ndarray:
     """A tint variant (0..TINT_VARIANTS-1) per cluster such that touching clusters' tints differ.
 
-    `groups` is each cluster's digit. Greedy colouring in smallest-last order over the touching
+    `touching_pairs` are the pairs (a, b) of clusters whose regions touch (core.boundary's
+    geometry, or neighbouring_clusters of a raster); `groups` is each cluster's digit. Greedy colouring in smallest-last order over the touching
     clusters of one digit: repeatedly set aside the cluster with the fewest such neighbours left,
     then colour in reverse. Regions on a plane form a planar map, so each cluster then meets at most
     5 coloured neighbours of its digit and one of the 6 variants is always free: touching regions
@@ -93,7 +94,7 @@ def variant_slots(labels: np.ndarray, groups: np.ndarray, preferred: np.ndarray 
     """
     n_clusters = len(groups)
     touching: dict[int, set[int]] = {cluster: set() for cluster in range(n_clusters)}
-    for a, b in neighbouring_clusters(labels):
+    for a, b in touching_pairs:
         if a < n_clusters and b < n_clusters:
             touching[a].add(b)
             touching[b].add(a)

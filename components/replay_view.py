@@ -16,6 +16,7 @@ from PIL import Image
 from components.boundary_figure import FONT_STACK, _digits_trace
 from components.palette import DIGIT_COLOURS, TINT_VARIANTS, ink_on, region_palette, variant_slots
 from core import data
+from core.boundary import touching_clusters
 from core.matching import match_clusters
 from core.replay import LloydRun, nearest_centre_labels, replay_mesh
 
@@ -44,7 +45,9 @@ def replay_frames(run: LloydRun, extent: tuple[float, float, float, float], capt
     # Each cluster keeps the map's name and digit tint in every frame: a cluster is the same one
     # from its initial centre to the end, so "the 3s" can be followed as they form.
     matching = match_clusters(data.load().target, run.final_labels, len(run.centers[-1]))
-    variants = variant_slots(meshes[-1], matching.digit, preferred=matching.matched)
+    # The map's touching pairs (the same model as the last frame), so the colours are the map's.
+    touching = touching_clusters(run.centers[-1], extent)
+    variants = variant_slots(touching, matching.digit, preferred=matching.matched)
     tints = (matching.digit * TINT_VARIANTS + variants).astype(np.uint8)
     images = [_png(tints, labels) for labels in meshes]
     clusters = [{"index": int(cluster), "name": matching.names[cluster],

@@ -34,22 +34,104 @@ def fit_plane(init_method: str, n_clusters: int, n_init: int, seed: int) -> KMea
 
 
 @dataclass(frozen=True, eq=False)
-class Boundary:
-    """Cluster regions on a regular mesh over the PCA plane; compared by identity (it is cached)."""
+class PlaneMap:
+    """The map's 2-D fit: what the page draws regions from (the browser rasterizes them, from the
+    centroids, at whatever mesh step is chosen); compared by identity (it is cached)."""
 
-    settings: Settings
-    extent: tuple[float, float, float, float]  # x_min, x_max, y_min, y_max the mesh covers
-    xs: np.ndarray  # (columns,) mesh x coordinates, ascending
-    ys: np.ndarray  # (rows,) mesh y coordinates, ascending
-    labels: np.ndarray  # (rows, columns) uint8 cluster of each mesh point
+    fit_key: tuple  # (init_method, n_clusters, n_init, seed) as the fit ran
+    extent: tuple[float, float, float, float]  # x_min, x_max, y_min, y_max of the plot
     centroids: np.ndarray  # (k, 2)
     point_clusters: np.ndarray  # (n,) the 2-D cluster of each digit
     matching: ClusterMatching  # the 2-D clusters named after the true digits of their points
     inertia: float
+    touching: frozenset[tuple[int, int]]  # pairs (a < b) of clusters whose regions share a border in view
 
     @property
     def cluster_sizes(self) -> np.ndarray:
         return self.matching.sizes
+
+
+# The picture's pixels reach past the plot's edges by up to half a step (core.boundary.mesh), 0.5 at
+# the coarsest step: regions meeting only there still touch in the picture.
+MESH_OVERHANG = 0.5
+
+
+def touching_clusters(centroids: np.ndarray, extent: tuple[float, float, float, float],
+                      tolerance: float = 1e-9) -> frozenset[tuple[int, int]]:
+    """Pairs (a < b) of Voronoi cells that meet inside the extent (with the mesh's overhang), by
+    a border or at a corner: from the geometry, so the same pairs at every mesh step. (A raster
+    can also show two cells side by side where a third cell between them is thinner than a mesh
+    cell: the picture skips the sliver.) Cells a and b meet on the part of their
+    bisector where no other centroid is nearer; along the bisector (middle + t * along) each such
+    condition, and each side of the extent, bounds t from one side: slope * t <= bound."""
+    x_min, x_max, y_min, y_max = extent
+    x_min, x_max, y_min, y_max = x_min - MESH_OVERHANG, x_max + MESH_OVERHANG, y_min - MESH_OVERHANG, y_max + MESH_OVERHANG
+    k = len(centroids)
+    first, second = np.triu_indices(k, 1)
+    at_a, at_b = centroids[first], centroids[second]
+    normal = at_b - at_a
+    length = np.hypot(normal[:, 0], normal[:, 1])
+    length[length == 0] = np.nan  # coincident centroids share no border
+    middle = (at_a + at_b) / 2
+    along = np.column_stack([-normal[:, 1], normal[:, 0]]) / length[:, None]
+    # The extent's four sides, then each centroid c: a is at least as near as c.
+    sides_slope = np.column_stack([along[:, 0], -along[:, 0], along[:, 1], -along[:, 1]])
+    sides_bound = np.column_stack([x_max - middle[:, 0], middle[:, 0] - x_min,
+                                   y_max - middle[:, 1], middle[:, 1] - y_min])
+    towards = centroids[None, :, :] - at_a[:, None, :]  # (pairs, k, 2)
+    slope = 2 * np.einsum("pkd,pd->pk", towards, along)
+    bound = ((centroids ** 2).sum(axis=1)[None, :] - (at_a ** 2).sum(axis=1)[:, None]
+             - 2 * np.einsum("pkd,pd->pk", towards, middle))
+    pair_rows = np.arange(len(first))
+    for own in (first, second):  # a and b themselves bound nothing
+        slope[pair_rows, own], bound[pair_rows, own] = 0.0, np.inf
+    slope, bound = np.hstack([sides_slope, slope]), np.hstack([sides_bound, bound])
+    flat = np.abs(slope) < 1e-12
+    with np.errstate(divide="ignore", invalid="ignore"):
+        ratio = bound / slope
+    low = np.max(np.where(~flat & (slope < 0), ratio, -np.inf), axis=1)
+    high = np.min(np.where(~flat & (slope > 0), ratio, np.inf), axis=1)
+    meets = (high - low > -tolerance) & ~np.any(flat & (bound < -tolerance), axis=1) & ~np.isnan(length)
+    return frozenset(zip(first[meets].tolist(), second[meets].tolist()))
+
+
+@lru_cache(maxsize=64)
+def plane_map(init_method: str, n_clusters: int, n_init: int, seed: int) -> PlaneMap:
+    """The 2-D fit behind the map, its clusters named and their touching pairs found."""
+    digits = data.load()
+    model = fit_plane(init_method, n_clusters, n_init, seed)
+    centroids = model.cluster_centers_.copy()  # the cached model keeps its own
+    point_clusters = model.labels_.copy()
+    for array in (centroids, point_clusters):
+        array.setflags(write=False)
+    return PlaneMap(
+        fit_key=(init_method, n_clusters, n_init, seed),
+        extent=digits.extent,
+        centroids=centroids,
+        point_clusters=point_clusters,
+        matching=match_clusters(digits.target, point_clusters, n_clusters),
+        inertia=float(model.inertia_),
+        touching=touching_clusters(centroids, digits.extent),
+    )
+
+
+@dataclass(frozen=True, eq=False)
+class Boundary:
+    """A PlaneMap's regions rasterized on the server at one mesh step, by KMeans.predict on the
+    mesh: the first page's picture, and the reference the browser's raster is tested against."""
+
+    settings: Settings
+    plane: PlaneMap
+    xs: np.ndarray  # (columns,) mesh x coordinates, ascending
+    ys: np.ndarray  # (rows,) mesh y coordinates, ascending
+    labels: np.ndarray  # (rows, columns) uint8 cluster of each mesh point
+
+    extent = property(lambda self: self.plane.extent)
+    centroids = property(lambda self: self.plane.centroids)
+    point_clusters = property(lambda self: self.plane.point_clusters)
+    matching = property(lambda self: self.plane.matching)
+    inertia = property(lambda self: self.plane.inertia)
+    cluster_sizes = property(lambda self: self.plane.cluster_sizes)
 
 
 def mesh(extent: tuple[float, float, float, float], step: float) -> tuple[np.ndarray, np.ndarray]:
@@ -95,18 +177,6 @@ def decision_boundary(settings: Settings) -> Boundary:
     xs, ys = mesh(digits.extent, settings.mesh_step)
     cells = mesh_points(digits.extent, settings.mesh_step)
     labels = predict_mesh(model, cells).astype(np.uint8).reshape(len(ys), len(xs))
-    centroids = model.cluster_centers_.copy()  # the cached model keeps its own
-    point_clusters = model.labels_.copy()
-    for array in (xs, ys, labels, centroids, point_clusters):
+    for array in (xs, ys, labels):
         array.setflags(write=False)
-    return Boundary(
-        settings=settings,
-        extent=digits.extent,
-        xs=xs,
-        ys=ys,
-        labels=labels,
-        centroids=centroids,
-        point_clusters=point_clusters,
-        matching=match_clusters(digits.target, point_clusters, settings.n_clusters),
-        inertia=float(model.inertia_),
-    )
+    return Boundary(settings=settings, plane=plane_map(*settings.fit_key), xs=xs, ys=ys, labels=labels)

@@ -236,9 +236,15 @@ def fitted_inits(n_clusters: int, n_init: int, seed: int) -> tuple[TableRow, ...
 
     The rows are fitted side by side in the worker processes; results do not depend on order.
     """
-    futures = [benchmark_rows.get((method, n_clusters, *fit_parameters(method, n_init, seed)))
-               for method in INIT_METHODS]
+    futures = row_futures(n_clusters, n_init, seed)
     return tuple(_read_only_row(future.result(timeout=ROW_TIMEOUT_S)) for future in futures)
+
+
+def row_futures(n_clusters: int, n_init: int, seed: int) -> list[Future]:
+    """The table's rows at these settings, as futures (started, or shared with a request that
+    started them): a caller can wait on them its own way, then read fitted_inits at once."""
+    return [benchmark_rows.get((method, n_clusters, *fit_parameters(method, n_init, seed)))
+            for method in INIT_METHODS]
 
 
 @lru_cache(maxsize=128)

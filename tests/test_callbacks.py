@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import pytest
-from dash import Patch, no_update
+from dash import no_update
 from dash.exceptions import PreventUpdate
 
 from callbacks.refresh import applied_settings, map_view, results_view
 from components.controls import number_input_class
-from core.boundary import decision_boundary
+from core.boundary import plane_map
 from core.settings import DEFAULTS, Settings
 
 VALID, INVALID = number_input_class(False), number_input_class(True)
@@ -28,12 +28,13 @@ def _message_text(children) -> str:
 def test_valid_settings_redraw_the_map_and_hand_the_table_its_settings():
     values = _values(n_clusters=6, init_method="random", seed=3)
     out = map_view(*values, shown={**CLEAR, "applied": applied_settings(Settings(**DEFAULTS))})
-    assert isinstance(out["figure"], Patch)
-    operations = {tuple(op["location"]): op["params"]["value"] for op in out["figure"].to_plotly_json()["operations"]}
-    shown = [name["text"] for name in operations["layout", "annotations"] if name["opacity"]]
-    matching = decision_boundary(Settings(*values)).matching
+    # The regions' inputs: the 2-D fit's centroids and the named markers (the page rasterizes).
+    plane = plane_map("random", 6, 10, 3)
+    assert out["regions"]["centers"] == plane.centroids.tolist()
+    shown = [name["text"] for name in out["regions"]["annotations"] if name["opacity"]]
+    matching = plane.matching
     assert shown == [matching.names[cluster] for cluster in matching.order] and len(shown) == 6
-    assert sum(disc["opacity"] for disc in operations["layout", "shapes"]) == 6
+    assert sum(disc["opacity"] for disc in out["regions"]["shapes"]) == 6
     assert "random" in out["caption"] and "k 6" in out["caption"] and "seed 3" in out["caption"]
     # The message was already clear: left alone.
     assert out["message"] is out["message_hidden"] is no_update and out["field_classes"] == [no_update] * 4
@@ -54,7 +55,7 @@ def test_valid_settings_clear_a_message_or_flag_still_shown():
 def test_a_mesh_step_change_does_not_touch_the_table():
     before = applied_settings(Settings(**DEFAULTS))
     out = map_view(*_values(mesh_step=0.1), shown={**CLEAR, "applied": before})
-    assert out["applied"] is no_update and isinstance(out["figure"], Patch)
+    assert out["applied"] is no_update and out["regions"] is not no_update
     # Any other setting, the init method included (its row is highlighted), does.
     for changes in ({"init_method": "random"}, {"n_init": 3}, {"n_clusters": 4}, {"seed": 5}):
         assert map_view(*_values(**changes), shown={**CLEAR, "applied": before})["applied"] != no_update, changes
@@ -92,7 +93,7 @@ def test_integral_floats_are_accepted_as_whole_numbers():
 )
 def test_bad_values_change_nothing_but_the_message(changes, mentions):
     out = map_view(*_values(**changes), shown=CLEAR)
-    assert out["figure"] is out["caption"] is out["applied"] is no_update
+    assert out["regions"] is out["caption"] is out["applied"] is no_update
     assert out["message_hidden"] is False
     assert mentions in _message_text(out["message"])
 
@@ -125,9 +126,23 @@ def test_a_bad_value_in_a_field_pca_based_disables_never_blocks():
     before = {**DEFAULTS, "n_init": 7, "seed": 3}
     out = map_view(*_values(init_method="PCA-based", n_init=0, seed=-5, n_clusters=5),
                    shown={**CLEAR, "applied": before})
-    assert out["message_hidden"] is no_update and out["figure"] is not no_update  # no message: applied
+    assert out["message_hidden"] is no_update and out["regions"] is not no_update  # no message: applied
     assert out["applied"] == {**DEFAULTS, "init_method": "PCA-based", "n_clusters": 5, "n_init": 7, "seed": 3}
     # Back to k-means++, the same n_init is the user's to fix again.
     out = map_view(*_values(init_method="k-means++", n_init=0), shown=CLEAR)
     assert out["message_hidden"] is False and "n_init must be a whole number from 1 to 50" in _message_text(
         out["message"])
+
+
+def test_the_table_callback_reads_the_controls_and_refuses_what_the_map_refuses():
+    from dash.exceptions import PreventUpdate
+
+    from callbacks.refresh import table_view
+
+    out = table_view("random", 4, 6, 3, 0.02)
+    table = out["table"]
+    assert "k = 6, n_init = 4, seed = 3" in table.children[0].children
+    assert [row.className for row in table.children[2].children] == [None, "selected", None]
+    for refused in (("random", 4, 99, 3, 0.02), ("random", 4, 6, 3, 5.0), ("kmeans", 4, 6, 3, 0.02)):
+        with pytest.raises(PreventUpdate):
+            table_view(*refused)

@@ -190,7 +190,7 @@ def test_members_refuse_a_forged_settings_store():
 
 def test_a_refused_setting_marks_the_views_stale_and_a_valid_one_clears_it():
     bad = map_view("k-means++", 10, 99, 0, 0.02)
-    assert bad["results_class"] == "content stale" and bad["clusters"] is bad["figure"]
+    assert bad["results_class"] == "content stale" and bad["clusters"] is bad["regions"]
     good = map_view("k-means++", 10, 9, 0, 0.02, shown={"message_hidden": False, "field_classes": []})
     assert good["results_class"] == "content"
     boundary = decision_boundary(Settings("k-means++", 10, 9, 0, 0.02))

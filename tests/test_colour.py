@@ -10,7 +10,6 @@ from components.palette import (
     DIGIT_COLOURS,
     TINT_VARIANTS,
     digit_tint,
-    neighbouring_clusters,
     tint_differences,
 )
 from core.boundary import decision_boundary
@@ -55,7 +54,7 @@ def test_every_digits_dots_stay_legible_on_every_matched_tint():
                                                  ("random", 10, 3), ("PCA-based", 9, 0)])
 def test_touching_regions_differ_by_at_least_ten_up_to_ten_clusters(init, k, seed):
     boundary = decision_boundary(Settings(init, 4, k, seed, 0.05))
-    tints = region_tint_indices(boundary)
+    tints = region_tint_indices(boundary.plane)
     differences = tint_differences()
-    for a, b in neighbouring_clusters(boundary.labels):
+    for a, b in boundary.plane.touching:
         assert differences[tints[a], tints[b]] >= 10, (boundary.matching.names[a], boundary.matching.names[b])

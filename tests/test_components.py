@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import base64
-import copy
+import gzip
 import io
 import json
 
@@ -16,16 +16,19 @@ from components.boundary_figure import (
     CENTROID_RADIUS_PX,
     DIGITS_TRACE,
     boundary_figure,
-    boundary_patch,
+    centroid_markers,
     digit_key,
     map_caption,
+    map_regions,
+    mesh_caption,
     region_image,
     region_tint_indices,
+    region_tints,
 )
 from components.metrics_table import COLUMNS, metrics_table
 from components.palette import DIGIT_COLOURS, TINT_VARIANTS, neighbouring_clusters, region_palette
 from core import data
-from core.boundary import decision_boundary
+from core.boundary import decision_boundary, plane_map
 from core.clustering import benchmark_inits
 from core.settings import DEFAULTS, N_CLUSTERS_RANGE, Settings, mesh_shape
 
@@ -147,7 +150,7 @@ def test_region_image_is_the_label_grid_one_pixel_per_cell(digits):
     boundary = decision_boundary(Settings("random", 10, 8, 1, 0.05))
     image = region_image(boundary)
     png = Image.open(io.BytesIO(base64.b64decode(image["source"].split(",", 1)[1])))
-    tints = region_tint_indices(boundary)
+    tints = region_tint_indices(boundary.plane)
     assert png.size == (len(boundary.xs), len(boundary.ys))
     np.testing.assert_array_equal(np.asarray(png)[::-1], tints[boundary.labels])
     # Each region is tinted in the colour family of the digit it stands for.
@@ -159,50 +162,45 @@ def test_region_image_is_the_label_grid_one_pixel_per_cell(digits):
     assert image["y"] - image["sizey"] == pytest.approx(boundary.ys[0] - step / 2)
 
 
-def test_the_map_payload_is_small_at_the_default_mesh_step(digits):
-    boundary = decision_boundary(Settings("k-means++", 10, 10, 0, 0.02))
-    patch_json = json.dumps(boundary_patch(boundary).to_plotly_json())
-    assert len(patch_json) < 40_000  # the full int32 heatmap would be ~4.7 MB
+def test_the_map_sends_centroids_and_tints_not_a_raster(digits):
+    """A change's map payload: k centroids, their tints and markers; the page rasterizes the regions."""
+    plane = plane_map("k-means++", 10, 10, 0)
+    regions = map_regions(plane)
+    assert regions["centers"] == plane.centroids.tolist()
+    assert regions["tints"] == region_tints(plane)
+    assert regions["extent"] == list(digits.extent)
+    assert {key: regions[key] for key in ("shapes", "annotations")} == centroid_markers(plane)
+    # On the wire (compressed, as the app sends it): the int32 heatmap was ~4.7 MB, the PNG ~13 KB.
+    assert len(gzip.compress(json.dumps(regions).encode())) < 4_000
 
 
 @pytest.mark.parametrize("n_clusters", [3, 12, 30])
 def test_touching_regions_get_different_tints(n_clusters):
-    boundary = decision_boundary(Settings("k-means++", 10, n_clusters, 0, 0.05))
-    tints = region_tint_indices(boundary)
-    for a, b in neighbouring_clusters(boundary.labels):
+    plane = plane_map("k-means++", n_clusters, 10, 0)
+    tints = region_tints(plane)
+    assert plane.touching  # regions do touch
+    for a, b in plane.touching:
         assert tints[a] != tints[b]
     # The cluster matched to a digit has its digit's main tint.
-    matched = np.flatnonzero(boundary.matching.matched)
-    np.testing.assert_array_equal(tints[matched], boundary.matching.digit[matched] * TINT_VARIANTS)
+    indices = region_tint_indices(plane)
+    matched = np.flatnonzero(plane.matching.matched)
+    np.testing.assert_array_equal(indices[matched], plane.matching.digit[matched] * TINT_VARIANTS)
 
 
-def _apply(figure: dict, patch) -> dict:
-    """Apply a Patch's Assign operations the way dash-renderer does."""
-    result = copy.deepcopy(figure)
-    for operation in patch.to_plotly_json()["operations"]:
-        assert operation["operation"] == "Assign"
-        *path, last = operation["location"]
-        target = result
-        for key in path:
-            target = target[key]
-        target[last] = operation["params"]["value"]
-    return result
-
-
-def test_patch_turns_one_configuration_into_another(digits):
-    before = decision_boundary(Settings("k-means++", 10, 10, 0, 0.02))
-    after = decision_boundary(Settings("random", 3, 6, 9, 0.2))
-    patched = _apply(json.loads(pio.to_json(boundary_figure(before, digits.reduced, digits.target))),
-                     boundary_patch(after))
-    expected = json.loads(pio.to_json(boundary_figure(after, digits.reduced, digits.target)))
-    assert patched == expected
+@pytest.mark.parametrize("step", [0.05, 0.3])
+def test_touching_pairs_are_those_of_the_picture(step):
+    """The geometry's touching pairs (used for the tints) are the raster's, at any step but the
+    coarsest, where a sliver thinner than a cell can vanish from the picture."""
+    for n_clusters, seed in ((10, 0), (10, 2), (30, 1)):
+        boundary = decision_boundary(Settings("random", 4, n_clusters, seed, step))
+        assert neighbouring_clusters(boundary.labels) <= set(boundary.plane.touching)
 
 
 def test_caption_says_what_the_map_is():
-    caption = map_caption(decision_boundary(Settings("PCA-based", 10, 10, 0, 0.1)))
+    caption = map_caption(plane_map("PCA-based", 10, 1, 0))
     assert "2-D refit" in caption and "PCA-based" in caption and "deterministic" in caption
     rows, columns = mesh_shape(data.load().extent, 0.1)
-    assert f"step 0.1 = {columns}×{rows} cells" in caption
+    assert mesh_caption(data.load().extent, 0.1) == f"step 0.1 = {columns:,}×{rows:,} cells"
 
 
 def test_digit_montage_shows_one_image_of_each_digit(digits):

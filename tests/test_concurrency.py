@@ -75,17 +75,11 @@ def _component_text(node) -> list:
     return [("<" + (class_name or "") + ">", None), *inner]
 
 
-def _patch_summary(operations: list[dict]) -> dict:
-    summary = {}
-    for op in operations:
-        location = tuple(op["location"])
-        value = op["params"]["value"]
-        if location[:2] == ("layout", "images"):
-            summary["image"] = value["source"]
-        elif location == ("layout", "annotations"):
-            summary["centroids"] = [(round(number["x"], 9), round(number["y"], 9))
-                                    for number in value if number["opacity"]]
-    return summary
+def _regions_summary(regions: dict) -> dict:
+    """What the page draws the map from: the centroids, the tints and the named markers."""
+    return {"centers": regions["centers"], "tints": regions["tints"],
+            "centroids": [(round(number["x"], 9), round(number["y"], 9), number["text"])
+                          for number in regions["annotations"] if number["opacity"]]}
 
 
 def _direct(values: tuple) -> dict:
@@ -93,7 +87,7 @@ def _direct(values: tuple) -> dict:
     out = refresh.map_view(*values)
     return {
         "table": _component_text(refresh.results_view(out["applied"])["table"]),
-        "patch": _patch_summary(out["figure"].to_plotly_json()["operations"]),
+        "regions": _regions_summary(out["regions"]),
         "caption": out["caption"],
         "message": (out["message"], out["message_hidden"]),
     }
@@ -111,10 +105,9 @@ def _http(client, callbacks, values: tuple) -> dict:
 
     run_change(send, callbacks, control_props(dict(zip(CONTROL_IDS, values, strict=True))),
                [f"{cid}.value" for cid in CONTROL_IDS])
-    figure = merged["boundary-graph"]["figure"]
     return {
         "table": _component_text(merged["metrics-table"]["children"]),
-        "patch": _patch_summary(figure["operations"]),
+        "regions": _regions_summary(merged["map-regions"]["data"]),
         "caption": merged["map-caption"]["children"],
         "message": (merged["settings-message"]["children"], merged["settings-message"]["hidden"]),
     }
@@ -150,8 +143,8 @@ def _check(results, tasks, expected) -> None:
     for values, result in zip(tasks, results):
         want = expected[values]
         assert result["caption"] == want["caption"], values
-        assert len(result["patch"]["centroids"]) == values[2], values
-        assert result["patch"] == want["patch"], values
+        assert len(result["regions"]["centroids"]) == values[2], values
+        assert result["regions"] == want["regions"], values
         assert result["table"] == want["table"], values
         assert result["message"] == want["message"], values
 
@@ -249,7 +242,10 @@ def test_cached_fits_are_read_only():
 def test_cached_boundaries_are_read_only():
     result = boundary.decision_boundary(Settings("k-means++", 1, 3, 1001, 0.2))
     arrays = _arrays_of(result)
-    assert {"labels", "centroids", "xs", "ys"} <= set(arrays)
+    assert {"labels", "xs", "ys"} <= set(arrays)
+    plane = _arrays_of(result.plane)
+    assert {"centroids", "point_clusters"} <= set(plane)
+    arrays.update({f"plane.{name}": array for name, array in plane.items()})
     writable = sorted(name for name, array in arrays.items() if array.flags.writeable)
     assert not writable, f"Boundary arrays writable (shared by every caller of the cache): {writable}"
     _assert_frozen(result)

@@ -225,7 +225,7 @@ SLOTS = TINT_VARIANTS
 
 def _assert_touching_regions_differ(labels: np.ndarray, n_clusters: int) -> np.ndarray:
     """The worst case for the variants: every cluster an extra of one digit (k > 10 can do it)."""
-    slots = variant_slots(labels, np.zeros(n_clusters, dtype=int))
+    slots = variant_slots(neighbouring_clusters(labels), np.zeros(n_clusters, dtype=int))
     assert slots.shape == (n_clusters,)
     assert all(0 <= int(slot) < SLOTS for slot in slots)
     clashes = [(a, b) for a, b in sorted(neighbouring_clusters(labels)) if slots[a] == slots[b]]

@@ -9,7 +9,7 @@ import concurrent.futures
 from concurrent.futures.process import BrokenProcessPool
 
 import pytest
-from dash import Patch, no_update
+from dash import no_update
 
 from callbacks import clusters, refresh
 from components.server_fault import SERVER_FAULT_TEXT, server_fault
@@ -44,17 +44,17 @@ def test_the_fault_box_says_server_error_and_offers_a_retry():
 
 def test_a_map_refit_that_fails_on_the_server_shows_the_fault_and_a_retry_clears_it(monkeypatch):
     values = _values(seed=9101)
-    monkeypatch.setattr(refresh, "decision_boundary", _fails)
+    monkeypatch.setattr(refresh, "plane_map", _fails)
     failed = refresh.map_view(*values)
     assert failed["fault_hidden"] is False and "failed" in failed["card_class"].split()
     # The map and its caption are left as they were; the settings are not blamed, but still applied.
-    assert failed["figure"] is no_update and failed["caption"] is no_update
+    assert failed["regions"] is no_update and failed["caption"] is no_update
     assert failed["message"] == [] and failed["message_hidden"] is True
     assert failed["applied"]["seed"] == 9101
     monkeypatch.undo()
     retried = refresh.map_view(*values, retry=1)  # the retry button: the same settings again
     assert retried["fault_hidden"] is True and retried["card_class"] == "card map-card"
-    assert isinstance(retried["figure"], Patch) and "seed 9101" in retried["caption"]
+    assert retried["regions"]["centers"] and "seed 9101" in retried["caption"]
 
 
 @pytest.mark.parametrize("error", [BrokenProcessPool("killed"), concurrent.futures.TimeoutError()],

@@ -9,6 +9,9 @@ import pytest
 from tests.browser.conftest import PAGE_READY, RECORD_CSP_VIOLATIONS, PageProblems
 
 UPDATE_TIMEOUT_MS = 20_000
+# The map's note: its fit's caption, then its mesh (the page writes the mesh part itself).
+MAP_NOTE = ("(document.getElementById('map-caption').textContent + ' · '"
+            " + document.getElementById('map-mesh').textContent)")
 # Each row of the table: init name, then every cell's text, as shown.
 READ_TABLE = """() => Object.fromEntries([...document.querySelectorAll('#metrics-table tr[data-init]')]
     .map(row => [row.dataset.init, [...row.querySelectorAll('td')].map(cell => cell.innerText.trim())]))"""
@@ -40,13 +43,12 @@ def table_cells(page) -> dict[str, list[str]]:
 
 
 def wait_for_caption(page, *parts: str) -> str:
-    """Wait until the map's caption holds every part; return it (the caller asserts)."""
+    """Wait until the map's caption and mesh note hold every part; return them (the caller asserts)."""
     with contextlib.suppress(Exception):
         page.wait_for_function(
-            "parts => { const c = document.getElementById('map-caption');"
-            " return !!c && parts.every(p => c.textContent.includes(p)); }",
+            f"parts => {{ const c = {MAP_NOTE}; return parts.every(p => c.includes(p)); }}",
             arg=list(parts), timeout=UPDATE_TIMEOUT_MS, polling=100)
-    return page.inner_text("#map-caption")
+    return page.evaluate(f"() => {MAP_NOTE}")
 
 
 def wait_for_table(page, *parts: str) -> str:

@@ -17,11 +17,11 @@ try:
 except ImportError:  # the fixtures skip (or, with REQUIRE_BROWSER=1, fail) with the reason
     PlaywrightTimeout = TimeoutError
 
-from components.boundary_figure import map_caption
+from components.boundary_figure import map_caption, mesh_caption
 from components.controls import N_INIT_HINT, N_INIT_PCA_HINT
 from components.metrics_table import COLUMNS
 from core import data
-from core.boundary import decision_boundary, mesh
+from core.boundary import decision_boundary, mesh, plane_map
 from core.clustering import benchmark_inits
 from core.settings import DEFAULTS, INIT_METHODS, Settings
 
@@ -55,7 +55,7 @@ READ_VIEW = """() => {
         numbersDrawn: Array.from(plot.querySelectorAll('.annotation-text'))
             .map((t) => t.textContent).filter((text) => text !== ''),
         image: plot.layout.images[0].source,
-        caption: document.querySelector('#map-caption').textContent,
+        caption: document.querySelector('#map-caption').textContent + ' · ' + document.querySelector('#map-mesh').textContent,
         tableText: document.querySelector('#metrics-table').innerText,
         rows,
         messageHidden: message.hidden || message.offsetParent === null,
@@ -79,7 +79,7 @@ VIEW_MATCHES = """(want) => {
     if (!plot || !plot.data || !plot.layout) return false;
     if (want.settled !== false && !(SETTLED)()) return false;
     const centroids = (plot.layout.annotations || []).filter((a) => a.opacity !== 0);
-    const caption = document.querySelector('#map-caption').textContent;
+    const caption = document.querySelector('#map-caption').textContent + ' · ' + document.querySelector('#map-mesh').textContent;
     const message = document.querySelector('#settings-message');
     const messageShown = !message.hidden && message.offsetParent !== null;
     if (want.centroids !== undefined && (!centroids || centroids.length !== want.centroids)) return false;
@@ -147,8 +147,10 @@ def expected_table(n_clusters: int, n_init: int, seed: int) -> dict[str, dict[st
 
 def expected_caption(**changes) -> str:
     """The caption the app should show for the defaults with these changes, from the core."""
+    settings = Settings(**{**DEFAULTS, **changes})
     with threadpool_limits(limits=1):
-        return map_caption(decision_boundary(Settings(**{**DEFAULTS, **changes})))
+        plane = plane_map(*settings.fit_key)
+    return f"{map_caption(plane)} · {mesh_caption(plane.extent, settings.mesh_step)}"
 
 
 def expected_names(**changes) -> list[str]:
@@ -174,9 +176,10 @@ def mesh_cells(step: float) -> tuple[int, int]:
 
 
 def png_size(data_uri: str) -> tuple[int, int]:
-    prefix = "data:image/png;base64,"
-    assert data_uri.startswith(prefix), data_uri[:40]
-    with Image.open(io.BytesIO(base64.b64decode(data_uri[len(prefix):]))) as picture:
+    """The size of the map's region picture: the first page's PNG, or a bitmap the page drew."""
+    header, _, body = data_uri.partition(",")
+    assert header in ("data:image/png;base64", "data:image/bmp;base64"), data_uri[:40]
+    with Image.open(io.BytesIO(base64.b64decode(body))) as picture:
         return picture.size
 
 

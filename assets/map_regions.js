@@ -1,0 +1,199 @@
+// The map's regions, drawn in the browser: each mesh cell takes the cluster of its nearest 2-D
+// centroid, exactly scikit-learn's rule (KMeans.predict: the smallest squared distance, the first
+// cluster on a tie), on exactly the server's mesh (numpy's arange). The server sends only the k
+// centroids, their tints and the mesh extent, so a mesh-step change needs no request at all.
+// The raster becomes a palette PNG (one byte per cell, deflated by the browser's own zlib) placed
+// as the figure's layout image: the same picture the server used to send.
+(function () {
+  "use strict";
+
+  // numpy.arange(start, stop, step) for floats: n = ceil((stop - start) / step) values, the
+  // first two start and start + step, then start + i * delta with delta = (start + step) - start.
+  function arange(start, stop, step) {
+    const n = Math.max(0, Math.ceil((stop - start) / step));
+    const values = new Float64Array(n);
+    if (n > 0) values[0] = start;
+    if (n > 1) values[1] = start + step;
+    const delta = (start + step) - start;
+    for (let i = 2; i < n; i++) values[i] = start + i * delta;
+    return values;
+  }
+
+  // core.boundary.mesh: arange from min, run on until the last cell (centred on its point) reaches max.
+  function meshAxes(extent, step) {
+    const [xMin, xMax, yMin, yMax] = extent;
+    return { xs: arange(xMin, xMax + step / 2, step), ys: arange(yMin, yMax + step / 2, step) };
+  }
+
+  // Cluster of every mesh cell, rows bottom-up (ys ascending), as KMeans.predict on the mesh points.
+  // Along a row, cluster m can overtake the nearest cluster j only where the line
+  // d_m(x) - d_j(x) = 0 crosses, and only moving towards m (cx_m > cx_j). So each row is filled
+  // in runs: the cells safely before the nearest crossing (by a margin far above rounding) take j
+  // unexamined; every other cell is computed exactly, all k distances, as scikit-learn does.
+  const MARGIN = 1e-7;  // in squared distance; rounding errors here are ~1e-13
+  function meshLabels(centers, xs, ys) {
+    const k = centers.length, nx = xs.length, ny = ys.length;
+    const cx = new Float64Array(k), cy = new Float64Array(k), dy2 = new Float64Array(k);
+    for (let j = 0; j < k; j++) { cx[j] = centers[j][0]; cy[j] = centers[j][1]; }
+    const labels = new Uint8Array(nx * ny);
+    const x0 = xs[0], delta = nx > 1 ? xs[nx - 1] - xs[0] : 1, span = Math.max(nx - 1, 1);
+    for (let row = 0; row < ny; row++) {
+      for (let j = 0; j < k; j++) { const d = ys[row] - cy[j]; dy2[j] = d * d; }
+      const offset = row * nx;
+      let col = 0;
+      while (col < nx) {
+        const x = xs[col];
+        let best = 0, d = x - cx[0], bestDistance = d * d + dy2[0];
+        for (let j = 1; j < k; j++) {
+          d = x - cx[j];
+          const distance = d * d + dy2[j];
+          if (distance < bestDistance) { bestDistance = distance; best = j; }
+        }
+        labels[offset + col] = best;
+        // The first x where another cluster comes within MARGIN of `best`.
+        let limit = Infinity;
+        const own = cx[best] * cx[best] + dy2[best];
+        for (let m = 0; m < k; m++) {
+          const slope = 2 * (cx[m] - cx[best]);
+          if (slope <= 0) continue;  // never closer further right (or equally far all along)
+          const crossing = (cx[m] * cx[m] + dy2[m] - own - MARGIN) / slope;
+          if (crossing < limit) limit = crossing;
+        }
+        // Cells after `col` whose x is below the limit keep `best`.
+        let last = col;
+        if (limit > x) {
+          last = limit === Infinity ? nx - 1
+            : Math.min(nx - 1, Math.floor((limit - x0) / delta * span) + 1);
+          while (last > col && !(xs[last] < limit)) last--;
+        }
+        if (last > col) labels.fill(best, offset + col + 1, offset + last + 1);
+        col = last + 1;
+      }
+    }
+    return labels;
+  }
+
+  function hexToRgb(hex) {
+    const value = parseInt(hex.slice(1), 16);
+    return [(value >> 16) & 255, (value >> 8) & 255, value & 255];
+  }
+
+  // An 8-bit, run-length encoded (BI_RLE8) bitmap of the labels, a palette entry per cluster. Its
+  // rows run bottom-up, as the labels do; large single-coloured regions make it a few KB.
+  function rleBitmap(labels, nx, ny, tints) {
+    const runs = [];
+    for (let row = 0; row < ny; row++) {
+      const offset = row * nx;
+      let col = 0;
+      while (col < nx) {
+        const value = labels[offset + col];
+        let end = col + 1;
+        while (end < nx && end - col < 255 && labels[offset + end] === value) end++;
+        runs.push(end - col, value);
+        col = end;
+      }
+      runs.push(0, 0);  // end of line
+    }
+    runs[runs.length - 1] = 1;  // the last end of line becomes end of bitmap
+    const paletteBytes = 4 * tints.length, dataOffset = 14 + 40 + paletteBytes;
+    const out = new Uint8Array(dataOffset + runs.length);
+    const view = new DataView(out.buffer);
+    out[0] = 0x42; out[1] = 0x4d;  // "BM"
+    view.setUint32(2, out.length, true);
+    view.setUint32(10, dataOffset, true);
+    view.setUint32(14, 40, true);
+    view.setInt32(18, nx, true);
+    view.setInt32(22, ny, true);  // positive: bottom-up rows
+    view.setUint16(26, 1, true);
+    view.setUint16(28, 8, true);
+    view.setUint32(30, 1, true);  // BI_RLE8
+    view.setUint32(34, runs.length, true);
+    view.setUint32(46, tints.length, true);
+    tints.forEach((tint, i) => {
+      const [r, g, b] = hexToRgb(tint);
+      out.set([b, g, r, 0], 54 + 4 * i);
+    });
+    out.set(runs, dataOffset);
+    let binary = "";
+    for (let i = 0; i < out.length; i += 0x8000) {
+      binary += String.fromCharCode.apply(null, out.subarray(i, i + 0x8000));
+    }
+    return "data:image/bmp;base64," + btoa(binary);
+  }
+
+  // The layout image the server used to send: a pixel per mesh cell, each centred on its point.
+  function regionImage(regions, step) {
+    const { xs, ys } = meshAxes(regions.extent, step);
+    const labels = meshLabels(regions.centers, xs, ys);
+    return {
+      source: rleBitmap(labels, xs.length, ys.length, regions.tints),
+      xref: "x", yref: "y",
+      x: xs[0] - step / 2, y: ys[ys.length - 1] + step / 2,
+      sizex: xs.length * step, sizey: ys.length * step,
+      sizing: "stretch", layer: "below",
+    };
+  }
+
+  window.kmeansRegions = { arange, meshAxes, meshLabels, rleBitmap, regionImage };
+})();
+
+// The map's clientside callback (callbacks/refresh.py): draws the regions when the server sends a
+// new fit (with its centroid markers, in the same Plotly update) or when the mesh step changes. A
+// step the page cannot take by itself (not a number in range, or while the settings message is
+// shown) goes to the server instead, through the mesh-check store, which answers with a message.
+(function () {
+  "use strict";
+  const ns = (window.dash_clientside = window.dash_clientside || {});
+
+  // Python's format(step, "g") for the steps the page accepts (0.014 to 1).
+  function formatStep(step) {
+    return String(Number(step.toPrecision(6)));
+  }
+
+  function meshText(regions, step) {
+    const { xs, ys } = window.kmeansRegions.meshAxes(regions.extent, step);
+    const grouped = (n) => n.toLocaleString("en-US");
+    return `step ${formatStep(step)} = ${grouped(xs.length)}×${grouped(ys.length)} cells`;
+  }
+
+  function validStep(regions, step) {
+    const [finest, coarsest] = regions.mesh_range;
+    return typeof step === "number" && Number.isFinite(step) && step >= finest && step <= coarsest;
+  }
+
+  function image(regions, step) {
+    return window.kmeansRegions.regionImage(regions, step);
+  }
+
+  // Two callbacks, not one: a callback that fed itself through the server (step -> mesh-check ->
+  // server -> map-regions -> the same callback) is not run again by Dash within one chain.
+  ns.kmeansMap = {
+    // A new fit from the server: its regions at the page's step, and its centroids, in one update.
+    onFit(regions, step) {
+      const noUpdate = ns.no_update;
+      if (!regions || !validStep(regions, step)) return [noUpdate, noUpdate];
+      const patch = new ns.Patch()
+        .assign(["layout", "images", 0], image(regions, step))
+        .assign(["layout", "shapes"], regions.shapes)
+        .assign(["layout", "annotations"], regions.annotations);
+      return [patch.build(), meshText(regions, step)];
+    },
+    // A new mesh step: drawn here, with no request, when it is valid and no message is shown;
+    // otherwise the server's validator words the message (or clears it, and sends the fit back).
+    onStep(step, regions, messageHidden, query) {
+      const noUpdate = ns.no_update;
+      if (!regions) return [noUpdate, noUpdate, noUpdate, noUpdate];
+      if (!validStep(regions, step) || messageHidden === false) {
+        return [noUpdate, noUpdate, { step: step === undefined ? null : step, at: Date.now() }, noUpdate];
+      }
+      const patch = new ns.Patch().assign(["layout", "images", 0], image(regions, step));
+      let address = noUpdate;
+      if (typeof query === "string") {
+        const params = new URLSearchParams(query);
+        params.set("mesh", String(step));
+        address = "?" + params.toString();
+      }
+      return [patch.build(), meshText(regions, step), noUpdate, address];
+    },
+  };
+})();

@@ -1,0 +1,107 @@
+"""Table requests that a newer change from the same page has superseded are dropped, not fitted.
+
+Each page holds a token (the map callback hands one out with the page's first change). The map
+callback, which every change sends first, records the table settings the page now wants; a table
+request whose settings are no longer its page's latest answers at once with no update, and one
+already waiting on its rows gives up as soon as it is superseded, cancelling the rows not yet
+started that no other request of this process waits on. So, when a presenter clicks "+" five
+times, the tables of the first four changes stop taking cores from the maps and the last table.
+
+The record lives in the jobs' private diskcache directory (serving/jobs_manager.py), shared by every
+worker of the machine: a change's map and table requests may reach different workers.
+"""
+
+from __future__ import annotations
+
+import collections
+import contextlib
+import logging
+import os
+import re
+import sqlite3
+import threading
+import time
+import uuid
+from collections.abc import Callable
+from concurrent.futures import Future, wait
+
+import diskcache
+
+from serving.jobs_manager import cache_dir, private_directory
+
+log = logging.getLogger(__name__)
+
+TOKEN = re.compile(r"^[0-9a-f]{32}$")
+POLL_S = 0.05  # how often a waiting table request checks whether it is still wanted
+RECORD_TTL_S = 3600  # a page idle for an hour starts afresh
+_store: diskcache.Cache | None = None
+_store_lock = threading.Lock()
+_waiting: collections.Counter = collections.Counter()  # row future -> table requests waiting on it
+_waiting_lock = threading.Lock()
+
+
+class Superseded(Exception):
+    """The page has moved on to other settings: this request's table is no longer wanted."""
+
+
+def new_token(token: object) -> str | None:
+    """A fresh token for a page that has none (or sent something that is not one), else None."""
+    return None if isinstance(token, str) and TOKEN.match(token) else uuid.uuid4().hex
+
+
+def _latest() -> diskcache.Cache | None:
+    global _store
+    with _store_lock:
+        if _store is None:
+            try:
+                _store = diskcache.Cache(os.path.join(private_directory(cache_dir()), "latest-tables"),
+                                         size_limit=16 * 2**20)
+            except (OSError, RuntimeError, sqlite3.Error):  # no store: nothing is ever superseded
+                log.warning("no store for superseded table requests; every table request is fitted")
+                return None
+        return _store
+
+
+def record(token: object, table_key: tuple) -> None:
+    """The page `token` now wants the table at `table_key` (k, n_init, seed)."""
+    store = _latest()
+    if store is not None and isinstance(token, str) and TOKEN.match(token):
+        with contextlib.suppress(OSError, sqlite3.Error):  # a lost record only means one table fitted
+            store.set(token, table_key, expire=RECORD_TTL_S)
+
+
+def is_superseded(token: object, table_key: tuple) -> bool:
+    store = _latest()
+    if store is None or not (isinstance(token, str) and TOKEN.match(token)):
+        return False
+    try:
+        latest = store.get(token)
+    except (OSError, sqlite3.Error):
+        return False
+    return latest is not None and tuple(latest) != tuple(table_key)
+
+
+def wait_unless_superseded(futures: list[Future], superseded: Callable[[], bool], timeout: float) -> None:
+    """Wait for `futures`; raise Superseded (cancelling the ones not started that no other request
+    of this process waits on) as soon as `superseded()` says so. Never waits past `timeout`: the
+    caller's own wait then reports the timeout."""
+    with _waiting_lock:
+        _waiting.update(futures)
+    dropped = False
+    try:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            _done, pending = wait(futures, timeout=POLL_S)
+            if not pending:
+                return
+            if superseded():
+                dropped = True
+                raise Superseded
+    finally:
+        with _waiting_lock:
+            _waiting.subtract(futures)
+            for future in futures:
+                if _waiting[future] <= 0:
+                    del _waiting[future]
+                    if dropped:
+                        future.cancel()  # only a row not started yet: a running fit finishes

@@ -1,0 +1,91 @@
+"""A table request that a newer change of the same page has superseded is dropped, not fitted."""
+
+from __future__ import annotations
+
+import threading
+import time
+from concurrent.futures import Future
+
+import pytest
+from dash.exceptions import PreventUpdate
+
+from callbacks import refresh
+from core.settings import DEFAULTS, Settings
+from serving import superseded
+
+
+def _change(token, **changes) -> dict:
+    values = {**DEFAULTS, **changes}
+    return refresh.map_view(values["init_method"], values["n_init"], values["n_clusters"], values["seed"],
+                            values["mesh_step"], page_token=token)
+
+
+def test_a_page_gets_a_token_with_its_first_valid_change_and_keeps_it():
+    first = _change(None, seed=8101)
+    token = first["token"]
+    assert superseded.TOKEN.match(token)
+    assert _change(token, seed=8102)["token"] is refresh.no_update
+    # Something that is not a token (forged) is replaced, never stored as sent.
+    assert superseded.TOKEN.match(_change("<script>", seed=8103)["token"])
+    # A refused value hands out nothing.
+    assert _change(None, n_clusters=99)["token"] is refresh.no_update
+
+
+def test_the_table_of_settings_the_page_has_left_is_not_fitted(monkeypatch):
+    token = _change(None, seed=8111)["token"]
+    left = refresh.applied_settings(Settings(**{**DEFAULTS, "seed": 8111}))
+    _change(token, seed=8112)  # the next click, before the first table was asked for
+    started = []
+    monkeypatch.setattr(refresh, "row_futures", lambda *key: started.append(key) or [])
+    with pytest.raises(PreventUpdate):
+        refresh.results_view(left, page_token=token)
+    assert started == [], "no row of a superseded table is started"
+    # Another page, or a request without a token, still gets its table.
+    other = _change(None, seed=8111)["token"]
+    monkeypatch.undo()
+    assert refresh.results_view(left, page_token=other)["table"] is not refresh.no_update
+
+
+def test_a_table_request_waiting_on_its_rows_gives_up_when_superseded_and_cancels_them(monkeypatch):
+    token = _change(None, seed=8121)["token"]
+    rows = [Future() for _ in range(3)]  # rows that have not started
+    monkeypatch.setattr(refresh, "row_futures", lambda *key: rows)
+    outcome = {}
+
+    def ask():
+        try:
+            refresh.results_view(refresh.applied_settings(Settings(**{**DEFAULTS, "seed": 8121})), page_token=token)
+            outcome["answer"] = "answered"
+        except PreventUpdate:
+            outcome["answer"] = "dropped"
+        outcome["at"] = time.monotonic()
+
+    waiting = threading.Thread(target=ask)
+    waiting.start()
+    time.sleep(0.3)
+    assert waiting.is_alive(), "it waits for its rows while still wanted"
+    moved_on = time.monotonic()
+    _change(token, seed=8122)
+    waiting.join(timeout=5)
+    assert outcome["answer"] == "dropped"
+    assert outcome["at"] - moved_on < 0.5, "it stops waiting within a poll or two"
+    assert all(row.cancelled() for row in rows), "rows nobody else waits on are not started"
+
+
+def test_a_row_another_request_still_waits_on_is_not_cancelled():
+    shared = Future()
+    kept = {}
+
+    def other_request():
+        superseded.wait_unless_superseded([shared], lambda: False, timeout=2)
+        kept["done"] = True
+
+    other = threading.Thread(target=other_request)
+    other.start()
+    time.sleep(0.1)
+    with pytest.raises(superseded.Superseded):
+        superseded.wait_unless_superseded([shared], lambda: True, timeout=2)
+    assert not shared.cancelled()
+    shared.set_result(1)
+    other.join(timeout=5)
+    assert kept == {"done": True}
