@@ -70,7 +70,9 @@ def _initial_page():
         samples=digit_samples(digits.images, digits.target),
         applied=applied_settings(defaults),
         map_clusters=map_clusters(boundary.plane),
-        map_regions=map_regions(boundary.plane),
+        # A mesh-step change needs only the centroids and tints: the markers are in the figure.
+        map_regions={key: value for key, value in map_regions(boundary.plane).items()
+                     if key not in ("shapes", "annotations")},
     )
 
 

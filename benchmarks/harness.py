@@ -78,8 +78,8 @@ CHANGE_STATE_JS = """(k) => {
   const B = window.__bench;
   // A background job's polls (speed.py --with-job) are not part of the change.
   const mine = B.fetches.slice(k).filter((f) => !/k-sweep|stability/.test(f.output));
-  // the map's callback; if none names the figure (e.g. drawn client-side), the last request
-  const map = mine.find((f) => f.output.includes('boundary-graph.figure')) || mine[mine.length - 1];
+  // the map's callback: the one sending the figure (the baseline) or what the page draws it from
+  const map = mine.find((f) => /boundary-graph\.figure|map-regions\.data/.test(f.output)) || mine[mine.length - 1];
   const arrived = (f) => f.parsed ?? f.headers;
   const mapArrived = map ? arrived(map) : null;
   const plot = mapArrived === null ? null : B.afterplots.find((a) => a.t >= mapArrived && a.n > 0);

@@ -62,6 +62,21 @@ USER_JS = r"""
     if (kind === 'key' && event.key !== 'Enter') return;
     U.gestures.push({t: event.timeStamp, kind, id: (event.target && (event.target.id || event.target.textContent)) || ''});
   };
+  U.fetches = [];
+  const originalFetch = window.fetch;
+  window.fetch = function (input, init) {
+    const url = typeof input === 'string' ? input : (input && input.url) || '';
+    if (!url.includes('_dash-update-component')) return originalFetch.apply(this, arguments);
+    let output = '';
+    try { output = JSON.parse(init.body).output || ''; } catch (e) { /* not JSON */ }
+    const rec = {sent: performance.now(), arrived: null, output};
+    U.fetches.push(rec);
+    return originalFetch.apply(this, arguments).then((response) => {
+      const json = response.json.bind(response);
+      response.json = () => json().then((value) => { rec.arrived = performance.now(); return value; });
+      return response;
+    });
+  };
   document.addEventListener('click', gesture('click'), true);
   document.addEventListener('keydown', gesture('key'), true);
   document.addEventListener('input', gesture('input'), true);
@@ -71,7 +86,7 @@ USER_JS = r"""
 FIELDS = {"n_init": "n-init", "k": "n-clusters", "seed": "random-seed", "mesh": "mesh-step"}
 
 
-def _series(values: int) -> dict[str, list]:
+def _series(values: int, app: str) -> dict[str, list]:
     """Fresh values for each control, in the order they are driven (from the defaults: n_init 10,
     k 10, seed 0, k-means++, mesh 0.02). The init method has three values: each round of three
     starts at a seed not seen before (set untimed), so its fits are fresh where they can be (the
@@ -82,9 +97,11 @@ def _series(values: int) -> dict[str, list]:
         "k": list(range(11, 11 + values)),
         "seed": list(range(1, 1 + values)),
         "init": [inits[i % 3] for i in range(values)],
-        # Coarse to fine; the finest step the page allows (~1.8 million cells) last.
-        "mesh": ([0.03, 0.05, 0.1, 0.2, 0.5, 1.0] + [0.04 + 0.01 * i for i in range(max(values - 7, 0))])[:values - 1]
-        + [0.014],
+        # Coarse and fine, on the baseline's own grid (its field has min 0.005 and step 0.01, and
+        # sends nothing for a value off that grid); then, for the project, the finest step it
+        # allows (0.014: ~1.8 million cells).
+        "mesh": [round(0.005 + 0.01 * n, 3) for n in (2, 3, 5, 10, 20, 50, 1, 4, 6, 7)][:values]
+        + ([0.014] if app == "project" else []),
     }
 
 
@@ -145,7 +162,7 @@ def drive(browser, url: str, app: str, values: int, paused: bool) -> list[dict]:
         page.wait_for_function("() => window.__user && window.__user.plots.length > 0", timeout=LOAD_TIMEOUT_MS)
         page.wait_for_timeout(1000)
         state = {"n_init": 10, "k": 10, "seed": 0, "init": "k-means++", "mesh": 0.02}
-        for control, series in _series(values).items():
+        for control, series in _series(values, app).items():
             for index, value in enumerate(series):
                 if control == "init" and index % 3 == 0:  # a fresh seed for each round of inits
                     state["seed"] += 1
@@ -202,6 +219,13 @@ def _timings(records: list[dict], log: dict, sizes: list, app: str) -> list[dict
         t0 = gesture["t"] if gesture else None
         drawn = _first(plots, t0, record["caption_tokens"], "note") if t0 is not None else None
         record["t0"], record["map_ms"] = t0, (drawn - t0) if drawn is not None else None
+        # Where the map's time went: gesture -> its request sent -> answer parsed -> drawn.
+        request = next((f for f in log["fetches"] if t0 is not None and f["sent"] >= t0
+                        and ("map-regions.data" in f["output"] or "boundary-graph.figure" in f["output"])), None)
+        if request and drawn is not None and request["arrived"] is not None and request["arrived"] <= drawn:
+            record["to_request_ms"] = request["sent"] - t0
+            record["request_ms"] = request["arrived"] - request["sent"]
+            record["drawing_ms"] = drawn - request["arrived"]
         if record["control"] == "mesh":
             table = None  # the mesh step does not change the table
         elif app == "project":
@@ -251,6 +275,9 @@ def summary(project: dict, naive: dict) -> list[dict]:
                    "speed-up": base_ms / map_ms if map_ms and base_ms else None,
                    "table ms": table_ms, "table / map": table_ms / map_ms if table_ms and map_ms else None,
                    "tables superseded": sum(r["superseded_table"] for r in own),
+                   "gesture->request ms": _median([r.get("to_request_ms") for r in own]),
+                   "request->answer ms": _median([r.get("request_ms") for r in own]),
+                   "answer->drawn ms": _median([r.get("drawing_ms") for r in own]),
                    "KB per change": payload_kb, "requests": sum(r["requests"] for r in own),
                    "baseline KB per change": sum(r["bytes"] for r in base) / max(len(base), 1) / 1024}
             if control == "mesh":

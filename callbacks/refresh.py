@@ -312,11 +312,9 @@ def register(app: Dash) -> None:
         Output("boundary-graph", "figure", allow_duplicate=True),
         Output("map-mesh", "children", allow_duplicate=True),
         Output(MESH_CHECK, "data"),
-        Output(SETTINGS_QUERY, "data", allow_duplicate=True),
         Input("mesh-step", "value"),
         State(MAP_REGIONS, "data"),
         State("settings-message", "hidden"),
-        State(SETTINGS_QUERY, "data"),
         prevent_initial_call=True,
     )
     app.callback(
