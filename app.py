@@ -145,6 +145,7 @@ def create_app() -> Dash:
     # for react.js. So the first request is made here, before any thread serves.
     with server.test_client() as client:
         client.get("/health")
+    static_files.warm(server)
     return app
 
 

@@ -129,3 +129,15 @@ def test_only_fixed_responses_get_a_cache_key_and_made_up_fingerprints_share_one
     cache = static_files.CompressedOnce()
     cache.set(f"gzip;{static_files.UNCACHED}", b"body")
     assert cache.get(f"gzip;{static_files.UNCACHED}") is None
+
+
+def test_a_new_app_has_compressed_its_scripts_before_its_first_visitor(compressions):
+    import app as app_module
+
+    fresh = app_module.create_app().server.test_client()
+    started = len(compressions)  # create_app compressed them
+    assert started > 0
+    index = fresh.get("/").get_data(as_text=True)
+    for path in _scripts(index):
+        assert fresh.get(path, headers=GZIP).headers["Content-Encoding"] == "gzip"
+    assert len(compressions) == started  # none compressed again
