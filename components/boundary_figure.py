@@ -33,7 +33,8 @@ def region_tint_indices(plane: PlaneMap) -> np.ndarray:
 def region_tints(plane: PlaneMap) -> list[str]:
     """Each 2-D cluster's region colour, as #rrggbb."""
     palette = region_palette()
-    return ["#{:02x}{:02x}{:02x}".format(*palette[3 * index:3 * index + 3]) for index in region_tint_indices(plane)]
+    # Plain ints: 3 × a uint8 index would wrap past 255.
+    return ["#{:02x}{:02x}{:02x}".format(*palette[3 * index:3 * index + 3]) for index in region_tint_indices(plane).tolist()]
 
 
 @lru_cache(maxsize=64)  # keyed by the cached PlaneMap itself

@@ -3,9 +3,11 @@
 Digits use Petroff's 10-colour sequence (designed and tested for colour-vision deficiency;
 matplotlib's "petroff10"). A cluster takes the colour of the digit it stands for: its centroid
 disc, its name chip in the gallery and matrix, and its region on the map, in a pale tint of that
-colour. Extra clusters of one digit (k > 10) take other tints of it, and touching regions never
-share a tint (and differ by CIEDE2000 >= 10 wherever the palette allows: always for regions of
-different digits). Hue is never the only cue: every cluster carries its name ("3", "3′").
+colour. Extra clusters of one digit (k > 10) take other members of the digit's colour family
+(lighter or deeper, the hue turned by at most 10°), chosen per map by an exact search so that
+touching regions differ by CIEDE2000 >= 10 (on every map we measured, k 11-30) and every dot
+colour stays >= 12 from every region. Hue is never the only cue: every cluster carries its name
+("3", "3′").
 """
 
 from __future__ import annotations
@@ -14,7 +16,8 @@ from functools import lru_cache
 
 import numpy as np
 
-from core.colour import ciede2000, hex_to_rgb, srgb_to_lab
+from core.colour import ciede2000_array, hex_to_rgb, lab_to_srgb_array, srgb_to_lab_array
+from core.region_colouring import most_distinct_colouring
 
 DIGIT_COLOURS = (
     "#3f90da", "#ffa90e", "#bd1f01", "#94a4a2", "#832db6",
@@ -25,35 +28,97 @@ DIGIT_COLOURS = (
 # digits stay apart) while every digit's point colour differs from every tint by >= 12 (the dots
 # stay legible on any region). Digit 3's grey must stay near white to be told from 8's.
 BASE_STRENGTHS = (0.389, 0.372, 0.468, 0.05, 0.49, 0.4, 0.429, 0.363, 0.365, 0.356)
-# Extras of a digit (k > 10) take deeper or lighter tints of the same colour. Six per digit: the
-# greedy colouring below always finds one that no touching region of the digit has.
-VARIANT_STEPS = (0.0, -0.25, 0.25, -0.12, 0.4, 0.12)
-TINT_VARIANTS = len(VARIANT_STEPS)
-TOUCHING_MIN_DIFFERENCE = 10.0  # CIEDE2000 between touching regions' tints, where the palette allows
+TOUCHING_MIN_DIFFERENCE = 10.0  # CIEDE2000 between touching regions' tints
+DOT_MIN_DIFFERENCE = 12.0  # CIEDE2000 between any digit's dot colour and any region tint
+# An extra's region is mostly its own digit's dots: those keep a wider margin.
+OWN_DOT_MIN_DIFFERENCE = 16.0
+
+# Extras of a digit (k > 10) take other members of its colour family: the digit's colour, its hue
+# turned by up to 10° and its chroma scaled by 0.8-1.25 (in CIE LCh), mixed with white (a tint)
+# or with up to 60% black (a shade). Only members >= DOT_MIN_DIFFERENCE from every dot colour
+# qualify. 25 variants a digit (250 palette entries: a PNG palette holds 256).
+TINT_VARIANTS = 25
+_HUE_TURNS = (-10.0, -5.0, 0.0, 5.0, 10.0)
+_CHROMA_SCALES = (0.8, 1.0, 1.25)
+_WHITE_STRENGTHS = np.round(np.arange(0.04, 0.99, 0.02), 2)  # share of the colour, the rest white
+# A tint with less than this share of its digit's own tint's chroma is near-white, no longer
+# its digit's colour: only greys (3 and 8, chroma below _GREY_CHROMA) may be that pale.
+_MIN_CHROMA_SHARE = 0.5
+_GREY_CHROMA = 10.0
+_BLACK_SHARES = np.round(np.arange(0.04, 0.61, 0.04), 2)  # shades: share of black
 
 
 def _tint(colour: str, strength: float) -> tuple[int, int, int]:
+    """A matched cluster's tint: `strength` of the colour, the rest white."""
     strength = min(max(strength, 0.02), 0.95)
     return tuple(round(255 - (255 - channel) * strength) for channel in hex_to_rgb(colour))  # type: ignore
 
 
+def _family(digit: int) -> tuple[np.ndarray, list[tuple[float, float, float]]]:
+    """Every qualifying member of a digit's colour family: sRGB rows, and per row how far it
+    strays (share of black, hue turn, chroma change): the mildest are liked best."""
+    lightness, a, b = srgb_to_lab_array(hex_to_rgb(DIGIT_COLOURS[digit]))
+    chroma, hue = np.hypot(a, b), np.arctan2(b, a)
+    rows, strays = [], []
+    for turn in _HUE_TURNS:
+        for scale in _CHROMA_SCALES:
+            angle = hue + np.radians(turn)
+            base = lab_to_srgb_array([lightness, chroma * scale * np.cos(angle), chroma * scale * np.sin(angle)])
+            if np.any(base < -0.5) or np.any(base > 255.5):
+                continue  # outside sRGB
+            base = np.clip(base, 0, 255)
+            for strength in _WHITE_STRENGTHS:
+                rows.append(np.round(255 - (255 - base) * strength))
+                strays.append((0.0, abs(turn), abs(scale - 1)))
+            for share in _BLACK_SHARES:
+                rows.append(np.round(base * (1 - share)))
+                strays.append((float(share), abs(turn), abs(scale - 1)))
+    rgbs = np.array(rows, dtype=int)
+    dots = srgb_to_lab_array([hex_to_rgb(colour) for colour in DIGIT_COLOURS])
+    apart = ciede2000_array(srgb_to_lab_array(rgbs)[:, None, :], dots[None, :, :])
+    legible = (apart.min(axis=1) >= DOT_MIN_DIFFERENCE) & (apart[:, digit] >= OWN_DOT_MIN_DIFFERENCE)
+    if chroma >= _GREY_CHROMA:
+        own = srgb_to_lab_array(_tint(DIGIT_COLOURS[digit], BASE_STRENGTHS[digit]))
+        labs = srgb_to_lab_array(rgbs)
+        legible &= np.hypot(labs[:, 1], labs[:, 2]) >= _MIN_CHROMA_SHARE * np.hypot(own[1], own[2])
+    return rgbs[legible], [stray for stray, keep in zip(strays, legible, strict=True) if keep]
+
+
+@lru_cache(maxsize=1)
+def _variants() -> np.ndarray:
+    """(10, TINT_VARIANTS, 3) sRGB: variant 0 is the digit's own tint (BASE_STRENGTHS); the others
+    are picked from its family one by one, each the member farthest (CIEDE2000) from those picked
+    so far (spread out, so some are far from any neighbour), then ordered mildest first."""
+    variants = []
+    for digit in range(len(DIGIT_COLOURS)):
+        rgbs, strays = _family(digit)
+        labs = srgb_to_lab_array(rgbs)
+        own = _tint(DIGIT_COLOURS[digit], BASE_STRENGTHS[digit])
+        nearest = ciede2000_array(labs, srgb_to_lab_array(own))
+        picked: list[int] = []
+        for _ in range(TINT_VARIANTS - 1):
+            picked.append(int(np.argmax(nearest)))
+            nearest = np.minimum(nearest, ciede2000_array(labs, labs[picked[-1]]))
+        mildest_first = sorted(range(len(picked)), key=lambda rank: (strays[picked[rank]], rank))
+        variants.append([own, *(tuple(int(c) for c in rgbs[picked[rank]]) for rank in mildest_first)])
+    return np.array(variants, dtype=int)
+
+
 def digit_tint(digit: int, variant: int = 0) -> str:
     """A region tint of a digit's colour, as #rrggbb (variant 0: its matched cluster's)."""
-    return "#{:02x}{:02x}{:02x}".format(*_tint(DIGIT_COLOURS[digit], BASE_STRENGTHS[digit] + VARIANT_STEPS[variant]))
+    return "#{:02x}{:02x}{:02x}".format(*(int(c) for c in _variants()[digit, variant]))
 
 
 def region_palette() -> list[int]:
     """A PNG palette: entry digit × TINT_VARIANTS + variant is that tint, as flat r, g, b."""
-    return [channel for digit in range(len(DIGIT_COLOURS)) for variant in range(TINT_VARIANTS)
-            for channel in hex_to_rgb(digit_tint(digit, variant))]
+    return [int(channel) for channel in _variants().reshape(-1)]
 
 
 @lru_cache(maxsize=1)
 def tint_differences() -> np.ndarray:
-    """CIEDE2000 between every two palette entries (60 × 60)."""
-    labs = [srgb_to_lab(hex_to_rgb(digit_tint(d, v)))
-            for d in range(len(DIGIT_COLOURS)) for v in range(TINT_VARIANTS)]
-    return np.array([[ciede2000(a, b) for b in labs] for a in labs])
+    """CIEDE2000 between every two palette entries (250 × 250)."""
+    labs = srgb_to_lab_array(_variants().reshape(-1, 3))
+    return ciede2000_array(labs[:, None, :], labs[None, :, :])
 
 
 def ink_on(colour: str) -> str:
@@ -81,50 +146,22 @@ def neighbouring_clusters(labels: np.ndarray) -> set[tuple[int, int]]:
 
 
 def variant_slots(touching_pairs, groups: np.ndarray, preferred: np.ndarray | None = None) -> np.ndarray:
-    """A tint variant (0..TINT_VARIANTS-1) per cluster such that touching clusters' tints differ.
+    """A tint variant (0..TINT_VARIANTS-1) per cluster: touching clusters' tints differ by
+    CIEDE2000 >= TOUCHING_MIN_DIFFERENCE wherever the palette allows it.
 
     `touching_pairs` are the pairs (a, b) of clusters whose regions touch (core.boundary's
-    geometry, or neighbouring_clusters of a raster); `groups` is each cluster's digit. Greedy colouring in smallest-last order over the touching
-    clusters of one digit: repeatedly set aside the cluster with the fewest such neighbours left,
-    then colour in reverse. Regions on a plane form a planar map, so each cluster then meets at most
-    5 coloured neighbours of its digit and one of the 6 variants is always free: touching regions
-    never share a tint. The matched clusters (`preferred`) are coloured first and keep variant 0.
-    Among its free variants an extra takes the first (from 1 on) whose tint differs from every
-    coloured touching region's by TOUCHING_MIN_DIFFERENCE, else the one that differs most.
+    geometry, or neighbouring_clusters of a raster); `groups` is each cluster's digit. The matched
+    clusters (`preferred`) keep variant 0, their digit's own tint (any two of those differ by
+    >= 10). The others, extras of a digit, get variants 1.. from an exact search
+    (core.region_colouring): if some choice keeps every touching pair >= 10 apart, they get one,
+    mildest variants first; if none does, the largest minimum a bisection finds; touching regions
+    never share a tint. The same input always gives the same variants.
     """
     n_clusters = len(groups)
-    touching: dict[int, set[int]] = {cluster: set() for cluster in range(n_clusters)}
-    for a, b in touching_pairs:
-        if a < n_clusters and b < n_clusters:
-            touching[a].add(b)
-            touching[b].add(a)
-    same = {c: {o for o in others if groups[o] == groups[c]} for c, others in touching.items()}
-    remaining = {cluster: set(others) for cluster, others in same.items()}
-    set_aside = []
-    while remaining:
-        cluster = min(remaining, key=lambda c: (len(remaining[c]), c))
-        set_aside.append(cluster)
-        for other in remaining.pop(cluster):
-            remaining[other].discard(cluster)
-    differences = tint_differences()
-    slots = np.zeros(n_clusters, dtype=np.uint8)
-    coloured: set[int] = set()
-    # The matched clusters first: each keeps its digit's own tint (those differ by >= 10 already).
-    smallest_last = set_aside[::-1]
-    matched_first = sorted(smallest_last, key=lambda c: not (preferred is not None and preferred[c]))
-    for cluster in matched_first:
-        digit = int(groups[cluster])
-        taken = {int(slots[other]) for other in same[cluster] & coloured}
-        free = [v for v in range(TINT_VARIANTS) if v not in taken] or list(range(TINT_VARIANTS))
-        if not (preferred is not None and preferred[cluster]):
-            free = [v for v in free if v != 0] + [v for v in free if v == 0]  # extras leave 0 to the match
-        neighbours = [int(groups[o]) * TINT_VARIANTS + int(slots[o]) for o in touching[cluster] & coloured]
-
-        def nearest(variant: int, digit: int = digit, neighbours: list[int] = neighbours) -> float:
-            own = digit * TINT_VARIANTS + variant
-            return min((differences[own, other] for other in neighbours), default=np.inf)
-
-        slot = next((v for v in free if nearest(v) >= TOUCHING_MIN_DIFFERENCE), None)
-        slots[cluster] = slot if slot is not None else max(free, key=nearest)
-        coloured.add(cluster)
-    return slots
+    digits = [int(group) for group in groups]
+    fixed = {c: digits[c] * TINT_VARIANTS for c in range(n_clusters) if preferred is not None and preferred[c]}
+    choices = {c: [digits[c] * TINT_VARIANTS + v for v in range(1, TINT_VARIANTS)]
+               for c in range(n_clusters) if c not in fixed}
+    entries = most_distinct_colouring(n_clusters, touching_pairs, choices, fixed, tint_differences(),
+                                      TOUCHING_MIN_DIFFERENCE)
+    return np.array([entries[c] - digits[c] * TINT_VARIANTS for c in range(n_clusters)], dtype=np.uint8)

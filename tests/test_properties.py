@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import math
 
 import numpy as np
@@ -12,6 +13,7 @@ from hypothesis import strategies as st
 from components.palette import TINT_VARIANTS, neighbouring_clusters, variant_slots
 from core import data
 from core.boundary import mesh
+from core.region_colouring import most_distinct_colouring
 from core.settings import (
     DEFAULTS,
     INIT_METHODS,
@@ -289,3 +291,46 @@ def test_a_cell_ringed_by_twelve_earlier_clusters_differs_from_all_of_them():
 def test_a_single_region_or_no_borders_is_fine(n_clusters):
     slots = _assert_touching_regions_differ(np.zeros((5, 5), dtype=np.uint8), n_clusters)
     assert len(slots) == n_clusters
+
+
+@st.composite
+def colouring_problems(draw):
+    """A small map: regions, touching pairs, a symmetric difference table over 10 entries, some
+    regions fixed, the others each with an ordered list of entries to choose from."""
+    n_regions = draw(st.integers(min_value=2, max_value=6))
+    all_pairs = list(itertools.combinations(range(n_regions), 2))
+    touching = draw(st.lists(st.sampled_from(all_pairs), unique=True, max_size=len(all_pairs)))
+    upper = draw(st.lists(st.floats(0.5, 20), min_size=45, max_size=45))
+    table = np.zeros((10, 10))
+    table[np.triu_indices(10, 1)] = upper
+    table = table + table.T
+    fixed = {r: draw(st.integers(0, 9)) for r in range(n_regions) if draw(st.booleans())}
+    choices = {r: draw(st.lists(st.integers(0, 9), min_size=1, max_size=4, unique=True))
+               for r in range(n_regions) if r not in fixed}
+    return n_regions, touching, table, fixed, choices
+
+
+def _smallest_free_difference(touching, table, colours, fixed) -> float:
+    return min((table[colours[a], colours[b]] for a, b in touching if a not in fixed or b not in fixed),
+               default=np.inf)
+
+
+@FAST
+@given(colouring_problems())
+def test_the_tint_search_is_exact_against_brute_force(problem):
+    """Where some choice keeps every touching pair >= 10 apart, the search finds one; where none
+    does, its smallest difference is the best possible to within the bisection's step (10/64)."""
+    n_regions, touching, table, fixed, choices = problem
+    free = sorted(choices)
+    best = max(_smallest_free_difference(touching, table, {**fixed, **dict(zip(free, pick, strict=True))}, fixed)
+               for pick in itertools.product(*(choices[r] for r in free)))
+    colours = most_distinct_colouring(n_regions, touching, choices, fixed, table, 10.0)
+    assert all(colours[r] == entry for r, entry in fixed.items())
+    assert all(colours[r] in choices[r] for r in free)
+    found = _smallest_free_difference(touching, table, colours, fixed)
+    if best >= 10:
+        assert found >= 10
+    else:
+        assert found >= best - 10 / 64
+    # The same problem, its pairs given in another order, gets the same colours.
+    assert most_distinct_colouring(n_regions, touching[::-1], choices, fixed, table, 10.0) == colours
