@@ -24,7 +24,7 @@ from core import data
 from core.boundary import decision_boundary
 from core.clustering import start_workers
 from core.settings import DEFAULTS, Settings, min_mesh_step
-from serving import hygiene, readiness, shared_cache
+from serving import hygiene, readiness, shared_cache, static_files
 from serving.log_escaping import escape_log_messages
 
 MAX_REQUEST_BYTES = 64 * 1024  # a callback request here is well under 2 KB
@@ -50,6 +50,11 @@ def _content_security_policy(app: Dash) -> dict:
         "form-action": "'self'",
         "frame-ancestors": "'none'",
     }
+
+
+def _debug() -> bool:
+    """DASH_DEBUG, as `python app.py` reads it (gunicorn.conf.py removes it: never on there)."""
+    return os.environ.get("DASH_DEBUG", "").lower() in {"1", "true", "yes"}
 
 
 def _initial_page():
@@ -84,6 +89,9 @@ class DashboardApp(Dash):
     def _config(self):
         return hygiene.public_config(super()._config(), debug=self._dev_tools.ui)
 
+    def _generate_scripts_html(self):
+        return static_files.without_babel_polyfill(super()._generate_scripts_html())
+
     def serve_layout(self):
         if self._layout_json is None:
             self._layout_json = to_json_plotly(self.get_layout())  # what Dash itself uses
@@ -99,11 +107,17 @@ def create_app() -> Dash:
         __name__,
         title="K-means on handwritten digits",
         update_title=None,
-        compress=True,
+        compress=False,  # static_files.install sets up the compression
         health_endpoint="health",
+        # Part of the page is mounted after the first render (components/below_fold.py), so some
+        # callback ids are not in the initial layout; tests/test_layout_ids.py checks them instead.
+        suppress_callback_exceptions=True,
     )
+    static_files.install(app, debug=_debug())  # first, where Dash would have set up compression
     app.index_string = app.index_string.replace("<html>", '<html lang="en">', 1)  # for screen readers
     shared_cache.install(app.server)  # with REDIS_URL: fits shared through Redis, jobs on Celery
+    app.index_string = app.index_string.replace(
+        "{%css%}", "{%css%}\n" + static_files.preload_links(app.config.requests_pathname_prefix), 1)
     app.layout = _initial_page()  # also warms the caches for the default configuration
     hygiene.install(app, MAX_REQUEST_BYTES)  # first: a refused request reaches no other hook
     readiness.register(app.server)  # /ready; /health stays the cheap liveness check
@@ -133,6 +147,7 @@ def create_app() -> Dash:
     # for react.js. So the first request is made here, before any thread serves.
     with server.test_client() as client:
         client.get("/health")
+    static_files.warm(server)
     return app
 
 
@@ -143,6 +158,6 @@ if __name__ == "__main__":
     app.run(
         host=os.environ.get("HOST", "127.0.0.1"),
         port=int(os.environ.get("PORT", "8050")),
-        debug=os.environ.get("DASH_DEBUG", "").lower() in {"1", "true", "yes"},
+        debug=_debug(),
         request_handler=hygiene.QuietRequestHandler,
     )

@@ -74,7 +74,7 @@ INIT_JS = r"""
 
 # After an input change: the callback requests sent since fetch number k. `done` once every one of
 # them has been answered and the map has drawn after the map's own response arrived.
-CHANGE_STATE_JS = """(k) => {
+CHANGE_STATE_JS = r"""(k) => {
   const B = window.__bench;
   // A background job's polls (speed.py --with-job) are not part of the change.
   const mine = B.fetches.slice(k).filter((f) => !/k-sweep|stability/.test(f.output));
@@ -148,7 +148,7 @@ class Server:
         return f"http://127.0.0.1:{self.port}"
 
     def start(self) -> None:
-        self.port = free_port()
+        self.port = self.port or free_port()  # a preset port is kept
         env = {**os.environ, "HOST": "127.0.0.1", "PORT": str(self.port), **self.extra_env}
         env.pop("DASH_DEBUG", None)
         self.log = tempfile.NamedTemporaryFile(  # noqa: SIM115 - open until stop()

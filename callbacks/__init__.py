@@ -2,7 +2,7 @@
 
 from dash import Dash
 
-from callbacks import clusters, controls, jobs, refresh, share
+from callbacks import below_fold, clusters, controls, jobs, refresh, share
 
 
 def register_callbacks(app: Dash) -> None:
@@ -11,3 +11,4 @@ def register_callbacks(app: Dash) -> None:
     clusters.register(app)
     jobs.register(app)
     share.register(app)
+    below_fold.register(app)

@@ -1,7 +1,10 @@
 """The page's "Choose k and trust the result" section: k sweep, seed stability, Lloyd's steps.
 
 Ids are a public contract for tests and scripts. The sweep and stability panels run background
-jobs (callbacks/jobs.py); the replay steps through precomputed frames in the browser.
+jobs (callbacks/jobs.py); the replay steps through precomputed frames in the browser. The panels
+are below the fold: the page mounts them once the map is drawn (components/below_fold.py), while
+the stores the jobs' results go to (`job_stores`) are in the page from the start, because the
+table's callback reads one of them.
 """
 
 from __future__ import annotations
@@ -44,10 +47,14 @@ def _job_controls(prefix: str, fields: list, run_label: str) -> list:
             html.Span(FAILED_TEXT),
             html.Button("Retry", id=f"{prefix}-retry", className="job-button", n_clicks=0),
         ], id=f"{prefix}-failure", role="alert", className="settings-message job-failure", hidden=True),
-        dcc.Store(id=f"{prefix}-request"),
-        dcc.Store(id=f"{prefix}-shown"),
         dcc.Download(id=f"{prefix}-download"),
     ]
+
+
+def job_stores() -> list[dcc.Store]:
+    """Each job's request and shown result, and the replay's frames: in the page from the start."""
+    return [dcc.Store(id=f"{prefix}-{role}") for prefix in ("k-sweep", "stability") for role in ("request", "shown")
+            ] + [dcc.Store(id="replay-frames")]
 
 
 def _sweep_panel() -> html.Div:
@@ -95,15 +102,19 @@ def _replay_panel() -> html.Div:
         # Empty until a replay is asked for: 1,797 more points to draw would slow every first render.
         dcc.Graph(id="replay-graph", figure=empty_figure("Replay the current settings to step through them."),
                   className="job-graph replay-graph", config={**GRAPH_CONFIG, "displayModeBar": False}),
-        dcc.Store(id="replay-frames"),
         dcc.Interval(id="replay-timer", interval=700, disabled=True),
     ], className="job-panel replay-panel")
 
 
-def jobs_section() -> html.Section:
+def jobs_panels() -> list[html.Div]:
+    return [_sweep_panel(), _stability_panel(), _replay_panel()]
+
+
+def jobs_section(panels: list | None = None) -> html.Section:
+    """The section with `panels` (default: all of them; [] for a page that mounts them later)."""
     return html.Section([
         html.Div([html.H2("Choose k and trust the result", className="section-title"),
                   html.Span("Slow questions run in the background, at low priority: the map and table stay live.",
                             className="section-note")], className="section-head"),
-        html.Div([_sweep_panel(), _stability_panel(), _replay_panel()], className="jobs-grid"),
+        html.Div(jobs_panels() if panels is None else panels, id="jobs-panels", className="jobs-grid"),
     ], className="card jobs-card", id="jobs-section")

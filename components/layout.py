@@ -5,9 +5,10 @@ from __future__ import annotations
 import plotly.graph_objects as go
 from dash import dcc, html
 
+from components.below_fold import below_fold_stores
 from components.boundary_figure import digit_key
 from components.controls import control_panel
-from components.jobs_section import jobs_section
+from components.jobs_section import job_stores, jobs_panels, jobs_section
 from components.server_fault import busy_notice, server_fault
 from components.share_panel import address_stores, reproduce_panel, reset_button, toolbar
 from core.settings import Settings
@@ -66,10 +67,15 @@ def page(results: dict, figure: go.Figure, caption: str, mesh_caption: str, fine
             dcc.Store(id="model-clusters", data=results["model_clusters"]),
             dcc.Store(id="map-clusters", data=map_clusters),
             dcc.Store(id="map-regions", data=map_regions),
-            dcc.Store(id="mesh-check", data=None),
-            dcc.Store(id="page-token", data=None),
-            dcc.Store(id="selected-cluster", data=None),
-            dcc.Store(id="map-pick", data=None),
+            # No data: a store given one (even None) updates itself on mount, which fired the
+            # members callback, and through mesh-check the map's and the table's, on every page load.
+            dcc.Store(id="mesh-check"),
+            dcc.Store(id="page-token"),
+            dcc.Store(id="selected-cluster"),
+            dcc.Store(id="map-pick"),
+            *job_stores(),
+            # Mounted once the map is drawn (components/below_fold.py): the jobs' panels, the matrix.
+            *below_fold_stores(jobs_panels(), results["matrix"]),
             *address_stores(Settings(**applied)),
             reproduce_panel(Settings(**applied)),
             samples,
@@ -138,7 +144,7 @@ def page(results: dict, figure: go.Figure, caption: str, mesh_caption: str, fine
             _card_head("Which digits went where: clusters × true digits",
                        "counts; shade = share of the cluster; outlined: the digit the cluster stands for"),
             html.P(results["matrix_summary"], id="matrix-summary", className="matrix-summary"),
-            html.Div(results["matrix"], id="cluster-digit-matrix", className="table-scroll"),
+            html.Div(id="cluster-digit-matrix", className="table-scroll"),  # mounted after the map
         ],
         className="card matrix-card",
     )
@@ -151,6 +157,6 @@ def page(results: dict, figure: go.Figure, caption: str, mesh_caption: str, fine
         ],
         className="app-header",
     )
-    content = html.Main([table_card, map_card, members_card, jobs_section(), matrix_card],
+    content = html.Main([table_card, map_card, members_card, jobs_section(panels=[]), matrix_card],
                         id="results", className="content")
     return html.Div([header, html.Div([sidebar, content], className="app-body")], className="page")

@@ -29,6 +29,15 @@ PAGE_READY = """() => {
               && plot.layout && plot.layout.images && plot.layout.images.length
               && plot.layout.annotations && plot.layout.annotations.length && rows.length === 3);
 }"""
+# ... and the parts below the fold, which the page mounts once the map is drawn (components/below_fold.py),
+# their three graphs drawn too (dcc.Graph marks a graph "pending" until Plotly has drawn it).
+BELOW_FOLD_MOUNTED = """() => {
+    const plots = [...document.querySelectorAll('#jobs-panels .js-plotly-plot')];
+    return plots.length === 3 && plots.every((p) => p.querySelector('.main-svg')
+                                                    && !p.classList.contains('dash-graph--pending'))
+           && !!document.querySelector('#cluster-digit-matrix table');
+}"""
+PAGE_READY = f"() => ({PAGE_READY})() && ({BELOW_FOLD_MOUNTED})()"
 # Installed before any page script runs: CSP violations are reported as events, not always to the console.
 RECORD_CSP_VIOLATIONS = """
 window.__cspViolations = [];
