@@ -71,8 +71,8 @@ def _initial_page():
         applied=applied_settings(defaults),
         map_clusters=map_clusters(boundary.plane),
         # A mesh-step change needs only the centroids and tints: the markers are in the figure.
-        map_regions={key: value for key, value in map_regions(boundary.plane).items()
-                     if key not in ("shapes", "annotations")},
+        map_regions={**{key: value for key, value in map_regions(boundary.plane).items()
+                        if key not in ("shapes", "annotations")}, "step": defaults.mesh_step},
     )
 
 

@@ -165,6 +165,10 @@
     return window.kmeansRegions.regionImage(regions, step);
   }
 
+  // What the map shows now: the regions it was drawn from and the step (the first page shows the
+  // server's picture at the step in its regions). A step equal to the one shown draws nothing.
+  let shown = null;
+
   // Two callbacks, not one: a callback that fed itself through the server (step -> mesh-check ->
   // server -> map-regions -> the same callback) is not run again by Dash within one chain.
   ns.kmeansMap = {
@@ -176,6 +180,7 @@
         .assign(["layout", "images", 0], image(regions, step))
         .assign(["layout", "shapes"], regions.shapes)
         .assign(["layout", "annotations"], regions.annotations);
+      shown = { regions, step };
       return [patch.build(), meshText(regions, step)];
     },
     // A new mesh step: drawn here, with no request, when it is valid and no message is shown;
@@ -188,7 +193,10 @@
       if (!validStep(regions, step) || messageHidden === false) {
         return [noUpdate, noUpdate, { step: step === undefined ? null : step, at: Date.now() }];
       }
+      const now = shown || { regions, step: regions.step };
+      if (now.regions === regions && now.step === step) return [noUpdate, noUpdate, noUpdate];
       const patch = new ns.Patch().assign(["layout", "images", 0], image(regions, step));
+      shown = { regions, step };
       if (window.location.search) {
         const params = new URLSearchParams(window.location.search);
         params.set("mesh", String(step));

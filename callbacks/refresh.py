@@ -147,7 +147,7 @@ def map_view(init_method, n_init, n_clusters, seed, mesh_step, shown: dict | Non
         log.exception("map refit failed for %s", settings)
         return {**outputs, "regions": no_update, "caption": no_update, "clusters": no_update,
                 "fault_hidden": False, "card_class": card_class(MAP_CARD[1], failed=True)}
-    regions = {**map_regions(plane), "check": _check_stamp(mesh_check)}
+    regions = {**map_regions(plane), "check": _check_stamp(mesh_check), "step": settings.mesh_step}
     return {**outputs, "regions": regions, "caption": map_caption(plane),
             "clusters": map_clusters(plane), "fault_hidden": True, "card_class": MAP_CARD[1]}
 
