@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import math
-
 import numpy as np
 
 _SRGB_TO_XYZ = ((0.4124564, 0.3575761, 0.1804375),
@@ -25,37 +23,8 @@ def srgb_to_lab(rgb: tuple[int, int, int]) -> tuple[float, float, float]:
 
 
 def ciede2000(lab1: tuple[float, float, float], lab2: tuple[float, float, float]) -> float:
-    """ΔE00 between two CIELAB colours (kL = kC = kH = 1)."""
-    (l1, a1, b1), (l2, a2, b2) = lab1, lab2
-    c_mean = (math.hypot(a1, b1) + math.hypot(a2, b2)) / 2
-    g = 0.5 * (1 - math.sqrt(c_mean ** 7 / (c_mean ** 7 + 25 ** 7)))
-    a1p, a2p = (1 + g) * a1, (1 + g) * a2
-    c1p, c2p = math.hypot(a1p, b1), math.hypot(a2p, b2)
-    h1p = math.degrees(math.atan2(b1, a1p)) % 360 if c1p else 0.0
-    h2p = math.degrees(math.atan2(b2, a2p)) % 360 if c2p else 0.0
-    dlp, dcp = l2 - l1, c2p - c1p
-    if c1p * c2p == 0:
-        dhp = 0.0
-    else:
-        dhp = h2p - h1p
-        dhp = dhp - 360 if dhp > 180 else dhp + 360 if dhp < -180 else dhp
-    dhp_big = 2 * math.sqrt(c1p * c2p) * math.sin(math.radians(dhp / 2))
-    lp_mean, cp_mean = (l1 + l2) / 2, (c1p + c2p) / 2
-    if c1p * c2p == 0:
-        hp_mean = h1p + h2p
-    elif abs(h1p - h2p) <= 180:
-        hp_mean = (h1p + h2p) / 2
-    else:
-        hp_mean = (h1p + h2p + 360) / 2 if h1p + h2p < 360 else (h1p + h2p - 360) / 2
-    t = (1 - 0.17 * math.cos(math.radians(hp_mean - 30)) + 0.24 * math.cos(math.radians(2 * hp_mean))
-         + 0.32 * math.cos(math.radians(3 * hp_mean + 6)) - 0.20 * math.cos(math.radians(4 * hp_mean - 63)))
-    d_theta = 30 * math.exp(-(((hp_mean - 275) / 25) ** 2))
-    r_c = 2 * math.sqrt(cp_mean ** 7 / (cp_mean ** 7 + 25 ** 7))
-    s_l = 1 + 0.015 * (lp_mean - 50) ** 2 / math.sqrt(20 + (lp_mean - 50) ** 2)
-    s_c, s_h = 1 + 0.045 * cp_mean, 1 + 0.015 * cp_mean * t
-    r_t = -math.sin(math.radians(2 * d_theta)) * r_c
-    return math.sqrt((dlp / s_l) ** 2 + (dcp / s_c) ** 2 + (dhp_big / s_h) ** 2
-                     + r_t * (dcp / s_c) * (dhp_big / s_h))
+    """ΔE00 between two CIELAB colours (kL = kC = kH = 1): ciede2000_array for one pair."""
+    return float(ciede2000_array(np.asarray(lab1, dtype=float), np.asarray(lab2, dtype=float)))
 
 
 # --- The same maths on arrays (numpy), for palettes of hundreds of colours -----------------------
