@@ -27,15 +27,12 @@
       },
       // A click on a gallery card, a matrix row, a map region or Close → the selected cluster
       // (a second click on the open one closes it). `at` makes every pick a new value.
-      pick: function (_cards, _close, mapPick, selected, panelHidden) {
+      pick: function (pick, _close, selected, panelHidden) {
         const ctx = window.dash_clientside.callback_context;
         const fired = ctx.triggered.filter((t) => t.value);
         if (!fired.length) return no();
-        const id = ctx.triggered_id;
-        if (id === "close-members") return null;
-        const pick = id === "map-pick" ? { source: "map", name: mapPick && mapPick.name }
-          : { source: id.source, name: id.name };
-        if (typeof pick.name !== "string") return no();
+        if (ctx.triggered_id === "close-members") return null;
+        if (!pick || typeof pick.name !== "string") return no();
         const open = !panelHidden && selected;
         if (open && selected.source === pick.source && selected.name === pick.name) return null;
         return { source: pick.source, name: pick.name, at: Date.now() };
@@ -125,11 +122,20 @@
       if (!down || Math.hypot(e.clientX - down[0], e.clientY - down[1]) > 4 || e.detail > 1) return;
       if (e.target.closest && e.target.closest(".modebar")) return;
       const name = nearestCentroid(gd, e);
-      if (name && window.dash_clientside.set_props) {
-        window.dash_clientside.set_props("map-pick", { data: { name: name, at: Date.now() } });
-      }
+      if (name) pickCluster("map", name);
     }, true);
   }
+
+  function pickCluster(source, name) {
+    if (!window.dash_clientside.set_props) return;
+    window.dash_clientside.set_props("cluster-pick", { data: { source: source, name: name, at: Date.now() } });
+  }
+
+  // A gallery card or a matrix row: plain HTML (components/html_string.py), so one listener for all.
+  document.addEventListener("click", (e) => {
+    const picker = e.target.closest && e.target.closest("[data-pick-name]");
+    if (picker) pickCluster(picker.dataset.pickSource, picker.dataset.pickName);
+  });
 
   document.addEventListener("keydown", (e) => {
     if (e.key !== "Escape") return;

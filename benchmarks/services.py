@@ -161,7 +161,7 @@ def callback_request(base_url: str, output_part: str, applied: dict, timeout: fl
 
 def table_request(base_url: str, applied: dict, timeout: float = 60.0):
     """The table callback for these settings, as the page posts it (benchmarks and tests)."""
-    return callback_request(base_url, "metrics-table.children", applied, timeout)
+    return callback_request(base_url, "html-views.data", applied, timeout)
 
 
 def map_request(base_url: str, applied: dict, timeout: float = 60.0):

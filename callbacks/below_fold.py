@@ -9,8 +9,7 @@ def register(app: Dash) -> None:
     # assets/below_fold.js sets the signal once. The content goes in with `set_props`, not as the
     # callback's outputs: Dash treats the inputs in new output children as changed and fires their
     # callbacks (a k-sweep run, a replay load... each a request answered "no update").
-    # A placeholder that a callback has filled in the meantime (the table's callback writes the
-    # matrix after a settings change) is left as it is.
+    # A placeholder that something has filled in the meantime is left as it is.
     app.clientside_callback(
         ClientsideFunction("belowFold", "mount"),
         Input(MOUNT_SIGNAL, "data"),

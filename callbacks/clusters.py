@@ -5,10 +5,10 @@ from __future__ import annotations
 
 import logging
 
-from dash import ALL, ClientsideFunction, Dash, Input, Output, State, no_update
+from dash import ClientsideFunction, Dash, Input, Output, State, no_update
 
 from callbacks.refresh import APPLIED_SETTINGS, validated_store
-from components.cluster_views import MAP, MODEL, PICK, members_panel
+from components.cluster_views import MAP, MODEL, members_panel
 from components.server_fault import card_class
 from core import data
 from core.boundary import plane_map
@@ -84,9 +84,8 @@ def register(app: Dash) -> None:
     app.clientside_callback(
         ClientsideFunction("clusters", "pick"),
         Output("selected-cluster", "data"),
-        Input({"type": PICK, "view": ALL, "source": ALL, "name": ALL}, "n_clicks"),
+        Input("cluster-pick", "data"),  # set by assets/cluster_views.js on a click
         Input("close-members", "n_clicks"),
-        Input("map-pick", "data"),
         State("selected-cluster", "data"),
         State("members-card", "hidden"),
         prevent_initial_call=True,

@@ -25,6 +25,7 @@ from components.boundary_figure import map_caption, map_regions
 from components.cluster_views import centroid_gallery, digit_matrix, matrix_summary
 from components.controls import number_input_class
 from components.headline import matched_accuracy, verdict
+from components.html_string import HTML_VIEWS_STORE, to_html
 from components.metrics_table import metrics_table
 from components.server_fault import card_class
 from core import data
@@ -50,13 +51,13 @@ INVALID_TITLE = "Settings not applied — the results shown are for the last val
 # its card; the box's retry button sends the same settings again. Card ids and base classes:
 MAP_CARD, TABLE_CARD = ("map-card", "card map-card"), ("table-card", "card table-card")
 RESULTS_CLASS, STALE_CLASS = "content", "content stale"  # stale: the views show the last valid settings
+# The views sent as HTML in one store (components/html_string.py): view → the container it fills.
+HTML_VIEWS = {"table": "metrics-table", "gallery": "centroid-gallery", "matrix": "cluster-digit-matrix"}
 # The table callback's outputs: component id and property of each.
 RESULTS_OUTPUTS = {
-    "table": ("metrics-table", "children"),
+    "views": (HTML_VIEWS_STORE, "data"),
     "accuracy": ("matched-accuracy", "children"),
     "verdict": ("verdict", "children"),
-    "gallery": ("centroid-gallery", "children"),
-    "matrix": ("cluster-digit-matrix", "children"),
     "matrix_summary": ("matrix-summary", "children"),
     "model_clusters": ("model-clusters", "data"),
 }
@@ -158,6 +159,13 @@ def _check_stamp(mesh_check) -> float | None:
     return float(stamp) if isinstance(stamp, (int, float)) and not isinstance(stamp, bool) and math.isfinite(stamp) else None
 
 
+def sent_views(views: dict) -> dict:
+    """The views as the table callback sends them: table, gallery and matrix as one store of HTML."""
+    sent = {name: view for name, view in views.items() if name not in HTML_VIEWS}
+    sent["views"] = {container: to_html(views[name]) for name, container in HTML_VIEWS.items()}
+    return sent
+
+
 def results(settings: Settings, spread: dict | None = None) -> dict:
     """Everything the 64-D fits show: the table, the headline and verdict, and the selected init's
     clusters as digits (gallery, matrix, names). All from the table's cached fits: no extra fit.
@@ -224,7 +232,7 @@ def results_view(applied, stability=None, retry=None, page_token=None) -> dict:
         if left_behind():  # before any row is started
             raise superseded.Superseded
         superseded.wait_unless_superseded(row_futures(*key), left_behind, timeout=ROW_TIMEOUT_S)
-        views = results(settings, seed_spread(stability, settings))
+        views = sent_views(results(settings, seed_spread(stability, settings)))
     except FitQueueFull:
         raise  # 503 with Retry-After (serving/shared_cache.py): the page says busy and asks again
     except superseded.Superseded:
@@ -319,6 +327,9 @@ def register(app: Dash) -> None:
         State("settings-message", "hidden"),
         prevent_initial_call=True,
     )
+    # The table, gallery and matrix arrive as HTML: the page writes them in (assets/html_views.js),
+    # the first page's too (so this runs on load, in the browser).
+    app.clientside_callback(ClientsideFunction("htmlViews", "fill"), Input(HTML_VIEWS_STORE, "data"))
     app.callback(
         output={**{key: Output(*target) for key, target in RESULTS_OUTPUTS.items()},
                 "fault_hidden": Output("table-fault", "hidden"), "card_class": Output(TABLE_CARD[0], "className")},

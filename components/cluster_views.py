@@ -2,8 +2,9 @@
 
 Every view lists clusters in the matching's stable order (by the digit each stands for) and
 shows each in its digit's colour, so "3" looks and reads the same everywhere, after every click.
-Clusters are picked by name (a pattern-matching id): a name still means the same digit after a
-refit, and a name that no longer exists simply matches nothing.
+Clusters are picked by name (the `data-pick-*` attributes that assets/cluster_views.js reads on a
+click): a name still means the same digit after a refit, and a name that no longer exists simply
+matches nothing. The gallery and the matrix are sent as HTML (components/html_string.py).
 """
 
 from __future__ import annotations
@@ -15,13 +16,13 @@ from components.digit_images import digit_png, sprite_style
 from components.palette import DIGIT_COLOURS, ink_on
 from core.matching import N_DIGITS, ClusterMatching, Members, confusions
 
-PICK = "pick-cluster"  # the pattern-matching id type of everything that opens a cluster's members
 MODEL, MAP = "model", "map"  # the 64-D model behind the table; the 2-D refit on the map
 SOURCE_TITLES = {MODEL: "cluster", MAP: "map cluster"}
 
 
-def pick_id(view: str, source: str, name: str) -> dict:
-    return {"type": PICK, "view": view, "source": source, "name": name}
+def pick_attributes(view: str, source: str, name: str) -> dict:
+    """What makes an element open a cluster's members when clicked (assets/cluster_views.js)."""
+    return {"data-pick-view": view, "data-pick-source": source, "data-pick-name": name}
 
 
 def name_chip(name: str, digit: int) -> html.Span:
@@ -40,8 +41,8 @@ def centroid_gallery(matching: ClusterMatching, pixels: np.ndarray) -> list:
             [html.Img(src=digit_png(pixels[cluster]), alt="", className="centroid-image"),
              html.Span([name_chip(name, digit)], className="centroid-name"),
              html.Span(f"{size} · {purity:.0%}", className="centroid-stats")],
-            id=pick_id("gallery", MODEL, name), className="centroid-card", title=described,
-            **{"aria-label": described},
+            className="centroid-card", title=described,
+            **{"aria-label": described, **pick_attributes("gallery", MODEL, name)},
         ))
     return cards
 
@@ -68,9 +69,10 @@ def digit_matrix(matching: ClusterMatching) -> html.Table:
         counts = matching.contingency[cluster]
         size = int(counts.sum())
         cells = [
-            html.Th(html.Button(name_chip(name, digit), id=pick_id("matrix", MODEL, name), className="row-pick",
+            html.Th(html.Button(name_chip(name, digit), className="row-pick",
                                 title=f"Show the members of cluster {name}",
-                                **{"aria-label": f"Cluster {name}: show its members"}), scope="row"),
+                                **{"aria-label": f"Cluster {name}: show its members",
+                                   **pick_attributes("matrix", MODEL, name)}), scope="row"),
             html.Td(f"{size:,}", className="size"),
         ]
         for column, count in enumerate(counts.tolist()):

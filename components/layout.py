@@ -8,6 +8,7 @@ from dash import dcc, html
 from components.below_fold import below_fold_stores
 from components.boundary_figure import digit_key
 from components.controls import control_panel
+from components.html_string import HTML_VIEWS_STORE
 from components.jobs_section import job_stores, jobs_panels, jobs_section
 from components.server_fault import busy_notice, server_fault
 from components.share_panel import address_stores, reproduce_panel, reset_button, toolbar
@@ -72,10 +73,10 @@ def page(results: dict, figure: go.Figure, caption: str, mesh_caption: str, fine
             dcc.Store(id="mesh-check"),
             dcc.Store(id="page-token"),
             dcc.Store(id="selected-cluster"),
-            dcc.Store(id="map-pick"),
+            dcc.Store(id="cluster-pick"),  # a click on a gallery card, a matrix row or a map region
             *job_stores(),
-            # Mounted once the map is drawn (components/below_fold.py): the jobs' panels, the matrix.
-            *below_fold_stores(jobs_panels(), results["matrix"]),
+            # Mounted once the map is drawn (components/below_fold.py): the jobs' panels.
+            *below_fold_stores(jobs_panels()),
             *address_stores(Settings(**applied)),
             reproduce_panel(Settings(**applied)),
             samples,
@@ -92,7 +93,11 @@ def page(results: dict, figure: go.Figure, caption: str, mesh_caption: str, fine
                 html.Span(STALE_NOTE, className="stale-note"),
             ], className="headline-row"),
             html.P(results["verdict"], id="verdict", className="verdict"),
-            _loading(html.Div(results["table"], id="metrics-table", className="table-scroll")),
+            # The table, the gallery and the matrix arrive as HTML in one store, written into their
+            # places by assets/html_views.js (components/html_string.py says why); the store sits
+            # here so that the table's spinner shows while it is refitted.
+            _loading([html.Div(id="metrics-table", className="table-scroll"),
+                      dcc.Store(id=HTML_VIEWS_STORE, data=results["views"])]),
         ],
         id="table-card", className="card table-card",
     )
@@ -109,7 +114,7 @@ def page(results: dict, figure: go.Figure, caption: str, mesh_caption: str, fine
             html.P("Each cluster's centroid as a digit, named after the digit it is matched to: "
                    "size · % of members that are that digit. Click one for its members.",
                    className="gallery-note"),
-            html.Div(results["gallery"], id="centroid-gallery", className="centroid-gallery"),
+            html.Div(id="centroid-gallery", className="centroid-gallery"),  # HTML from the views store
         ],
         className="found-panel",
     )
@@ -144,7 +149,7 @@ def page(results: dict, figure: go.Figure, caption: str, mesh_caption: str, fine
             _card_head("Which digits went where: clusters × true digits",
                        "counts; shade = share of the cluster; outlined: the digit the cluster stands for"),
             html.P(results["matrix_summary"], id="matrix-summary", className="matrix-summary"),
-            html.Div(id="cluster-digit-matrix", className="table-scroll"),  # mounted after the map
+            html.Div(id="cluster-digit-matrix", className="table-scroll"),  # HTML from the views store
         ],
         className="card matrix-card",
     )

@@ -10,6 +10,7 @@ from callbacks.refresh import applied_settings, map_view, results_view
 from components.controls import number_input_class
 from core.boundary import plane_map
 from core.settings import DEFAULTS, Settings
+from tests.html_views import sent_view
 
 VALID, INVALID = number_input_class(False), number_input_class(True)
 CLEAR = {"message_hidden": True, "field_classes": [VALID] * 4}  # what a fresh page shows
@@ -40,8 +41,8 @@ def test_valid_settings_redraw_the_map_and_hand_the_table_its_settings():
     assert out["message"] is out["message_hidden"] is no_update and out["field_classes"] == [no_update] * 4
     # The table callback gets the settings, and redraws the table for them.
     assert out["applied"] == applied_settings(Settings(*values))
-    rows = results_view(out["applied"])["table"].children[2].children
-    assert [row.className for row in rows] == [None, "selected", None]
+    rows = sent_view(results_view(out["applied"]), "metrics-table").find_all("tbody")[0].find_all("tr")
+    assert [row.class_name for row in rows] == [None, "selected", None]
 
 
 def test_valid_settings_clear_a_message_or_flag_still_shown():
@@ -140,9 +141,9 @@ def test_the_table_callback_reads_the_controls_and_refuses_what_the_map_refuses(
     from callbacks.refresh import table_view
 
     out = table_view("random", 4, 6, 3, 0.02)
-    table = out["table"]
-    assert "k = 6, n_init = 4, seed = 3" in table.children[0].children
-    assert [row.className for row in table.children[2].children] == [None, "selected", None]
+    table = sent_view(out, "metrics-table")
+    assert "k = 6, n_init = 4, seed = 3" in table.find_all("caption")[0].text
+    assert [row.class_name for row in table.find_all("tbody")[0].find_all("tr")] == [None, "selected", None]
     for refused in (("random", 4, 99, 3, 0.02), ("random", 4, 6, 3, 5.0), ("kmeans", 4, 6, 3, 0.02)):
         with pytest.raises(PreventUpdate):
             table_view(*refused)

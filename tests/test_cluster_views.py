@@ -74,7 +74,7 @@ def test_gallery_draws_each_centroid_with_its_name_size_and_purity(digits, init,
     direct = contingency_matrix(fit.labels, digits.target)
     for card, cluster in zip(cards, matching.order, strict=True):
         image, name, stats = card.children
-        assert card.id["name"] == _text(name) == matching.names[cluster]
+        assert getattr(card, "data-pick-name") == _text(name) == matching.names[cluster]
         members = direct[cluster]
         digit = matching.digit[cluster]
         assert _text(stats) == f"{members.sum()} · {members[digit] / members.sum():.0%}"

@@ -24,6 +24,7 @@ from callbacks import refresh
 from components import boundary_figure
 from core import boundary, clustering, data
 from core.settings import Settings
+from tests.html_views import parse
 
 THREADS = 16
 CONTROL_IDS = ("init-method", "n-init", "n-clusters", "random-seed", "mesh-step")
@@ -57,23 +58,12 @@ def _clear_caches() -> None:
 # --- What one answer looks like, minus wall-clock noise -------------------------------------------
 
 
-def _component_text(node) -> list:
-    """(text, className) of every leaf in a Dash component tree, fit times masked."""
-    if isinstance(node, (list, tuple)):
-        return [item for child in node for item in _component_text(child)]
-    if isinstance(node, str):
-        return [("<fit time>" if FIT_TIME.match(node) else node, None)]
-    if node is None or isinstance(node, (int, float)):
-        return [(str(node), None)]
-    if isinstance(node, dict):  # as it arrives over HTTP
-        props = node.get("props", {})
-        children, class_name = props.get("children"), props.get("className")
-    else:
-        children, class_name = getattr(node, "children", None), getattr(node, "className", None)
-    inner = _component_text(children)
-    if len(inner) == 1 and inner[0][0] == "<fit time>":
-        return [("<fit time>", None)]  # "best" marks the fastest run: timing, not a result
-    return [("<" + (class_name or "") + ">", None), *inner]
+def _table_text(views: dict) -> list:
+    """(class, text) of every cell of the table's HTML, fit times masked (wall-clock timings)."""
+    table = parse(views["metrics-table"])
+    return [(cell.class_name if not FIT_TIME.match(cell.text) else None,
+             "<fit time>" if FIT_TIME.match(cell.text) else cell.text)
+            for row in table.find_all("tr") for cell in row.find_all("td") + row.find_all("th")]
 
 
 def _regions_summary(regions: dict) -> dict:
@@ -97,7 +87,7 @@ def _direct(values: tuple) -> dict:
     """Run the callbacks as functions, as the page chains them: the map, then the table."""
     out = refresh.map_view(*values)
     return {
-        "table": _component_text(_when_not_busy(lambda: refresh.results_view(out["applied"]))["table"]),
+        "table": _table_text(_when_not_busy(lambda: refresh.results_view(out["applied"]))["views"]),
         "regions": _regions_summary(out["regions"]),
         "caption": out["caption"],
         "message": (out["message"], out["message_hidden"]),
@@ -122,7 +112,7 @@ def _http(client, callbacks, values: tuple) -> dict:
     run_change(send, callbacks, control_props(dict(zip(CONTROL_IDS, values, strict=True))),
                [f"{cid}.value" for cid in CONTROL_IDS])
     return {
-        "table": _component_text(merged["metrics-table"]["children"]),
+        "table": _table_text(merged["html-views"]["data"]),
         "regions": _regions_summary(merged["map-regions"]["data"]),
         "caption": merged["map-caption"]["children"],
         "message": (merged["settings-message"]["children"], merged["settings-message"]["hidden"]),

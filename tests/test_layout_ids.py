@@ -64,7 +64,7 @@ def test_every_callback_id_is_on_the_page_once_what_is_mounted_later_is_in(app):
         if not callback.get("no_output"):  # "..a.children...b.hidden..", or "a.value@<hash>"
             named |= {part.split(".")[0] for part in output.strip(".").split("...")}
     named = {name for name in named if not name.startswith("{")}
-    assert {"boundary-graph", "k-sweep-run", "cluster-digit-matrix", "stability-shown"} <= named  # parsed
+    assert {"boundary-graph", "k-sweep-run", "html-views", "stability-shown"} <= named  # parsed
     assert named - set(ids) == set()
 
 
@@ -78,5 +78,14 @@ def test_the_first_render_holds_the_parts_below_the_fold_in_a_store_not_on_the_p
     assert MOUNT_SIGNAL in rendered
     # The table's callback reads the stability run shown: that store is on the page from the start.
     assert "stability-shown" in rendered
-    matrix = content["cluster-digit-matrix"]
-    assert matrix.__class__.__name__ == "Table" and "digit-matrix" in matrix.className
+
+
+def test_the_table_gallery_and_matrix_are_html_in_one_store_with_empty_places_for_them(app):
+    rendered = list(_rendered(app.layout))
+    views = _store(app.layout, "html-views").data
+    assert set(views) == {"metrics-table", "centroid-gallery", "cluster-digit-matrix"}
+    for container in views:
+        place = next(component for component in rendered if getattr(component, "id", None) == container)
+        assert place.children is None  # filled by assets/html_views.js, never by Dash
+    assert '<table class="digit-matrix">' in views["cluster-digit-matrix"]
+    assert views["centroid-gallery"].count('class="centroid-card"') == 10

@@ -186,7 +186,7 @@ def test_with_redis_stopped_fits_are_computed_locally_and_nothing_answers_500(in
     table = table_request(first.base_url, settings)
     assert table.status_code == 200, table.text
     assert time.monotonic() - started < 20
-    shown = table.json()["response"]["metrics-table"]["children"]
+    shown = table.json()["response"]["html-views"]["data"]["metrics-table"]
     from core.clustering import fit
 
     inertia = fit("k-means++", 7, 3, 4343).inertia

@@ -14,6 +14,7 @@ from dash import no_update
 from callbacks import clusters, refresh
 from components.server_fault import SERVER_FAULT_TEXT, server_fault
 from core.settings import DEFAULTS, Settings
+from tests.html_views import sent_view
 
 BLAME = ("settings", "Try other", "could not be computed")
 
@@ -74,8 +75,9 @@ def test_table_rows_that_fail_on_the_server_show_the_fault_and_a_retry_clears_it
     monkeypatch.undo()
     retried = refresh.results_view(applied, retry=1)
     assert retried["fault_hidden"] is True and retried["card_class"] == "card table-card"
-    assert f"Computed at k = 7, n_init = 3, seed = {seed} " in _text(retried["table"])
-    assert len(retried["table"].children[2].children) == 3  # the three rows
+    table = sent_view(retried, "metrics-table")
+    assert f"Computed at k = 7, n_init = 3, seed = {seed} " in table.text
+    assert len(table.find_all("tbody")[0].find_all("tr")) == 3  # the three rows
 
 
 def test_members_that_fail_on_the_server_show_the_fault_and_a_retry_clears_it(monkeypatch):

@@ -9,7 +9,7 @@ APPLIED = {"init_method": "k-means++", "n_init": 2, "n_clusters": 6, "seed": 812
 
 
 def _table_body(client, applied: dict) -> dict:
-    table = next(d for d in client.get("/_dash-dependencies").get_json() if "metrics-table.children" in d["output"])
+    table = next(d for d in client.get("/_dash-dependencies").get_json() if "html-views.data" in d["output"])
     outputs = [{"id": part.rsplit(".", 1)[0], "property": part.rsplit(".", 1)[1]}
                for part in table["output"].strip(".").split("...")]
     values = {"init-method": applied["init_method"], "n-init": applied["n_init"], "n-clusters": applied["n_clusters"],
@@ -35,4 +35,4 @@ def test_a_full_queue_of_fits_answers_503_with_retry_after_then_fits_when_free(c
     response = done.get_json()["response"]
     assert response["table-fault"]["hidden"] is True
     inertia = clustering.fit("k-means++", 6, 2, 8123).inertia
-    assert f"{inertia:,.0f}" in str(response["metrics-table"]["children"])
+    assert f"{inertia:,.0f}" in response["html-views"]["data"]["metrics-table"]

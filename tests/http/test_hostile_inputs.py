@@ -240,7 +240,7 @@ def test_valid_request_updates_everything_and_hides_the_message(client, server_c
     tokens = dict(VALID_TOKENS, **{"n-clusters": "4", "random-seed": "7"})
     updates = send_everywhere(client, server_callbacks, tokens, "n-clusters", chained_callbacks)
     assert updates[MESSAGE]["hidden"] is True
-    for component in ("metrics-table", "map-regions", "map-caption"):
+    for component in ("html-views", "map-regions", "map-caption"):
         assert component in updates, sorted(updates)
     assert "k 4" in updates["map-caption"]["children"]
 
@@ -265,7 +265,7 @@ def test_valid_request_updates_everything_and_hides_the_message(client, server_c
 def test_edge_values_in_range_are_accepted(client, server_callbacks, chained_callbacks, tokens):
     updates = send_everywhere(client, server_callbacks, {**VALID_TOKENS, **tokens}, "n-clusters", chained_callbacks)
     assert updates[MESSAGE] == {"children": [], "hidden": True} or updates[MESSAGE]["hidden"] is True
-    assert {"metrics-table", "map-regions", "map-caption"} <= set(updates)
+    assert {"html-views", "map-regions", "map-caption"} <= set(updates)
 
 
 # --- One bad control value -----------------------------------------------------------------------
