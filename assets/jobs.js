@@ -7,6 +7,9 @@ window.dash_clientside = window.dash_clientside || {};
   function markCurrentK(applied, figure) {
     if (!figure || !figure.layout || !Array.isArray(figure.layout.shapes)) return noUpdate();
     const k = applied && Number.isInteger(applied.n_clusters) ? applied.n_clusters : null;
+    // Most changes keep k (n_init, seed, init): then the graph is not redrawn at all.
+    const shown = figure.layout.shapes.find((shape) => shape.name === "current-k");
+    if (shown && shown.x0 === (k ?? 0) && shown.opacity === (k === null ? 0 : 0.7)) return noUpdate();
     // The axis range is fixed to the sweep: a k outside it is simply not drawn.
     const shapes = figure.layout.shapes.map((shape) => shape.name === "current-k"
       ? { ...shape, x0: k ?? 0, x1: k ?? 0, opacity: k === null ? 0 : 0.7 } : shape);

@@ -9,6 +9,7 @@ from dash import ClientsideFunction, Dash, Input, Output, State, no_update
 
 from callbacks.refresh import APPLIED_SETTINGS, validated_store
 from components.cluster_views import MAP, MODEL, members_panel
+from components.html_string import MEMBERS_HTML_STORE, to_html
 from components.server_fault import card_class
 from core import data
 from core.boundary import plane_map
@@ -72,6 +73,15 @@ def members_view(selected, applied, retry=None) -> dict:
             **FINE}
 
 
+def _members_callback(selected, applied, retry=None) -> dict:
+    # Sent as HTML (components/html_string.py): 48 digit tiles are ~150 components otherwise,
+    # each re-wired to Dash's store at every settings change while the panel is open.
+    out = members_view(selected, applied, retry)
+    if out["members"] is not no_update:
+        out = {**out, "members": {"cluster-members": to_html(out["members"])}}
+    return out
+
+
 def register(app: Dash) -> None:
     # The tooltip itself is drawn by assets/cluster_views.js on Plotly's hover event (a Dash
     # round trip per hover took ~80 ms); this hands it the cluster names whenever they change.
@@ -100,9 +110,11 @@ def register(app: Dash) -> None:
         prevent_initial_call=True,
     )
     app.callback(
-        output={"members": Output("cluster-members", "children"), "hidden": Output("members-card", "hidden"),
+        output={"members": Output(MEMBERS_HTML_STORE, "data"), "hidden": Output("members-card", "hidden"),
                 "fault_hidden": Output("members-fault", "hidden"), "card_class": Output(MEMBERS_CARD[0], "className")},
         inputs={"selected": Input("selected-cluster", "data"), "retry": Input("members-retry", "n_clicks")},
         state={"applied": State(APPLIED_SETTINGS, "data")},
         prevent_initial_call=True,
-    )(members_view)
+    )(_members_callback)
+    app.clientside_callback(ClientsideFunction("htmlViews", "fill"), Input(MEMBERS_HTML_STORE, "data"),
+                            prevent_initial_call=True)

@@ -20,6 +20,7 @@ from collections.abc import Iterable
 from dash.development.base_component import Component
 
 HTML_VIEWS_STORE = "html-views"  # {container id: HTML}, written by the table callback
+MEMBERS_HTML_STORE = "members-html"  # {"cluster-members": HTML}, written by the members callback
 VOID_TAGS = frozenset({"img", "br", "hr", "wbr"})
 # Dash prop → HTML attribute, where they differ; every other allowed prop keeps its name.
 RENAMED = {"className": "class", "colSpan": "colspan", "rowSpan": "rowspan", "tabIndex": "tabindex"}

@@ -8,7 +8,7 @@ from dash import dcc, html
 from components.below_fold import below_fold_stores
 from components.boundary_figure import digit_key
 from components.controls import control_panel
-from components.html_string import HTML_VIEWS_STORE
+from components.html_string import HTML_VIEWS_STORE, MEMBERS_HTML_STORE
 from components.jobs_section import job_stores, jobs_panels, jobs_section
 from components.server_fault import busy_notice, server_fault
 from components.share_panel import address_stores, reproduce_panel, reset_button, toolbar
@@ -104,7 +104,8 @@ def page(results: dict, figure: go.Figure, caption: str, mesh_caption: str, fine
     members_card = html.Section(
         [html.Button("Close", id="close-members", className="close-members", title="Close (Escape)"),
          server_fault("members"),
-         html.Div(id="cluster-members", className="cluster-members")],
+         html.Div(id="cluster-members", className="cluster-members"),  # HTML from the store below
+         dcc.Store(id=MEMBERS_HTML_STORE)],
         id="members-card", className="card members-card", hidden=True, role="region",
         **{"aria-label": "Members of the picked cluster", "aria-live": "polite"},
     )
