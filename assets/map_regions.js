@@ -169,6 +169,39 @@
   // server's picture at the step in its regions). A step equal to the one shown draws nothing.
   let shown = null;
 
+  const DRAWN_EVENT = "kmeans-map-drawn"; // on the plot, when drawStepNow's picture is in place
+
+  function writeStepToAddress(step) {
+    if (!window.location.search) return;
+    const params = new URLSearchParams(window.location.search);
+    params.set("mesh", String(step));
+    window.history.replaceState(window.history.state, "",
+                                window.location.pathname + "?" + params.toString() + window.location.hash);
+  }
+
+  // dcc.Graph answers every relayout event by writing the layout back into Dash (relayoutData,
+  // then its figure): for a new picture, ~40 ms of Dash's work before the frame is painted, and
+  // the picture, a data URL, copied into Dash's store. So the event of a picture drawn by
+  // drawStepNow is not passed on (Plotly.react instead costs as much: it diffs the whole figure).
+  function quietImageEvents(gd) {
+    if (gd.__quietImageEvents) return;
+    gd.__quietImageEvents = true;
+    const emit = gd.emit;
+    gd.emit = function (name, data) {
+      const ours = name === "plotly_relayout" && data && Object.keys(data).length === 1 && "images[0]" in data;
+      return ours ? undefined : emit.apply(this, arguments);
+    };
+  }
+
+  // The regions Dash holds for the map (the first page's, before any fit has come through onFit).
+  function storedRegions() {
+    const state = window.store && window.store.getState();
+    const path = state && state.paths && state.paths.strs && state.paths.strs["map-regions"];
+    let node = path ? state.layout : null;
+    for (const key of path || []) node = node && node[key];
+    return (node && node.props && node.props.data) || null;
+  }
+
   // Two callbacks, not one: a callback that fed itself through the server (step -> mesh-check ->
   // server -> map-regions -> the same callback) is not run again by Dash within one chain.
   ns.kmeansMap = {
@@ -197,13 +230,43 @@
       if (now.regions === regions && now.step === step) return [noUpdate, noUpdate, noUpdate];
       const patch = new ns.Patch().assign(["layout", "images", 0], image(regions, step));
       shown = { regions, step };
-      if (window.location.search) {
-        const params = new URLSearchParams(window.location.search);
-        params.set("mesh", String(step));
-        window.history.replaceState(window.history.state, "",
-                                    window.location.pathname + "?" + params.toString() + window.location.hash);
-      }
+      writeStepToAddress(step);
       return [patch.build(), meshText(regions, step), noUpdate];
+    },
+    // Enter in the mesh field (assets/steppers.js), before the value goes into Dash: a valid step
+    // is drawn here at once, straight into the plot, instead of after Dash's callback round
+    // (~50 ms of its own work with nothing to show for it). onStep then finds the step shown and
+    // does nothing. The figure Dash keeps still has the previous picture; that is harmless, as
+    // dcc.Graph redraws only when its figure changes, and every change of it (onFit, onStep)
+    // replaces the picture. `then` (giving Dash the value) runs once the picture is drawn, so
+    // that Dash's work does not hold up the browser's decoding of it. Returns whether it drew;
+    // if not, the caller gives Dash the value at once and it takes the usual way.
+    drawStepNow(step, then) {
+      const gd = document.querySelector("#boundary-graph .js-plotly-plot");
+      const message = document.getElementById("settings-message");
+      const regions = shown ? shown.regions : storedRegions();
+      if (!gd || !window.Plotly || !regions || !message || !message.hidden || !validStep(regions, step)) {
+        return false;
+      }
+      const now = shown || { regions, step: regions.step };
+      if (now.step === step) return false;
+      const text = meshText(regions, step);
+      const caption = document.getElementById("map-mesh");
+      if (caption) caption.textContent = text; // what Dash holds too, below, so React agrees
+      shown = { regions, step };
+      writeStepToAddress(step);
+      const drawn = () => {
+        ns.set_props("map-mesh", { children: text });
+        if (then) then();
+      };
+      // After the next frame is painted (Dash's synchronous work would otherwise delay it).
+      const afterPaint = () => requestAnimationFrame(() => setTimeout(drawn, 0));
+      quietImageEvents(gd);
+      window.Plotly.relayout(gd, { "images[0]": image(regions, step) }).then(() => {
+        gd.dispatchEvent(new CustomEvent(DRAWN_EVENT)); // Plotly sends no afterplot for a new image
+        afterPaint();
+      }, afterPaint);
+      return true;
     },
   };
 })();

@@ -133,3 +133,17 @@ def test_a_refused_mesh_step_is_explained_by_the_server_and_the_fixed_one_drawn(
     page.wait_for_selector("#settings-message[hidden]", state="attached", timeout=20_000)
     _wait_for_mesh(page, 0.1)
     _assert_regions_are_predicted(page, Settings(**{**DEFAULTS, "mesh_step": 0.1}))
+
+
+def test_a_step_drawn_at_once_and_one_sent_after_the_typing_pause_agree_with_the_caption(page):
+    """Enter draws a valid step in the page at once (before Dash has it); a step typed and left to
+    the typing pause goes through Dash's callback. Back and forth, the caption and the picture
+    always show the last step (Dash's copy of the caption is kept in step with the page's)."""
+    for step, key in ((0.05, "Enter"), (0.02, None), (0.05, None), (0.02, "Enter")):
+        page.fill("#mesh-step", f"{step:g}")
+        if key:
+            page.keyboard.press(key)
+        _wait_for_mesh(page, step)
+        page.wait_for_timeout(600)  # past the typing pause: anything still to come has come
+        _wait_for_mesh(page, step)
+        _assert_regions_are_predicted(page, Settings(**{**DEFAULTS, "mesh_step": step}))
