@@ -152,7 +152,7 @@
 
   function meshText(regions, step) {
     const { xs, ys } = window.kmeansRegions.meshAxes(regions.extent, step);
-    const grouped = (n) => n.toLocaleString("en-US");
+    const grouped = (n) => String(n).replace(/\B(?=(\d{3})+(?!\d))/g, ","); // toLocaleString: ~4 ms
     return `step ${formatStep(step)} = ${grouped(xs.length)}×${grouped(ys.length)} cells`;
   }
 
@@ -179,18 +179,38 @@
                                 window.location.pathname + "?" + params.toString() + window.location.hash);
   }
 
-  // dcc.Graph answers every relayout event by writing the layout back into Dash (relayoutData,
-  // then its figure): for a new picture, ~40 ms of Dash's work before the frame is painted, and
-  // the picture, a data URL, copied into Dash's store. So the event of a picture drawn by
-  // drawStepNow is not passed on (Plotly.react instead costs as much: it diffs the whole figure).
-  function quietImageEvents(gd) {
-    if (gd.__quietImageEvents) return;
-    gd.__quietImageEvents = true;
+  // A mesh step's picture is drawn straight into the plot (Plotly.relayout), not through the
+  // figure Dash keeps: a figure update costs a Dash store update, dcc.Graph's render and a
+  // Plotly.react that diffs the whole figure, 1,797 points included. dcc.Graph answers every
+  // relayout event by writing the layout back into Dash (relayoutData, then its figure: ~40 ms
+  // of Dash's work before the frame, and the picture, a data URL, copied into Dash's store), so
+  // the event of this draw is not passed on. The figure Dash keeps then holds the previous
+  // picture; that is harmless: dcc.Graph redraws only when its figure changes, and every change
+  // of it (onFit's and onStep's patches) writes the picture afresh.
+  function quietDrawEvents(gd) {
+    if (gd.__quietDrawEvents) return;
+    gd.__quietDrawEvents = true;
     const emit = gd.emit;
     gd.emit = function (name, data) {
       const ours = name === "plotly_relayout" && data && Object.keys(data).length === 1 && "images[0]" in data;
       return ours ? undefined : emit.apply(this, arguments);
     };
+  }
+
+  function plotDiv() {
+    const gd = document.querySelector("#boundary-graph .js-plotly-plot");
+    return gd && window.Plotly && gd._fullLayout ? gd : null;
+  }
+
+  // Draws `update` into the plot; once drawn, `DRAWN_EVENT` on the plot in the frame that paints
+  // it (Plotly sends no afterplot for a new image), then `then`.
+  function drawInto(gd, update, then) {
+    quietDrawEvents(gd);
+    const drawn = () => requestAnimationFrame(() => {
+      gd.dispatchEvent(new CustomEvent(DRAWN_EVENT));
+      if (then) setTimeout(then, 0); // after this frame is painted
+    });
+    window.Plotly.relayout(gd, update).then(drawn, drawn);
   }
 
   // The regions Dash holds for the map (the first page's, before any fit has come through onFit).
@@ -234,18 +254,15 @@
       return [patch.build(), meshText(regions, step), noUpdate];
     },
     // Enter in the mesh field (assets/steppers.js), before the value goes into Dash: a valid step
-    // is drawn here at once, straight into the plot, instead of after Dash's callback round
-    // (~50 ms of its own work with nothing to show for it). onStep then finds the step shown and
-    // does nothing. The figure Dash keeps still has the previous picture; that is harmless, as
-    // dcc.Graph redraws only when its figure changes, and every change of it (onFit, onStep)
-    // replaces the picture. `then` (giving Dash the value) runs once the picture is drawn, so
-    // that Dash's work does not hold up the browser's decoding of it. Returns whether it drew;
-    // if not, the caller gives Dash the value at once and it takes the usual way.
+    // is drawn here at once, straight into the plot (drawInto), instead of after Dash's callback
+    // round (~50 ms of its own work with nothing to show for it); onStep then finds the step
+    // shown and does nothing. `then` (giving Dash the value) runs once the picture is painted.
+    // Returns whether it drew; if not, the caller gives Dash the value at once, the usual way.
     drawStepNow(step, then) {
-      const gd = document.querySelector("#boundary-graph .js-plotly-plot");
+      const gd = plotDiv();
       const message = document.getElementById("settings-message");
       const regions = shown ? shown.regions : storedRegions();
-      if (!gd || !window.Plotly || !regions || !message || !message.hidden || !validStep(regions, step)) {
+      if (!gd || !regions || !message || !message.hidden || !validStep(regions, step)) {
         return false;
       }
       const now = shown || { regions, step: regions.step };
@@ -255,17 +272,11 @@
       if (caption) caption.textContent = text; // what Dash holds too, below, so React agrees
       shown = { regions, step };
       writeStepToAddress(step);
-      const drawn = () => {
+      // Dash gets the caption and the value once the picture is painted (its work would delay it).
+      drawInto(gd, { "images[0]": image(regions, step) }, () => {
         ns.set_props("map-mesh", { children: text });
         if (then) then();
-      };
-      // After the next frame is painted (Dash's synchronous work would otherwise delay it).
-      const afterPaint = () => requestAnimationFrame(() => setTimeout(drawn, 0));
-      quietImageEvents(gd);
-      window.Plotly.relayout(gd, { "images[0]": image(regions, step) }).then(() => {
-        gd.dispatchEvent(new CustomEvent(DRAWN_EVENT)); // Plotly sends no afterplot for a new image
-        afterPaint();
-      }, afterPaint);
+      });
       return true;
     },
   };

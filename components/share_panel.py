@@ -52,7 +52,6 @@ def address_stores(settings: Settings) -> list:
         dcc.Location(id="url", refresh=False),
         dcc.Store(id="address-notes"),
         dcc.Store(id="settings-query", data=format_query(settings)),
-        dcc.Store(id="address-written"),
     ]
 
 
