@@ -4,25 +4,14 @@ All clientside: none of it computes a result, and every value still reaches the 
 validation (callbacks/refresh.py) before anything is fitted.
 """
 
-import json
-
-from dash import Dash, Input, Output, State
+from dash import Dash, Input, Output
 
 from components.controls import N_INIT_HINT, N_INIT_PCA_HINT, SEED_HINT, stepper_ids
 
-NUMBER_FIELDS = ("n-init", "n-clusters", "random-seed", "mesh-step")
 
-# The − and + buttons are stepped in assets/steppers.js, straight from the click (no callback in
-# between: the refit's request leaves sooner). Enter and blur send what is typed at once: with a
-# numeric debounce, dcc.Input waits out its typing pause even then (it flushes only when
-# debounce=True). The field's own text is read from the DOM because that pending value is not in
-# its props yet; a number input's value is not React-controlled, so the pending pause then finds
-# nothing new to send.
-_SEND = """function (submit, blur, value) {
-    const field = document.getElementById(%s);
-    const typed = field && field.value !== "" ? Number(field.value) : null;
-    return typed === value ? dash_clientside.no_update : typed;
-}"""
+# The − and + buttons, Enter and the typing pause are handled in assets/steppers.js, straight from
+# the DOM event (no callback in between: the refit's request leaves sooner). Leaving a field is
+# dcc.Input's own (debounce=True: it sends what is typed on blur, and on Enter).
 
 
 def register(app: Dash) -> None:
@@ -41,11 +30,4 @@ def register(app: Dash) -> None:
                          Output(f"{field}-description", "children"))],
         Input("init-method", "value"),
     )
-    for field in NUMBER_FIELDS:
-        app.clientside_callback(
-            _SEND % json.dumps(field),
-            Output(field, "value", allow_duplicate=True),
-            Input(field, "n_submit"), Input(field, "n_blur"),
-            State(field, "value"),
-            prevent_initial_call=True,
-        )
+

@@ -54,7 +54,11 @@ def _number(id_: str, label: str, description: str, value: float, bounds: tuple[
     # nothing typed is clamped; the description gives the range. Dash's own stepper buttons
     # (hidden in assets/controls.css) step past any range without min/max, so the field has its
     # own, which stay within it (callbacks/controls.py).
-    field = dcc.Input(id=id_, type="number", value=value, step="any", debounce=TYPING_PAUSE_MS / 1000,
+    # debounce=True: dcc.Input sends on Enter and on leaving the field; the pause while typing is
+    # assets/steppers.js's own timer (the controls' data-typing-pause-ms), which Enter, a step or
+    # leaving the field cancels. dcc.Input's timer could not be cancelled: one left running after Enter sent
+    # the typed value again ~350 ms later, over a Reset made in between.
+    field = dcc.Input(id=id_, type="number", value=value, step="any", debounce=True,
                       className=number_input_class(False))
     if bounds is not None:
         decrement, increment = stepper_ids(id_)
@@ -86,4 +90,5 @@ def control_panel(finest_mesh_step: float) -> html.Div:
                     DEFAULTS["mesh_step"]),
         ],
         className="controls",
+        **{"data-typing-pause-ms": TYPING_PAUSE_MS},  # assets/steppers.js
     )
