@@ -16,7 +16,7 @@ from plotly.io.json import to_json_plotly
 from werkzeug.exceptions import HTTPException
 
 from callbacks import register_callbacks
-from callbacks.refresh import applied_settings, map_clusters, results, sent_views
+from callbacks.refresh import applied_settings, map_clusters, sent_results
 from components.boundary_figure import boundary_figure, map_caption, map_regions, mesh_caption
 from components.digit_samples import digit_samples
 from components.layout import page
@@ -62,7 +62,7 @@ def _initial_page():
     defaults = Settings(**DEFAULTS)
     boundary = decision_boundary(defaults)
     return page(
-        results=sent_views(results(defaults)),
+        results=sent_results(defaults),
         figure=boundary_figure(boundary, digits.reduced, digits.target),
         caption=map_caption(boundary.plane),
         mesh_caption=mesh_caption(boundary.extent, defaults.mesh_step),

@@ -170,12 +170,30 @@ def results(settings: Settings, spread: dict | None = None) -> dict:
     """Everything the 64-D fits show: the table, the headline and verdict, and the selected init's
     clusters as digits (gallery, matrix, names). All from the table's cached fits: no extra fit.
     `spread`: the seed spread of a stability run at these k and n_init (bold and verdict respect it)."""
-    views = dict(_results(dataclasses.replace(settings, mesh_step=DEFAULTS["mesh_step"])))
+    views = dict(_results(_table_settings(settings)))
     if spread is not None:  # the table and verdict again, judged against the seeds' spread
         scores = [row.scores for row in fitted_inits(settings.n_clusters, settings.n_init, settings.seed)]
         views["table"] = metrics_table(scores, settings, spread)
         views["verdict"] = verdict(scores, spread)
     return views
+
+
+def sent_results(settings: Settings, spread: dict | None = None) -> dict:
+    """`results` as the table callback sends them (`sent_views`); without a spread, written once
+    per configuration."""
+    if spread is not None:
+        return sent_views(results(settings, spread))
+    return _sent_results(_table_settings(settings))
+
+
+def _table_settings(settings: Settings) -> Settings:
+    """The key of the table's views: the mesh step changes none of them."""
+    return dataclasses.replace(settings, mesh_step=DEFAULTS["mesh_step"])
+
+
+@lru_cache(maxsize=64)  # the HTML of a configuration's views: 4 ms at k = 10, 12 ms at k = 30
+def _sent_results(settings: Settings) -> dict:
+    return sent_views(_results(settings))
 
 
 @lru_cache(maxsize=64)  # ~15 ms of components per configuration; a repeat (or a mesh change) reuses them
@@ -232,7 +250,7 @@ def results_view(applied, stability=None, retry=None, page_token=None) -> dict:
         if left_behind():  # before any row is started
             raise superseded.Superseded
         superseded.wait_unless_superseded(row_futures(*key), left_behind, timeout=ROW_TIMEOUT_S)
-        views = sent_views(results(settings, seed_spread(stability, settings)))
+        views = sent_results(settings, seed_spread(stability, settings))
     except FitQueueFull:
         raise  # 503 with Retry-After (serving/shared_cache.py): the page says busy and asks again
     except superseded.Superseded:
