@@ -202,15 +202,15 @@
     return gd && window.Plotly && gd._fullLayout ? gd : null;
   }
 
-  // Draws `update` into the plot; once drawn, `DRAWN_EVENT` on the plot in the frame that paints
-  // it (Plotly sends no afterplot for a new image), then `then`.
-  function drawInto(gd, update, then) {
+  // Puts `picture` (a layout image) into the plot; once drawn, `DRAWN_EVENT` on the plot in the
+  // frame that paints it (Plotly sends no afterplot for a new image), then `then`.
+  function drawPicture(gd, picture, then) {
     quietDrawEvents(gd);
     const drawn = () => requestAnimationFrame(() => {
       gd.dispatchEvent(new CustomEvent(DRAWN_EVENT));
       if (then) setTimeout(then, 0); // after this frame is painted
     });
-    window.Plotly.relayout(gd, update).then(drawn, drawn);
+    window.Plotly.relayout(gd, { "images[0]": picture }).then(drawn, drawn);
   }
 
   // The regions Dash holds for the map (the first page's, before any fit has come through onFit).
@@ -254,7 +254,7 @@
       return [patch.build(), meshText(regions, step), noUpdate];
     },
     // Enter in the mesh field (assets/steppers.js), before the value goes into Dash: a valid step
-    // is drawn here at once, straight into the plot (drawInto), instead of after Dash's callback
+    // is drawn here at once, straight into the plot (drawPicture), instead of after Dash's callback
     // round (~50 ms of its own work with nothing to show for it); onStep then finds the step
     // shown and does nothing. `then` (giving Dash the value) runs once the picture is painted.
     // Returns whether it drew; if not, the caller gives Dash the value at once, the usual way.
@@ -273,7 +273,7 @@
       shown = { regions, step };
       writeStepToAddress(step);
       // Dash gets the caption and the value once the picture is painted (its work would delay it).
-      drawInto(gd, { "images[0]": image(regions, step) }, () => {
+      drawPicture(gd, image(regions, step), () => {
         ns.set_props("map-mesh", { children: text });
         if (then) then();
       });
