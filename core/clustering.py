@@ -163,6 +163,7 @@ def _exit_with(parent: int) -> None:
 
 
 def _ready() -> int:
+    time.sleep(0.02)  # long enough for a second idle worker to take the next call
     return os.getpid()
 
 
@@ -187,8 +188,12 @@ class _RowCache:
         """Start the pool now (at start-up), so that the first table does not wait for it."""
         with self._lock:
             executor = self._start_locked()
-        for future in [executor.submit(_ready) for _ in range(ROW_WORKERS)]:
-            future.result(timeout=120)
+        # One worker can answer every call while another is still importing: ask until each has.
+        ready: set[int] = set()
+        deadline = time.monotonic() + 120
+        while len(ready) < ROW_WORKERS and time.monotonic() < deadline:
+            calls = [executor.submit(_ready) for _ in range(ROW_WORKERS)]
+            ready.update(call.result(timeout=120) for call in calls)
 
     def _start_locked(self) -> ProcessPoolExecutor:
         if self._executor is None:

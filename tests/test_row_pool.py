@@ -11,6 +11,7 @@ import time
 from pathlib import Path
 
 import psutil
+from joblib.externals.loky.process_executor import EXTRA_QUEUED_CALLS
 
 from core import clustering
 
@@ -30,8 +31,10 @@ def test_a_pending_row_can_be_cancelled_and_is_fitted_again_when_asked_for_again
     clustering.start_workers()
     rows = clustering.benchmark_rows
     rows.cache_clear()
-    # More heavy rows than workers (and loky's one extra queued call): the last ones wait.
-    keys = [("k-means++", 30, 20, 7000 + i) for i in range(clustering.ROW_WORKERS + 3)]
+    # loky marks a call running as soon as it is in its call queue (2 x workers + EXTRA_QUEUED_CALLS
+    # long), and each worker can hold one more: only rows past all of those are still pending.
+    can_be_running = clustering.ROW_WORKERS + 2 * clustering.ROW_WORKERS + EXTRA_QUEUED_CALLS
+    keys = [("k-means++", 30, 20, 7000 + i) for i in range(can_be_running + 2)]
     futures = [rows.get(key) for key in keys]
     last = futures[-1]
     assert last.cancel() and last.cancelled()
