@@ -27,6 +27,12 @@ def make_celery(url: str) -> Celery:
     app.conf.update(
         imports=("app",),  # in a worker: build the Dash app, which registers the job tasks
         task_track_started=True,
+        # A job whose pool process dies (SIGKILL, out of memory) is failed, not redelivered: billiard's
+        # parent reports WorkerLostError, the task becomes FAILURE, and JobsCeleryManager shows the
+        # job's server-fault box with Retry (tests/test_scale_out.py). Redelivered, a job that killed
+        # its process would kill the next one too. (Both are Celery's defaults, pinned for that.)
+        task_acks_late=False,
+        task_reject_on_worker_lost=False,
         result_expires=RESULT_TTL_S,
         worker_prefetch_multiplier=1,  # a job is long: a free worker takes the next one, not a busy one
         broker_connection_retry_on_startup=True,

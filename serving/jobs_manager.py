@@ -89,8 +89,10 @@ def _store() -> diskcache.Cache:
 
 
 class JobsCeleryManager(CeleryManager):
-    """CeleryManager whose job, when its task failed without writing a result (its worker process
-    killed), is reported as a failed run instead of polling forever."""
+    """CeleryManager whose job, when its task failed without writing a result (its pool process
+    killed: Celery marks the task FAILURE with WorkerLostError), is reported as a failed run.
+    Dash alone would see a job neither running nor answered and end the page's polling with no
+    update (204): no result and no Retry."""
 
     def get_result(self, key, job):
         result = super().get_result(key, job)

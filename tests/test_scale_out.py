@@ -5,6 +5,9 @@
   other, with the numbers scikit-learn gives;
 - a fit made through one instance is read from Redis by the other (no second fit);
 - 405 and 413 answers with Redis configured;
+- the Celery pool process running a job killed with SIGKILL: the page's polls end within 10 s with
+  the job's server-fault box (Retry), and the retried job runs on the pool process Celery starts
+  in its place;
 - Redis killed: changes still answer 200 with the right numbers (computed locally), a job start
   shows the job's server-fault box with its Retry button, /health stays 200 and /ready says 503;
   the log says so once; never a 500.
@@ -15,12 +18,16 @@ Without redis-server the module skips and says why; with REQUIRE_BROWSER=1 or RE
 
 from __future__ import annotations
 
+import json
 import os
 import re
+import signal
 import time
+import uuid
 from pathlib import Path
 
 import numpy as np
+import psutil
 import pytest
 import requests
 
@@ -169,6 +176,78 @@ def test_protocol_answers_with_redis_configured(instances):
     assert requests.post(url, data=chunks, headers={"Content-Type": "application/json"}, timeout=10).status_code == 413
     assert requests.post(url, data=b"x" * 70_000, headers={"Content-Type": "application/json"},
                          timeout=10).status_code == 413
+
+
+def _task_state(redis_server, task_id: str) -> str | None:
+    """What Celery's result backend says of a task (its own key in Redis); None before it says anything."""
+    raw = redis_server.client().get(f"celery-task-meta-{task_id}")
+    return json.loads(raw)["status"] if raw else None
+
+
+def _pool_processes(celery_worker) -> list[psutil.Process]:
+    """The worker's prefork pool: the children forked from it (its command line), not the table's
+    loky processes that importing the app starts."""
+    parent = psutil.Process(celery_worker.process.pid)
+    return [child for child in parent.children() if child.cmdline() == parent.cmdline()]
+
+
+def _polled(page: Client, job: dict, handles: dict, seconds: float,
+            until=lambda answer: "response" in answer) -> dict | None:
+    """The page's polls of a running job, every 400 ms (its interval), until one ends the polling
+    (an answer `until` accepts, or 204: the renderer stops, showing nothing) or `seconds` pass:
+    that poll's JSON ({} for 204), or None. Anything but 200 or 204 fails the test."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        response, _ = page.post(page.sweep_body(job), cacheKey=handles["cacheKey"], job=handles["job"])
+        assert response.status_code in (200, 204), response.text[:2000]
+        if response.status_code == 204:
+            return {}
+        if until(response.json()):
+            return response.json()
+        time.sleep(0.4)
+    return None
+
+
+def test_a_celery_worker_process_killed_mid_job_shows_the_server_fault_and_a_retry_runs(
+        instances, celery_worker, redis_server):
+    first, second = instances
+    job = _job(seed=4200, k_max=30, n_init=4)  # 29 fits, ~3 s: long enough to be killed in the middle
+    page = Client(first)
+    handles, _ = page.start(job)
+    task_id = handles["job"].split("~")[0]
+
+    def a_fit_done(answer: dict) -> bool:
+        return (answer.get("progress") or {}).get("k-sweep-progress.value") not in (None, "0")
+
+    assert "progress" in (_polled(page, job, handles, 60, until=a_fit_done) or {}), "no fit was reported done"
+    assert _task_state(redis_server, task_id) == "STARTED"
+    (pool_process,) = _pool_processes(celery_worker)  # concurrency 1: the one pool process runs this job
+    pool_process.send_signal(signal.SIGKILL)
+    killed = time.monotonic()
+    page.server = second  # any instance may get the polls
+    answer = _polled(page, job, handles, 30)
+    assert answer is not None, "the page would poll for ever"
+    # The job's server-fault box (with its Retry button); no settings message, no other output.
+    assert answer.get("response") == {"k-sweep-failure": {"hidden": False}}, answer
+    assert time.monotonic() - killed < 10
+    # What Celery made of it: the prefork parent saw its child die and failed the task.
+    assert _task_state(redis_server, task_id) == "FAILURE"
+    assert "WorkerLostError" in celery_worker.log() and "signal 9 (SIGKILL)" in celery_worker.log()
+
+    # Retry (the same settings, a new request, as the button sends): the parent's new pool process runs it.
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline and {p.pid for p in _pool_processes(celery_worker)} <= {pool_process.pid}:
+        time.sleep(0.1)
+    (new_process,) = _pool_processes(celery_worker)
+    assert new_process.pid != pool_process.pid
+    retry = {**job, "nonce": uuid.uuid4().hex}
+    handles, _ = page.start(retry)
+    answer = _polled(page, retry, handles, 120)
+    assert answer is not None, "the retried job never answered"
+    figure = answer["response"]["k-sweep-graph"]["figure"]
+    expected = k_sweep("k-means++", (2, 30), 4, 4200)
+    assert figure["data"][0]["y"] == pytest.approx([p.inertia for p in expected.points], rel=1e-12)
+    assert answer["response"]["k-sweep-failure"]["hidden"] is True
 
 
 def test_with_redis_stopped_fits_are_computed_locally_and_nothing_answers_500(instances, redis_server):
