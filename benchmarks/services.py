@@ -136,9 +136,10 @@ class CeleryWorker:
             self.process.wait(5)
 
 
-def callback_request(base_url: str, output_part: str, applied: dict, timeout: float = 60.0):
+def callback_request(base_url: str, output_part: str, applied: dict, timeout: float = 60.0,
+                     page_token: str | None = None):
     """POST the callback whose output names `output_part` for these settings, as the page does after
-    a change of k: every input and state filled from the settings (the rest empty)."""
+    a change of k: every input and state filled from the settings and the page's token (the rest empty)."""
     import requests
 
     dependencies = requests.get(base_url + "/_dash-dependencies", timeout=30).json()
@@ -147,7 +148,7 @@ def callback_request(base_url: str, output_part: str, applied: dict, timeout: fl
                for part in callback["output"].strip(".").split("...")]
     values = {"init-method": applied["init_method"], "n-init": applied["n_init"], "n-clusters": applied["n_clusters"],
               "random-seed": applied["seed"], "mesh-step": applied["mesh_step"], "applied-settings": applied,
-              "map-retry": 0, "table-retry": 0}
+              "map-retry": 0, "table-retry": 0, "page-token": page_token}
 
     def filled(specs):
         return [{"id": spec["id"], "property": spec["property"],
@@ -159,11 +160,11 @@ def callback_request(base_url: str, output_part: str, applied: dict, timeout: fl
     return requests.post(base_url + "/_dash-update-component", json=body, timeout=timeout)
 
 
-def table_request(base_url: str, applied: dict, timeout: float = 60.0):
+def table_request(base_url: str, applied: dict, timeout: float = 60.0, page_token: str | None = None):
     """The table callback for these settings, as the page posts it (benchmarks and tests)."""
-    return callback_request(base_url, "html-views.data", applied, timeout)
+    return callback_request(base_url, "html-views.data", applied, timeout, page_token)
 
 
-def map_request(base_url: str, applied: dict, timeout: float = 60.0):
+def map_request(base_url: str, applied: dict, timeout: float = 60.0, page_token: str | None = None):
     """The map callback for these settings, as the page posts it."""
-    return callback_request(base_url, "map-caption.children", applied, timeout)
+    return callback_request(base_url, "map-caption.children", applied, timeout, page_token)

@@ -7,8 +7,12 @@ already waiting on its rows gives up as soon as it is superseded, cancelling the
 started that no other request of this process waits on. So, when a presenter clicks "+" five
 times, the tables of the first four changes stop taking cores from the maps and the last table.
 
-The record lives in the jobs' private diskcache directory (serving/jobs_manager.py), shared by every
-worker of the machine: a change's map and table requests may reach different workers.
+A change's map and table requests may reach different workers, and behind a load balancer different
+machines, so the record is shared: in Redis when the jobs run on Celery (`REDIS_URL` set and Redis
+answering at start-up, as the job results: serving/jobs_manager.py), else in the jobs' private
+diskcache directory, shared by every worker of this machine. Either way it expires after
+`RECORD_TTL_S`, and a record that cannot be read or written (Redis lost, a full disk) only means
+that nothing is superseded: every table is fitted, as without this module.
 """
 
 from __future__ import annotations
@@ -27,14 +31,15 @@ from concurrent.futures import Future, wait
 
 import diskcache
 
-from serving.jobs_manager import cache_dir, private_directory
+from serving import shared_cache
+from serving.jobs_manager import cache_dir, private_directory, uses_celery
 
 log = logging.getLogger(__name__)
 
 TOKEN = re.compile(r"^[0-9a-f]{32}$")
 POLL_S = 0.05  # how often a waiting table request checks whether it is still wanted
 RECORD_TTL_S = 3600  # a page idle for an hour starts afresh
-_store: diskcache.Cache | None = None
+_store: diskcache.Cache | shared_cache.SharedStore | None = None
 _store_lock = threading.Lock()
 _waiting: collections.Counter = collections.Counter()  # row future -> table requests waiting on it
 _waiting_lock = threading.Lock()
@@ -49,17 +54,27 @@ def new_token(token: object) -> str | None:
     return None if isinstance(token, str) and TOKEN.match(token) else uuid.uuid4().hex
 
 
-def _latest() -> diskcache.Cache | None:
+def _latest() -> diskcache.Cache | shared_cache.SharedStore | None:
+    """The store of the records (made once): Redis (a SharedStore: it never raises, a lost Redis
+    reads as no record) or this machine's diskcache; None when neither can be had."""
     global _store
     with _store_lock:
         if _store is None:
-            try:
-                _store = diskcache.Cache(os.path.join(private_directory(cache_dir()), "latest-tables"),
-                                         size_limit=16 * 2**20)
-            except (OSError, RuntimeError, sqlite3.Error):  # no store: nothing is ever superseded
-                log.warning("no store for superseded table requests; every table request is fitted")
-                return None
+            _store = shared_cache.store() if uses_celery() else _machine_store()
         return _store
+
+
+def _machine_store() -> diskcache.Cache | None:
+    try:
+        directory = os.path.join(private_directory(cache_dir()), "latest-tables")
+        return diskcache.Cache(directory, size_limit=16 * 2**20)
+    except (OSError, RuntimeError, sqlite3.Error):  # no store: nothing is ever superseded
+        log.warning("no store for superseded table requests; every table request is fitted")
+        return None
+
+
+def _key(token: str) -> str:
+    return f"superseded:{token}"  # in Redis, under the shared store's prefix: kmeans-digits:superseded:…
 
 
 def record(token: object, table_key: tuple) -> None:
@@ -67,7 +82,7 @@ def record(token: object, table_key: tuple) -> None:
     store = _latest()
     if store is not None and isinstance(token, str) and TOKEN.match(token):
         with contextlib.suppress(OSError, sqlite3.Error):  # a lost record only means one table fitted
-            store.set(token, table_key, expire=RECORD_TTL_S)
+            store.set(_key(token), table_key, expire=RECORD_TTL_S)
 
 
 def is_superseded(token: object, table_key: tuple) -> bool:
@@ -75,7 +90,7 @@ def is_superseded(token: object, table_key: tuple) -> bool:
     if store is None or not (isinstance(token, str) and TOKEN.match(token)):
         return False
     try:
-        latest = store.get(token)
+        latest = store.get(_key(token))
     except (OSError, sqlite3.Error):
         return False
     return latest is not None and tuple(latest) != tuple(table_key)

@@ -4,6 +4,9 @@
 - a background job started through one instance runs on the Celery worker and is read through the
   other, with the numbers scikit-learn gives;
 - a fit made through one instance is read from Redis by the other (no second fit);
+- a page's change whose map request reaches one instance drops that page's table request waiting
+  on its rows at the other (the superseded-request record is in Redis); another page's table
+  request for the same settings is answered;
 - 405 and 413 answers with Redis configured;
 - the Celery pool process running a job killed with SIGKILL: the page's polls end within 10 s with
   the job's server-fault box (Retry), and the retried job runs on the pool process Celery starts
@@ -22,6 +25,7 @@ import json
 import os
 import re
 import signal
+import threading
 import time
 import uuid
 from pathlib import Path
@@ -250,6 +254,43 @@ def test_a_celery_worker_process_killed_mid_job_shows_the_server_fault_and_a_ret
     assert answer["response"]["k-sweep-failure"]["hidden"] is True
 
 
+def test_a_change_through_one_instance_supersedes_the_table_waiting_through_the_other(instances, redis_server):
+    first, second = instances
+    page, other_page = uuid.uuid4().hex, uuid.uuid4().hex
+    # Rows of seconds (k = 30, n_init = 50, the largest): the change must come while they are fitted.
+    left = {"init_method": "k-means++", "n_init": 50, "n_clusters": 30, "seed": 4400, "mesh_step": 0.1}
+    answers: dict[str, tuple[int, float]] = {}
+
+    def table(name: str, token: str) -> None:
+        response = table_request(second.base_url, left, timeout=120, page_token=token)
+        answers[name] = (response.status_code, time.monotonic())
+
+    # Two pages' tables for the same settings through B: both wait on the same rows (seconds of fits).
+    asking = [threading.Thread(target=table, args=(name, token)) for name, token in (("page", page),
+                                                                                      ("other", other_page))]
+    for thread in asking:
+        thread.start()
+    records = [f"kmeans-digits:superseded:{token}".encode() for token in (page, other_page)]
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline and not all(redis_server.client().exists(key) for key in records):
+        time.sleep(0.05)
+    assert all(redis_server.client().exists(key) for key in records), "B recorded nothing in Redis"
+    assert [fit_store_value(redis_server, key) for key in records] == [(30, 50, 4400)] * 2  # recorded by B
+    assert 0 < redis_server.client().ttl(records[0]) <= 3600
+    assert not answers, "the rows were fitted before the change: nothing left to supersede"
+    # The page's next change (seed + 1): its map request reaches A.
+    assert map_request(first.base_url, {**left, "seed": 4401}, page_token=page).status_code == 200
+    changed = time.monotonic()
+    assert fit_store_value(redis_server, records[0]) == (30, 50, 4401)
+    for thread in asking:
+        thread.join(120)
+    status, answered = answers["page"]
+    assert status == 204  # dropped: no update, the page shows its new table instead
+    assert answered - changed < 3
+    other_status, other_answered = answers["other"]
+    assert other_status == 200 and other_answered > answered  # the other page's table, fitted and shown
+
+
 def test_with_redis_stopped_fits_are_computed_locally_and_nothing_answers_500(instances, redis_server):
     first, _ = instances
     assert requests.get(first.base_url + "/ready", timeout=10).status_code == 200
@@ -262,7 +303,7 @@ def test_with_redis_stopped_fits_are_computed_locally_and_nothing_answers_500(in
     assert poll.status_code == 200 and poll.json()["response"] == {"k-sweep-failure": {"hidden": False}}
     settings = _settings(seed=4343)
     started = time.monotonic()
-    table = table_request(first.base_url, settings)
+    table = table_request(first.base_url, settings, page_token=uuid.uuid4().hex)  # no record to be had
     assert table.status_code == 200, table.text
     assert time.monotonic() - started < 20
     shown = table.json()["response"]["html-views"]["data"]["metrics-table"]

@@ -2,16 +2,21 @@
 
 from __future__ import annotations
 
+import logging
 import threading
 import time
 from concurrent.futures import Future
 
+import diskcache
+import fakeredis
 import pytest
 from dash.exceptions import PreventUpdate
+from flask import Flask
+from flask_caching import Cache
 
 from callbacks import refresh
 from core.settings import DEFAULTS, Settings
-from serving import superseded
+from serving import shared_cache, superseded
 
 
 def _change(token, **changes) -> dict:
@@ -96,3 +101,62 @@ def test_a_row_that_never_finishes_is_a_timeout_not_a_longer_wait():
     with pytest.raises(TimeoutError):
         superseded.wait_unless_superseded([Future()], lambda: False, timeout=0.3)
     assert time.monotonic() - started < 2
+
+
+# Where the record lives: Redis when the jobs run on Celery (a change's map and table requests may
+# reach different machines), else this machine's diskcache. The real redis-server and two gunicorn
+# instances: tests/test_scale_out.py.
+
+def _redis_store(server: fakeredis.FakeServer) -> shared_cache.SharedStore:
+    """A process's shared store on `server`, as shared_cache.install makes it from REDIS_URL."""
+    cache = Cache(Flask(__name__), config={"CACHE_TYPE": "RedisCache", "CACHE_KEY_PREFIX": "kmeans-digits:",
+                                           "CACHE_REDIS_HOST": fakeredis.FakeRedis(server=server)})
+    return shared_cache.SharedStore(cache, "redis://redis:6379/0")
+
+
+@pytest.fixture
+def machine(monkeypatch):
+    """machine(store): this process as a machine whose shared store (from REDIS_URL) is `store`."""
+    def become(store: shared_cache.SharedStore | None) -> None:
+        monkeypatch.setattr(shared_cache, "_installed", {"store": store} if store else {})
+        monkeypatch.setattr(superseded, "_store", None)  # chosen again at the next record
+    return become
+
+
+def test_with_redis_a_record_made_on_one_machine_supersedes_on_another(machine):
+    server = fakeredis.FakeServer()
+    machine(_redis_store(server))  # machine A: the map request of the page's next change
+    token = _change(None, seed=8131)["token"]
+    _change(token, seed=8132)
+    assert isinstance(superseded._latest(), shared_cache.SharedStore)
+    client = fakeredis.FakeRedis(server=server)
+    assert 0 < client.ttl(f"kmeans-digits:superseded:{token}") <= superseded.RECORD_TTL_S
+    machine(_redis_store(server))  # machine B: another process, the same Redis, its own disk
+    left = refresh.applied_settings(Settings(**{**DEFAULTS, "seed": 8131}))
+    with pytest.raises(PreventUpdate):
+        refresh.results_view(left, page_token=token)
+    assert not superseded.is_superseded(token, refresh.table_key(Settings(**{**DEFAULTS, "seed": 8132})))
+
+
+def test_with_redis_lost_nothing_is_superseded_and_nothing_fails(machine, caplog):
+    server = fakeredis.FakeServer()
+    machine(_redis_store(server))
+    token = _change(None, seed=8141)["token"]
+    _change(token, seed=8142)
+    key = refresh.table_key(Settings(**{**DEFAULTS, "seed": 8141}))
+    assert superseded.is_superseded(token, key)
+    server.connected = False
+    with caplog.at_level(logging.WARNING, logger="serving.shared_cache"):
+        superseded.record(token, key)  # dropped, no exception
+        assert not superseded.is_superseded(token, key)
+        left = refresh.applied_settings(Settings(**{**DEFAULTS, "seed": 8141}))
+        assert "metrics-table" in refresh.results_view(left, page_token=token)["views"]  # fitted, shown
+    assert any("unreachable" in record.getMessage() for record in caplog.records)
+
+
+def test_without_redis_the_record_stays_on_this_machine(machine):
+    machine(None)
+    token = _change(None, seed=8151)["token"]
+    store = superseded._latest()
+    assert isinstance(store, diskcache.Cache) and store.directory.endswith("latest-tables")
+    assert store.get(f"superseded:{token}") == refresh.table_key(Settings(**{**DEFAULTS, "seed": 8151}))
