@@ -67,7 +67,14 @@
             return wait("lost", LOST_DELAYS_S[lostAttempts - 1]).then(attempt);
         }
         function attempt() {
-            return originalFetch.call(self, input, init).then(function (response) {
+            // A request sent again says so: the server lets it in before new ones (serving/front.py).
+            var tries = busyAttempts + lostAttempts, options = init;
+            if (tries > 0) {
+                var headers = new Headers((init && init.headers) || {});
+                headers.set("X-Attempt", String(tries));
+                options = Object.assign({}, init, {headers: headers});
+            }
+            return originalFetch.call(self, input, options).then(function (response) {
                 if (response.status === 503 && response.headers.get("Retry-After") && busyAttempts < MAX_BUSY_ATTEMPTS) {
                     busyAttempts += 1;
                     return wait("busy", retryAfter(response)).then(attempt);

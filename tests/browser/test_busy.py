@@ -10,7 +10,9 @@ from tests.browser.pages import MAP_NOTE, dashboard, wait_for_caption, wait_for_
 
 
 def _refuse_first(count: int, seconds: int):
-    refused = []
+    """Route handler: the first `count` callback requests are refused as busy. `refused` holds their
+    bodies, and then each later request's body with its X-Attempt header (None: a new request)."""
+    refused, passed = [], []
 
     def handle(route):
         if route.request.method == "POST" and len(refused) < count:
@@ -18,16 +20,18 @@ def _refuse_first(count: int, seconds: int):
             route.fulfill(status=503, headers={"Retry-After": str(seconds), "Content-Type": "application/json"},
                           body='{"error": "busy; retry shortly"}')
         else:
+            if route.request.method == "POST":
+                passed.append((route.request.post_data, route.request.headers.get("x-attempt")))
             route.continue_()
 
-    return refused, handle
+    return refused, passed, handle
 
 
 def test_a_busy_answer_is_retried_by_the_page_with_a_countdown(browser, app_url, artifacts_dir):
     for viewport, name in (({"width": 1440, "height": 900}, "desktop"), ({"width": 390, "height": 844}, "phone")):
         with dashboard(browser, app_url, viewport=viewport) as page:
             # Chromium logs every non-2xx response to the console; these 503s are the point here.
-            refused, handle = _refuse_first(2, 2)
+            refused, passed, handle = _refuse_first(2, 2)
             page.route("**/_dash-update-component*", handle)
             assert page.is_hidden("#server-busy")
             page.fill("#n-clusters", "9" if name == "desktop" else "8")
@@ -42,6 +46,9 @@ def test_a_busy_answer_is_retried_by_the_page_with_a_countdown(browser, app_url,
             assert f"· k {k} ·" in wait_for_caption(page, f"· k {k} ·")
             page.wait_for_selector("#server-busy[hidden]", state="attached", timeout=15_000)
             assert len(refused) == 2
+            # Sent again, each says how often it was refused: the server lets it in before new ones.
+            attempts = {body: attempt for body, attempt in passed}
+            assert all(attempts.get(body) is not None for body in refused), (refused, passed)
             page.problems.console_errors = [m for m in page.problems.console_errors if "503" not in m]
 
 
