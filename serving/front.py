@@ -27,20 +27,13 @@ import asyncio
 from a2wsgi import WSGIMiddleware
 from gunicorn.workers.gasgi import ASGIWorker
 
+from serving.attempts import attempt_number
+
 BODY_TIMEOUT_S = 10.0
 HEALTH_PATH = "/health"
 CALLBACK_PATH = "/_dash-update-component"  # every fit is asked for here
 QUEUE_PER_THREAD = 4  # callbacks running or waiting per Flask thread before new ones get 503
 RETRY_AFTER_S = 2  # about what a queue that full takes to drain by half on 2 cores
-ATTEMPT_HEADER = b"x-attempt"  # set by the page on a request it sends again (assets/busy_retry.js)
-
-
-def attempt_number(scope) -> int:
-    """The page's count of earlier tries of this request (0: a new one; not a number: 0)."""
-    for name, value in scope.get("headers", ()):
-        if name == ATTEMPT_HEADER:
-            return int(value) if value.isdigit() and len(value) <= 3 else 0
-    return 0
 
 
 def _plain_server_header(send):
