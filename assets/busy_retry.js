@@ -1,19 +1,28 @@
-// A callback the server refused as busy (503 with Retry-After: its queue of fits is full) is sent
-// again by itself after the time the server asked for, while #server-busy says so and counts down
-// (components/server_fault.py). The renderer sees one slower answer, never the 503.
+// A callback request that did not get its answer is sent again by itself, while #server-busy says
+// why and counts down (components/server_fault.py holds the texts). Two cases:
+// - busy: the server refused it (503 with Retry-After, its queue of fits full); wait what it asked;
+// - lost: the connection dropped before the answer (the web worker serving it was killed or
+//   restarted), or a proxy answered 502/504; another worker takes the same request a moment later.
+// Callbacks only compute from their inputs, so sending one again is safe. The renderer sees one
+// slower answer. If the server stays unreachable, the notice says so and the request fails as before.
 (function () {
     "use strict";
-    var MAX_ATTEMPTS = 20, MAX_WAIT_S = 30;
+    var MAX_BUSY_ATTEMPTS = 20, MAX_WAIT_S = 30;
+    var LOST_DELAYS_S = [1, 2, 3, 4];  // about 10 s in all: a killed worker's place is taken sooner
     var originalFetch = window.fetch;
     var waiting = 0;
 
     function notice() { return document.getElementById("server-busy"); }
 
-    function show(seconds) {
+    function show(reason, seconds) {
         var box = notice();
         if (!box) { return; }
+        var text = document.getElementById("server-busy-reason");
+        if (text) { text.textContent = box.getAttribute("data-" + reason + "-text") || text.textContent; }
+        var countdown = document.getElementById("server-busy-countdown");
+        if (countdown) { countdown.hidden = seconds === null; }
         var count = document.getElementById("server-busy-seconds");
-        if (count) { count.textContent = String(seconds); }
+        if (count && seconds !== null) { count.textContent = String(seconds); }
         box.hidden = false;
     }
 
@@ -22,13 +31,14 @@
         if (box && waiting === 0) { box.hidden = true; }
     }
 
-    function wait(seconds) {
+    function wait(reason, seconds) {
+        waiting += 1;
         return new Promise(function (resolve) {
             var left = seconds;
-            show(left);
+            show(reason, left);
             var timer = setInterval(function () {
                 left -= 1;
-                if (left <= 0) { clearInterval(timer); resolve(); } else { show(left); }
+                if (left <= 0) { clearInterval(timer); waiting -= 1; resolve(); } else { show(reason, left); }
             }, 1000);
         });
     }
@@ -38,25 +48,46 @@
         return Math.min(MAX_WAIT_S, Math.max(1, isNaN(seconds) ? 2 : seconds));
     }
 
+    function lostAnswer(response) { return response.status === 502 || response.status === 504; }
+
     window.fetch = function (input, init) {
         var url = typeof input === "string" ? input : (input && input.url) || "";
         if (url.indexOf("_dash-update-component") === -1) {
             return originalFetch.apply(this, arguments);
         }
         var self = this;
-        function attempt(number) {
-            return originalFetch.call(self, input, init).then(function (response) {
-                if (response.status !== 503 || !response.headers.get("Retry-After") || number >= MAX_ATTEMPTS) {
-                    return response;
+        var busyAttempts = 0, lostAttempts = 0, unreachable = false;
+        function lost(failure) {  // failure: the response or the error to hand on when out of attempts
+            if (lostAttempts >= LOST_DELAYS_S.length) {
+                unreachable = true;
+                show("unreachable", null);  // stays until a later request gets through
+                return failure instanceof Error ? Promise.reject(failure) : failure;
+            }
+            lostAttempts += 1;
+            return wait("lost", LOST_DELAYS_S[lostAttempts - 1]).then(attempt);
+        }
+        function attempt() {
+            // A request sent again says so: the server lets it in before new ones (serving/front.py).
+            var tries = busyAttempts + lostAttempts, options = init;
+            if (tries > 0) {
+                var headers = new Headers((init && init.headers) || {});
+                headers.set("X-Attempt", String(tries));
+                options = Object.assign({}, init, {headers: headers});
+            }
+            return originalFetch.call(self, input, options).then(function (response) {
+                if (response.status === 503 && response.headers.get("Retry-After") && busyAttempts < MAX_BUSY_ATTEMPTS) {
+                    busyAttempts += 1;
+                    return wait("busy", retryAfter(response)).then(attempt);
                 }
-                waiting += 1;
-                return wait(retryAfter(response)).then(function () {
-                    waiting -= 1;
-                    return attempt(number + 1);
-                });
+                return lostAnswer(response) ? lost(response) : response;
+            }, function (error) {
+                // An aborted request was given up on purpose; anything else is a dropped connection.
+                return error && error.name === "AbortError" ? Promise.reject(error) : lost(error);
             });
         }
-        return attempt(1).then(function (response) { hideIfIdle(); return response; },
-                               function (error) { hideIfIdle(); throw error; });
+        return attempt().then(function (response) {
+            if (!unreachable) { hideIfIdle(); }
+            return response;
+        });
     };
 })();

@@ -99,9 +99,10 @@ def run(base_url: str, clients: int, max_seconds: float, idle_probes: int, inter
                 started = time.perf_counter()
                 content, problem = None, None
                 try:
-                    response, busy = post_as_page(session, base_url + UPDATE_PATH, body)
+                    answer = post_as_page(session, base_url + UPDATE_PATH, body)
+                    response = answer.response
                     with lock:
-                        loaded["busy"] += busy
+                        loaded["busy"] += answer.busy
                     problem = response_problem(body, response.status_code, response.content)
                     content = response.content if response.status_code == 200 and not problem else None
                 except requests.RequestException as error:

@@ -232,6 +232,8 @@ class LoadResult:
     requests: int = 0  # callback requests sent
     errors: int = 0
     busy: int = 0  # 503 answers with Retry-After, each sent again as the page does (not errors)
+    lost: int = 0  # dropped connections (a killed worker), each sent again as the page does
+    recoveries: list[float] = field(default_factory=list)  # seconds from a drop to its request's answer
     error_samples: list[str] = field(default_factory=list)
     request_latencies: list[float] = field(default_factory=list)
     change_latencies: list[float] = field(default_factory=list)  # until every callback answered
@@ -251,6 +253,9 @@ class LoadResult:
         if self.not_sent:
             errors += f"; {self.not_sent} changes not sent (time limit)"
         errors += f"; {self.busy} busy answers (503 + Retry-After, sent again as the page does)"
+        if self.lost:
+            errors += (f"; {self.lost} dropped connections sent again as the page does: "
+                       f"{len(self.recoveries)} answered, the last {max(self.recoveries, default=0):.1f} s after its drop")
         throughput = "throughput n/a"
         if self.wall_seconds:
             throughput = (
@@ -309,18 +314,46 @@ def require_loopback(base_url: str) -> str:
 
 
 BUSY_RETRIES = 20  # as assets/busy_retry.js
+LOST_DELAYS_S = (1, 2, 3, 4)  # as assets/busy_retry.js: a dropped connection is sent again after these
 
 
-def post_as_page(session: requests.Session, url: str, body: dict) -> tuple[requests.Response, int]:
-    """POST as the page does: a 503 with Retry-After (the server's queue of fits is full) is sent
-    again after the time it asks for. The final response, and how many busy answers came first."""
-    busy = 0
+@dataclass
+class PageAnswer:
+    """What the page finally got for one callback request, and what it went through first."""
+
+    response: requests.Response
+    busy: int = 0  # 503s with Retry-After, each waited out and sent again
+    lost: int = 0  # dropped connections or proxy 502/504s, each sent again after LOST_DELAYS_S
+    recovered_s: float | None = None  # from the first drop to this answer, when there was a drop
+
+
+def post_as_page(session: requests.Session, url: str, body: dict) -> PageAnswer:
+    """POST as the page does (assets/busy_retry.js): a 503 with Retry-After (the server's queue of
+    fits is full) is sent again after the time it asks for; a dropped connection (a killed web
+    worker) or a 502/504 is sent again after 1, 2, 3 and 4 s. Raises the last connection error when
+    the page would give up too."""
+    busy = lost = 0
+    first_drop = None
     while True:
-        response = session.post(url, json=body, timeout=REQUEST_TIMEOUT)
-        if response.status_code != 503 or "Retry-After" not in response.headers or busy >= BUSY_RETRIES:
-            return response, busy
-        busy += 1
-        time.sleep(min(30.0, max(1.0, float(response.headers["Retry-After"]))))
+        try:
+            headers = {"X-Attempt": str(busy + lost)} if busy + lost else None  # as the page: before new ones
+            response = session.post(url, json=body, timeout=REQUEST_TIMEOUT, headers=headers)
+        except requests.ConnectionError:
+            if lost >= len(LOST_DELAYS_S):
+                raise
+            response = None
+        if response is not None and response.status_code == 503 and "Retry-After" in response.headers \
+                and busy < BUSY_RETRIES:
+            busy += 1
+            time.sleep(min(30.0, max(1.0, float(response.headers["Retry-After"]))))
+            continue
+        if (response is None or response.status_code in (502, 504)) and lost < len(LOST_DELAYS_S):
+            first_drop = first_drop if first_drop is not None else time.monotonic()
+            time.sleep(LOST_DELAYS_S[lost])
+            lost += 1
+            continue
+        recovered = None if first_drop is None else time.monotonic() - first_drop
+        return PageAnswer(response, busy, lost, recovered)
 
 
 def run_load(
@@ -352,9 +385,13 @@ def run_load(
         started = time.perf_counter()
         content = None
         try:
-            response, busy = post_as_page(session, base_url + UPDATE_PATH, body)
+            answer = post_as_page(session, base_url + UPDATE_PATH, body)
+            response = answer.response
             with lock:
-                result.busy += busy
+                result.busy += answer.busy
+                result.lost += answer.lost
+                if answer.recovered_s is not None:
+                    result.recoveries.append(answer.recovered_s)
             problem = response_problem(body, response.status_code, response.content)
             content = response.content if response.status_code == 200 and not problem else None
         except requests.RequestException as error:

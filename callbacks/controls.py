@@ -8,7 +8,6 @@ from dash import Dash, Input, Output
 
 from components.controls import N_INIT_HINT, N_INIT_PCA_HINT, SEED_HINT, stepper_ids
 
-
 # The − and + buttons, Enter and the typing pause are handled in assets/steppers.js, straight from
 # the DOM event (no callback in between: the refit's request leaves sooner). Leaving a field is
 # dcc.Input's own (debounce=True: it sends what is typed on blur, and on Enter).

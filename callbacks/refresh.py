@@ -36,6 +36,7 @@ from core.pixels import centroid_pixels
 from core.settings import DEFAULTS, INIT_METHODS, InvalidSettings, Settings, validate
 from core.share import format_query
 from serving import superseded
+from serving.attempts import request_attempt
 
 log = logging.getLogger(__name__)
 
@@ -249,7 +250,8 @@ def results_view(applied, stability=None, retry=None, page_token=None) -> dict:
     try:
         if left_behind():  # before any row is started
             raise superseded.Superseded
-        superseded.wait_unless_superseded(row_futures(*key), left_behind, timeout=ROW_TIMEOUT_S)
+        rows = row_futures(*key, headroom=request_attempt())  # a request sent again goes first
+        superseded.wait_unless_superseded(rows, left_behind, timeout=ROW_TIMEOUT_S)
         views = sent_results(settings, seed_spread(stability, settings))
     except FitQueueFull:
         raise  # 503 with Retry-After (serving/shared_cache.py): the page says busy and asks again

@@ -24,12 +24,18 @@ def card_class(base: str, failed: bool) -> str:
 
 BUSY_ID = "server-busy"
 BUSY_TEXT = "The server is busy: retrying in"  # then "N s"; assets/busy_retry.js counts down
+LOST_TEXT = "The connection to the server was lost: retrying in"  # then "N s"
+UNREACHABLE_TEXT = "The server cannot be reached. Your last change was not applied: make it again."
 
 
 def busy_notice() -> html.Div:
-    """Shown while a request the server refused as busy (503, its queue of fits full) waits to be
-    sent again: assets/busy_retry.js shows it, counts down the server's Retry-After, and resends.
-    A busy server is not the user's fault and needs no click: it retries by itself."""
+    """Shown while a request waits to be sent again: assets/busy_retry.js shows it, counts down
+    and resends. Either the server refused it as busy (503 with Retry-After, its queue of fits
+    full), or the connection was lost before the answer (the web worker serving it was killed or
+    restarted; a proxy's 502/504): the same request goes to another worker. Neither is the user's
+    fault, and neither needs a click. The texts live here; the script picks one."""
     return html.Div([
-        html.Span(BUSY_TEXT + " "), html.Span("", id=f"{BUSY_ID}-seconds"), html.Span(" s"),
-    ], id=BUSY_ID, role="status", className="server-busy", hidden=True)
+        html.Span(BUSY_TEXT, id=f"{BUSY_ID}-reason"),
+        html.Span([" ", html.Span("", id=f"{BUSY_ID}-seconds"), " s"], id=f"{BUSY_ID}-countdown"),
+    ], id=BUSY_ID, role="status", className="server-busy", hidden=True,
+        **{"data-busy-text": BUSY_TEXT, "data-lost-text": LOST_TEXT, "data-unreachable-text": UNREACHABLE_TEXT})

@@ -208,7 +208,9 @@ class _RowCache:
             return future
         return None
 
-    def get(self, key: tuple) -> Future:
+    def get(self, key: tuple, headroom: int = 0) -> Future:
+        """The row's future. `headroom`: how far past the queue's bound this request may go (a
+        request the page sends again after a busy answer goes before new ones; at most half more)."""
         with self._lock:
             future = self._live_locked(key)
         if future is not None:
@@ -223,7 +225,7 @@ class _RowCache:
                 future = Future()
                 future.set_result(stored)
             else:
-                if len(self._pending) >= ROW_QUEUE_LIMIT:
+                if len(self._pending) >= ROW_QUEUE_LIMIT + min(max(0, headroom), ROW_QUEUE_LIMIT // 2):
                     raise FitQueueFull(f"{len(self._pending)} table rows queued")
                 future = self._submit_locked(key)
                 self._pending.add(future)
@@ -287,11 +289,12 @@ def fitted_inits(n_clusters: int, n_init: int, seed: int) -> tuple[TableRow, ...
     return tuple(_read_only_row(future.result(timeout=ROW_TIMEOUT_S)) for future in futures)
 
 
-def row_futures(n_clusters: int, n_init: int, seed: int) -> list[Future]:
+def row_futures(n_clusters: int, n_init: int, seed: int, headroom: int = 0) -> list[Future]:
     """The table's rows at these settings, as futures (started, or shared with a request that
-    started them): a caller can wait on them its own way, then read fitted_inits at once."""
-    return [benchmark_rows.get((method, n_clusters, *fit_parameters(method, n_init, seed)))
-            for method in INIT_METHODS]
+    started them): a caller can wait on them its own way, then read fitted_inits at once.
+    `headroom`: how many tables past the queue's bound this request may go (see _RowCache.get)."""
+    return [benchmark_rows.get((method, n_clusters, *fit_parameters(method, n_init, seed)),
+                               headroom * len(INIT_METHODS)) for method in INIT_METHODS]
 
 
 @lru_cache(maxsize=128)

@@ -11,7 +11,11 @@ limit plus one byte (the app answers 413 past it) and within `BODY_TIMEOUT_S` (t
 
 The queue of fits is bounded: past `QUEUE_PER_THREAD` × `threads` callback requests running or
 waiting in this worker, a new one gets 503 with Retry-After at once; the page says "busy,
-retrying in N s" and sends it again by itself (assets/busy_retry.js).
+retrying in N s" and sends it again by itself (assets/busy_retry.js), with `X-Attempt: n`. A
+request sent again goes before new ones: attempt n is let in while fewer than the limit + n (up to
+half the limit more) are queued, so no page is refused again and again while fresh requests take
+every slot freed, and a request a killed worker dropped is taken at once. The header only ever
+buys that bounded headroom, so a client that always sends it gains little.
 
 `gunicorn -c gunicorn.conf.py app:server` stays the command: `BufferingWorker` wraps the WSGI app.
 """
@@ -22,6 +26,8 @@ import asyncio
 
 from a2wsgi import WSGIMiddleware
 from gunicorn.workers.gasgi import ASGIWorker
+
+from serving.attempts import attempt_number
 
 BODY_TIMEOUT_S = 10.0
 HEALTH_PATH = "/health"
@@ -59,6 +65,7 @@ class BufferedFront:
         self.health = _health_answer(wsgi_app)
         # The bounded queue of fits: callbacks in this worker, running or waiting for a thread.
         self.max_queued = max_queued or QUEUE_PER_THREAD * threads
+        self.max_headroom = max(1, self.max_queued // 2)  # the most a request sent again may go past it
         self.queued = 0  # only touched on the event loop: no lock
 
     async def __call__(self, scope, receive, send) -> None:
@@ -86,7 +93,8 @@ class BufferedFront:
         if not scope["path"].endswith(CALLBACK_PATH):
             await self.wsgi(scope, buffered_receive, send)
             return
-        if self.queued >= self.max_queued:  # the page shows "busy" and sends it again (assets/busy_retry.js)
+        headroom = min(attempt_number(scope), self.max_headroom)
+        if self.queued >= self.max_queued + headroom:  # "busy": the page sends it again (assets/busy_retry.js)
             await send({"type": "http.response.start", "status": 503, "headers": [
                 (b"content-type", b"application/json"), (b"retry-after", str(RETRY_AFTER_S).encode()),
                 (b"cache-control", b"no-store")]})

@@ -361,6 +361,31 @@ def test_each_worker_has_niced_table_processes_that_die_with_it(gunicorn_server)
 
 
 @pytest.mark.slow
+def test_requests_dropped_by_a_killed_worker_are_answered_within_10_s_when_sent_again_as_the_page_does(
+        gunicorn_server):
+    """kill -9 of a web worker mid-load drops the requests it was serving; the page sends each again
+    (assets/busy_retry.js, replayed by benchmarks.load.post_as_page) and the other worker answers."""
+    import threading
+
+    import psutil
+
+    master = psutil.Process(gunicorn_server.process.pid)
+    outcome = {}
+    load = threading.Thread(target=lambda: outcome.update(result=run_load(
+        gunicorn_server.base_url, clients=8, requests_per_client=12, distinct=64, seed=5, max_seconds=120)))
+    load.start()
+    time.sleep(2.0)
+    victim = next(child for child in master.children() if child.cmdline() == master.cmdline())
+    victim.kill()
+    load.join(180)
+    result = outcome["result"]
+    print(result.summary())
+    assert result.lost >= 1, "no request was in flight on the killed worker: nothing was shown"
+    assert result.errors == 0, result.error_samples
+    assert len(result.recoveries) >= 1 and max(result.recoveries) <= 10.0, result.recoveries
+
+
+@pytest.mark.slow
 def test_the_page_loads_while_64_slow_clients_hold_connections(gunicorn_server):
     """Slowloris against gunicorn as the image runs it: the asyncio worker reads the slow headers, and
     a normal client still gets the page (the gthread worker gave each a thread: every load timed out).

@@ -123,3 +123,32 @@ def test_past_the_queue_limit_a_callback_gets_503_with_retry_after_and_others_st
     assert page[0] == 200
     assert [status for status, _, _ in done] == [200, 200]
     assert after[0] == 200 and app.queued == 0
+
+
+def test_a_request_sent_again_goes_before_new_ones_within_a_bounded_headroom():
+    release = threading.Event()
+    app = front.BufferedFront(_flask(release), threads=1, max_body_bytes=1024, max_queued=4)  # headroom 2
+
+    def sent(attempt: bytes | None):
+        scope = _scope("/_dash-update-component", "POST")
+        if attempt is not None:
+            scope["headers"].append((b"x-attempt", attempt))
+        return _call(app, scope, [b"{}"])
+
+    async def scenario():
+        held = [asyncio.ensure_future(sent(None)) for _ in range(4)]
+        await asyncio.sleep(0.2)  # the queue is full
+        refused = [await asyncio.wait_for(sent(None), 1.0)]  # a new request
+        first_retry = asyncio.ensure_future(sent(b"1"))  # let in: 4 queued < 4 + 1
+        await asyncio.sleep(0.1)
+        refused.append(await asyncio.wait_for(sent(b"1"), 1.0))  # 5 queued: not < 5
+        older_retry = asyncio.ensure_future(sent(b"2"))  # let in: 5 < 4 + 2
+        await asyncio.sleep(0.1)
+        refused.append(await asyncio.wait_for(sent(b"999"), 1.0))  # the headroom is 2, whatever it says
+        refused.append(await asyncio.wait_for(sent(b"abc"), 1.0))  # not a number: a new request
+        release.set()
+        return refused, await asyncio.gather(*held, first_retry, older_retry)
+
+    refused, done = _run(scenario())
+    assert [status for status, _, _ in refused] == [503] * 4
+    assert [status for status, _, _ in done] == [200] * 6 and app.queued == 0

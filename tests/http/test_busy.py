@@ -36,3 +36,21 @@ def test_a_full_queue_of_fits_answers_503_with_retry_after_then_fits_when_free(c
     assert response["table-fault"]["hidden"] is True
     inertia = clustering.fit("k-means++", 6, 2, 8123).inertia
     assert f"{inertia:,.0f}" in response["html-views"]["data"]["metrics-table"]
+
+
+def test_a_table_the_page_sends_again_goes_past_a_full_queue_by_a_bounded_headroom(client, monkeypatch):
+    """The page marks a request it sends again (X-Attempt: n, assets/busy_retry.js): the queue lets
+    it in past its bound, by at most half the bound, so it goes before new requests."""
+    from concurrent.futures import Future
+
+    monkeypatch.setattr(clustering, "ROW_QUEUE_LIMIT", 6)  # headroom: at most 3 rows, one table
+    monkeypatch.setattr(clustering.benchmark_rows, "_pending", {Future() for _ in range(6)})  # full
+    new = client.post("/_dash-update-component", json=_table_body(client, {**APPLIED, "seed": 8124}))
+    assert new.status_code == 503
+    again = client.post("/_dash-update-component", json=_table_body(client, {**APPLIED, "seed": 8124}),
+                        headers={"X-Attempt": "1"})
+    assert again.status_code == 200 and again.get_json()["response"]["table-fault"]["hidden"] is True
+    monkeypatch.setattr(clustering.benchmark_rows, "_pending", {Future() for _ in range(9)})  # full + headroom
+    beyond = client.post("/_dash-update-component", json=_table_body(client, {**APPLIED, "seed": 8125}),
+                         headers={"X-Attempt": "50"})
+    assert beyond.status_code == 503
