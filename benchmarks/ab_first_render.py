@@ -94,10 +94,10 @@ def main() -> None:
               f"all: {', '.join(f'{v:.2f}' for v in first_map)}")
         print("        medians: " + ", ".join(f"{label} {value:.0f} ms" for label, value in parts.items()
                                                if value is not None))
-    for name in medians:
+    for name, median in medians.items():
         if name != "this":
-            print(f"  this / {name}: {medians['this'] / medians[name]:.3f}"
-                  f"  ({name} / this: {medians[name] / medians['this']:.2f}x)")
+            print(f"  this / {name}: {medians['this'] / median:.3f}"
+                  f"  ({name} / this: {median / medians['this']:.2f}x)")
 
 
 if __name__ == "__main__":

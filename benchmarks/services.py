@@ -90,7 +90,7 @@ class _Quiet:
     def ping(self) -> bool:
         try:
             return bool(self._client.ping())
-        except Exception:  # pylint: disable=broad-except
+        except Exception:  # noqa: BLE001
             return False
 
     def __getattr__(self, name):

@@ -23,7 +23,7 @@ def _celery_workers() -> int:
 
     try:
         return len(celery_app.control.ping(timeout=CELERY_PING_S) or [])
-    except Exception:  # pylint: disable=broad-except  (Redis gone: no worker can be reached either)
+    except Exception:  # noqa: BLE001  (Redis gone: no worker can be reached either)
         return 0
 
 

@@ -89,7 +89,7 @@ class SharedStore:
             return None
         try:
             value = self._cache.get(key)
-        except Exception as error:  # pylint: disable=broad-except  (connection, timeout, unpickling)
+        except Exception as error:  # noqa: BLE001  (connection, timeout, unpickling)
             self._failed(error)
             return None
         self._succeeded()
@@ -100,7 +100,7 @@ class SharedStore:
             return
         try:
             self._cache.set(key, value, timeout=int(expire) if expire else self._ttl_s)
-        except Exception as error:  # pylint: disable=broad-except
+        except Exception as error:  # noqa: BLE001
             self._failed(error)
             return
         self._succeeded()
@@ -110,13 +110,13 @@ class SharedStore:
             return
         try:
             self._cache.delete(key)
-        except Exception as error:  # pylint: disable=broad-except
+        except Exception as error:  # noqa: BLE001
             self._failed(error)
 
     def reachable(self) -> bool:
         try:
             self.client.ping()
-        except Exception as error:  # pylint: disable=broad-except
+        except Exception as error:  # noqa: BLE001
             self._failed(error)
             return False
         self._succeeded()
