@@ -105,7 +105,9 @@ class CeleryWorker:
         self.process: subprocess.Popen | None = None
 
     def start(self, seconds: float = 120.0) -> None:
+        """Start it (again, after a kill: its log is appended to) and wait until it says it is ready."""
         env = {**os.environ, "REDIS_URL": self.url}
+        logged = len(self.log())
         self.process = subprocess.Popen(
             [sys.executable, "-m", "celery", "-A", "serving.celery_app", "worker", "--pool", "prefork",
              "--concurrency", str(self.concurrency), "--loglevel", "INFO", "--without-gossip",
@@ -117,13 +119,19 @@ class CeleryWorker:
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
                 raise RuntimeError(f"the celery worker exited with {self.process.returncode}:\n{self.log()[-2000:]}")
-            if "ready." in self.log():
+            if "ready." in self.log()[logged:]:
                 return
             time.sleep(0.25)
         raise TimeoutError(f"the celery worker was not ready within {seconds:.0f} s:\n{self.log()[-2000:]}")
 
     def log(self) -> str:
         return self.log_path.read_text(errors="replace") if self.log_path.exists() else ""
+
+    def kill(self) -> None:
+        """kill -9 of the whole worker, its pool processes with it (its machine lost, its container killed)."""
+        if self.process is not None and self.process.poll() is None:
+            os.killpg(self.process.pid, signal.SIGKILL)
+            self.process.wait(10)
 
     def stop(self, grace: float = 20.0) -> None:
         if self.process is None or self.process.poll() is not None:

@@ -8,11 +8,18 @@ The worker imports `app` (the `imports` setting) so that Dash registers the job 
 Celery tasks, under the same names as in the web processes. Job processes run niced (below the web
 workers' fits), as with the embedded DiskcacheManager. Without `REDIS_URL` there is no Celery app
 (`celery_app` is None) and nothing here is used.
+
+A running job holds a lease in Redis, renewed by its process every `LEASE_RENEW_S` and expiring
+after `LEASE_TTL_S`: when a whole worker is lost (its machine, its container, kill -9 of its main
+process) nobody tells Celery, whose task stays STARTED for ever; the lease running out is how the
+web side (serving.jobs_manager.JobsCeleryManager) tells the page that the job failed.
 """
 
 from __future__ import annotations
 
+import contextlib
 import os
+import threading
 
 from celery import Celery, signals
 
@@ -20,6 +27,8 @@ from serving.shared_cache import CONNECT_TIMEOUT_S, redis_url
 
 JOB_NICENESS = 15  # as serving.jobs_manager: the map first, then the table, then the jobs
 RESULT_TTL_S = 24 * 3600
+LEASE_TTL_S = 8  # a job whose worker is lost shows its server-fault box within this and a poll
+LEASE_RENEW_S = 2  # four renewals per lease: a niced job process on a busy machine may be late
 
 
 def make_celery(url: str) -> Celery:
@@ -56,3 +65,40 @@ app = celery_app  # `celery -A serving.celery_app` finds it by this name
 @signals.worker_process_init.connect
 def _lower_priority(**_) -> None:
     os.nice(JOB_NICENESS)
+
+
+def lease_key(task_id: str) -> str:
+    return f"kmeans-digits:job-lease:{task_id}"
+
+
+def job_alive(backend, task_id: str) -> bool:
+    """Whether the worker process running a STARTED task still renews its lease."""
+    return bool(backend.client.exists(lease_key(task_id)))
+
+
+_renewals: dict[str, threading.Event] = {}  # this pool process's running task -> stop its renewals
+
+
+@signals.task_prerun.connect
+def _take_lease(task_id=None, task=None, **_) -> None:
+    """In the job's process, before Celery marks the task STARTED: the lease, and a thread renewing it."""
+    client, stop = task.backend.client, threading.Event()
+    _renewals[task_id] = stop
+
+    def renew() -> None:
+        while True:
+            with contextlib.suppress(Exception):  # Redis gone: nobody can poll the job either
+                client.set(lease_key(task_id), 1, ex=LEASE_TTL_S)
+            if stop.wait(LEASE_RENEW_S):
+                return  # the lease then runs out by itself, after the job's result is stored
+
+    with contextlib.suppress(Exception):
+        client.set(lease_key(task_id), 1, ex=LEASE_TTL_S)
+    threading.Thread(target=renew, name=f"lease {task_id}", daemon=True).start()
+
+
+@signals.task_postrun.connect
+def _stop_renewing(task_id=None, **_) -> None:
+    stop = _renewals.pop(task_id, None)
+    if stop is not None:
+        stop.set()

@@ -89,17 +89,27 @@ def _store() -> diskcache.Cache:
 
 
 class JobsCeleryManager(CeleryManager):
-    """CeleryManager whose job, when its task failed without writing a result (its pool process
-    killed: Celery marks the task FAILURE with WorkerLostError), is reported as a failed run.
-    Dash alone would see a job neither running nor answered and end the page's polling with no
-    update (204): no result and no Retry."""
+    """CeleryManager whose job, when it ended without writing a result, is reported as a failed run:
+
+    - its pool process killed: Celery marks the task FAILURE (WorkerLostError). Dash alone would
+      see a job neither running nor answered and end the page's polling with no update (204): no
+      result and no Retry;
+    - its whole worker lost: the task stays STARTED for ever (nobody is left to tell Celery), and
+      the page would poll for ever; its lease (serving/celery_app.py) runs out instead.
+    """
 
     def get_result(self, key, job):
         result = super().get_result(key, job)
-        if result is self.UNDEFINED and job is not None and self.get_task(job).status == "FAILURE":
+        if result is self.UNDEFINED and job is not None and self._ended_without_result(job):
             log.warning("background job %s ended without a result", job)
             return {"background_callback_error": {"msg": "the job's process ended without a result", "tb": ""}}
         return result
+
+    def _ended_without_result(self, job) -> bool:
+        from serving.celery_app import job_alive  # only with REDIS_URL
+
+        status = self.get_task(job).status
+        return status == "FAILURE" or (status == "STARTED" and not job_alive(self.handle.backend, job))
 
 
 def uses_celery() -> bool:

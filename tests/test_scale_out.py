@@ -10,7 +10,7 @@
 - 405 and 413 answers with Redis configured;
 - the Celery pool process running a job killed with SIGKILL: the page's polls end within 10 s with
   the job's server-fault box (Retry), and the retried job runs on the pool process Celery starts
-  in its place;
+  in its place; the whole worker killed: the same within 12 s, and the retry runs on a new worker;
 - Redis killed: changes still answer 200 with the right numbers (computed locally), a job start
   shows the job's server-fault box with its Retry button, /health stays 200 and /ready says 503;
   the log says so once; never a 500.
@@ -212,18 +212,39 @@ def _polled(page: Client, job: dict, handles: dict, seconds: float,
     return None
 
 
-def test_a_celery_worker_process_killed_mid_job_shows_the_server_fault_and_a_retry_runs(
-        instances, celery_worker, redis_server):
-    first, second = instances
-    job = _job(seed=4200, k_max=30, n_init=4)  # 29 fits, ~3 s: long enough to be killed in the middle
-    page = Client(first)
+def _started_mid_job(page: Client, job: dict) -> tuple[dict, str]:
+    """Start `job` as the page does and poll it until its progress shows a finished fit: its
+    handles and Celery task id."""
     handles, _ = page.start(job)
-    task_id = handles["job"].split("~")[0]
 
     def a_fit_done(answer: dict) -> bool:
         return (answer.get("progress") or {}).get("k-sweep-progress.value") not in (None, "0")
 
     assert "progress" in (_polled(page, job, handles, 60, until=a_fit_done) or {}), "no fit was reported done"
+    return handles, handles["job"].split("~")[0]
+
+
+def _retried(page: Client, job: dict) -> None:
+    """Retry (the same settings, a new request, as the Retry button sends it): the right sweep."""
+    retry = {**job, "nonce": uuid.uuid4().hex}
+    handles, _ = page.start(retry)
+    answer = _polled(page, retry, handles, 120)
+    assert answer is not None and "response" in answer, f"the retried job never answered: {answer}"
+    figure = answer["response"]["k-sweep-graph"]["figure"]
+    expected = k_sweep(job["init_method"], (job["k_min"], job["k_max"]), job["n_init"], job["seed"])
+    assert figure["data"][0]["y"] == pytest.approx([p.inertia for p in expected.points], rel=1e-12)
+    assert answer["response"]["k-sweep-failure"]["hidden"] is True
+
+
+SERVER_FAULT = {"k-sweep-failure": {"hidden": False}}  # the job's fault box and Retry; no settings message
+
+
+def test_a_celery_worker_process_killed_mid_job_shows_the_server_fault_and_a_retry_runs(
+        instances, celery_worker, redis_server):
+    first, second = instances
+    job = _job(seed=4200, k_max=30, n_init=4)  # 29 fits, ~3 s: long enough to be killed in the middle
+    page = Client(first)
+    handles, task_id = _started_mid_job(page, job)
     assert _task_state(redis_server, task_id) == "STARTED"
     (pool_process,) = _pool_processes(celery_worker)  # concurrency 1: the one pool process runs this job
     pool_process.send_signal(signal.SIGKILL)
@@ -231,27 +252,36 @@ def test_a_celery_worker_process_killed_mid_job_shows_the_server_fault_and_a_ret
     page.server = second  # any instance may get the polls
     answer = _polled(page, job, handles, 30)
     assert answer is not None, "the page would poll for ever"
-    # The job's server-fault box (with its Retry button); no settings message, no other output.
-    assert answer.get("response") == {"k-sweep-failure": {"hidden": False}}, answer
+    assert answer.get("response") == SERVER_FAULT, answer
     assert time.monotonic() - killed < 10
     # What Celery made of it: the prefork parent saw its child die and failed the task.
     assert _task_state(redis_server, task_id) == "FAILURE"
     assert "WorkerLostError" in celery_worker.log() and "signal 9 (SIGKILL)" in celery_worker.log()
-
-    # Retry (the same settings, a new request, as the button sends): the parent's new pool process runs it.
+    # The parent starts a new pool process in its place, and the retry runs there.
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline and {p.pid for p in _pool_processes(celery_worker)} <= {pool_process.pid}:
         time.sleep(0.1)
     (new_process,) = _pool_processes(celery_worker)
     assert new_process.pid != pool_process.pid
-    retry = {**job, "nonce": uuid.uuid4().hex}
-    handles, _ = page.start(retry)
-    answer = _polled(page, retry, handles, 120)
-    assert answer is not None, "the retried job never answered"
-    figure = answer["response"]["k-sweep-graph"]["figure"]
-    expected = k_sweep("k-means++", (2, 30), 4, 4200)
-    assert figure["data"][0]["y"] == pytest.approx([p.inertia for p in expected.points], rel=1e-12)
-    assert answer["response"]["k-sweep-failure"]["hidden"] is True
+    _retried(page, job)
+
+
+def test_a_whole_celery_worker_killed_mid_job_shows_the_server_fault_and_a_retry_runs_on_its_successor(
+        instances, celery_worker, redis_server):
+    first, second = instances
+    job = _job(seed=4210, k_max=30, n_init=4)
+    page = Client(first)
+    handles, task_id = _started_mid_job(page, job)
+    celery_worker.kill()  # the worker and its pool at once, as when its machine is lost: nobody reports it
+    killed = time.monotonic()
+    page.server = second
+    answer = _polled(page, job, handles, 30)
+    assert answer is not None, "the page would poll for ever"
+    assert answer.get("response") == SERVER_FAULT, answer
+    assert time.monotonic() - killed < 12
+    assert _task_state(redis_server, task_id) == "STARTED"  # Celery still says it runs
+    celery_worker.start()  # a worker again (the module's later tests use it too)
+    _retried(page, job)
 
 
 def test_a_change_through_one_instance_supersedes_the_table_waiting_through_the_other(instances, redis_server):
