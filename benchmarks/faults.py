@@ -28,7 +28,7 @@ import requests
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from benchmarks.load import GunicornServer, run_load
+from benchmarks.load import GunicornServer, _latency_line, run_load
 from benchmarks.services import RedisServer, free_port_in, table_request
 
 ACCESS_FORMAT = '%(p)s "%(r)s" %(s)s'
@@ -115,7 +115,8 @@ def main() -> int:
         worst = f"{max(outcome.recoveries):.1f} s" if outcome.recoveries else "n/a"
         print(f"requests dropped by the kills and sent again as the page does: {outcome.lost} resends, "
               f"{len(outcome.recoveries)} requests answered in the end, the last {worst} after its drop "
-              f"(target: within 10 s)")
+              f"(target: within 10 s): {', '.join(outcome.recovery_notes)}")
+        print(f"request latency under this load: {_latency_line(outcome.request_latencies)}")
         print(f"A's access log, by status: {dict(sorted(statuses.items()))}")
         print(f"kill -9 of a web worker at {args.kill_worker_at:.0f} s: a fresh table answered after "
               f"{'never' if worker_recovery is None else f'{worker_recovery:.1f} s'}")

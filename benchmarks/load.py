@@ -234,6 +234,7 @@ class LoadResult:
     busy: int = 0  # 503 answers with Retry-After, each sent again as the page does (not errors)
     lost: int = 0  # dropped connections (a killed worker), each sent again as the page does
     recoveries: list[float] = field(default_factory=list)  # seconds from a drop to its request's answer
+    recovery_notes: list[str] = field(default_factory=list)  # each: seconds, which callback, busy answers
     error_samples: list[str] = field(default_factory=list)
     request_latencies: list[float] = field(default_factory=list)
     change_latencies: list[float] = field(default_factory=list)  # until every callback answered
@@ -392,6 +393,10 @@ def run_load(
                 result.lost += answer.lost
                 if answer.recovered_s is not None:
                     result.recoveries.append(answer.recovered_s)
+                    kind = "table" if "html-views" in str(body.get("output")) else "map" \
+                        if "map-regions" in str(body.get("output")) else "other"
+                    result.recovery_notes.append(f"{answer.recovered_s:.1f} s ({kind}, {answer.lost} resent, "
+                                                 f"{answer.busy} busy)")
             problem = response_problem(body, response.status_code, response.content)
             content = response.content if response.status_code == 200 and not problem else None
         except requests.RequestException as error:

@@ -30,9 +30,10 @@ from components.metrics_table import metrics_table
 from components.server_fault import card_class
 from core import data
 from core.boundary import PlaneMap, plane_map
-from core.clustering import ROW_TIMEOUT_S, FitQueueFull, fitted_inits, row_futures
+from core.clustering import fitted_inits, row_futures
 from core.matching import ClusterMatching, chance_accuracy, match_clusters
 from core.pixels import centroid_pixels
+from core.row_pool import ROW_TIMEOUT_S, FitQueueFull
 from core.settings import DEFAULTS, INIT_METHODS, InvalidSettings, Settings, validate
 from core.share import format_query
 from serving import superseded

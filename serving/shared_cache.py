@@ -28,7 +28,7 @@ from flask import Flask
 from flask_caching import Cache
 
 from core import fit_store
-from core.clustering import FitQueueFull
+from core.row_pool import FitQueueFull
 
 log = logging.getLogger(__name__)
 

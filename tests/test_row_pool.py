@@ -11,9 +11,8 @@ import time
 from pathlib import Path
 
 import psutil
-from joblib.externals.loky.process_executor import EXTRA_QUEUED_CALLS
 
-from core import clustering
+from core import clustering, row_pool
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -24,17 +23,15 @@ def test_workers_run_niced_below_the_web_threads():
     assert alive == expected == clustering.ROW_WORKERS
     pids = list(clustering.benchmark_rows._executor._processes)  # pylint: disable=protected-access
     own = psutil.Process().nice()
-    assert all(psutil.Process(pid).nice() == own + clustering.WORKER_NICENESS for pid in pids)
+    assert all(psutil.Process(pid).nice() == own + row_pool.WORKER_NICENESS for pid in pids)
 
 
 def test_a_pending_row_can_be_cancelled_and_is_fitted_again_when_asked_for_again():
     clustering.start_workers()
     rows = clustering.benchmark_rows
     rows.cache_clear()
-    # loky marks a call running as soon as it is in its call queue (2 x workers + EXTRA_QUEUED_CALLS
-    # long), and each worker can hold one more: only rows past all of those are still pending.
-    can_be_running = clustering.ROW_WORKERS + 2 * clustering.ROW_WORKERS + EXTRA_QUEUED_CALLS
-    keys = [("k-means++", 30, 20, 7000 + i) for i in range(can_be_running + 2)]
+    # loky is handed IN_FLIGHT rows at a time: the ones past those wait in our queue, cancellable.
+    keys = [("k-means++", 30, 20, 7000 + i) for i in range(row_pool.IN_FLIGHT + 2)]
     futures = [rows.get(key) for key in keys]
     last = futures[-1]
     assert last.cancel() and last.cancelled()
@@ -46,9 +43,26 @@ def test_a_pending_row_can_be_cancelled_and_is_fitted_again_when_asked_for_again
     rows.cache_clear()
 
 
+def test_a_row_asked_for_again_with_priority_goes_before_rows_queued_earlier():
+    clustering.start_workers()
+    rows = clustering.benchmark_rows
+    rows.cache_clear()
+    busy = [rows.get(("k-means++", 30, 20, 7100 + i)) for i in range(row_pool.IN_FLIGHT)]  # the workers' share
+    queued = [rows.get(("k-means++", 30, 20, 7200 + i)) for i in range(3)]
+    first = rows.get(("random", 5, 1, 7300), priority=1)  # light: done long before any queued row
+    finished = []
+    for future in [*queued, first]:
+        future.add_done_callback(finished.append)
+    first.result(timeout=120)
+    assert finished[0] is first, "a row sent again waited behind rows asked for before it"
+    for future in [*busy, *queued]:
+        future.cancel()
+    rows.cache_clear()
+
+
 def test_workers_exit_when_their_parent_is_killed():
     script = """
-from core import clustering
+from core import clustering, row_pool
 clustering.start_workers()
 print("PIDS", *clustering.benchmark_rows._executor._processes, flush=True)
 import time; time.sleep(600)

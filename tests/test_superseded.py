@@ -41,7 +41,7 @@ def test_the_table_of_settings_the_page_has_left_is_not_fitted(monkeypatch):
     left = refresh.applied_settings(Settings(**{**DEFAULTS, "seed": 8111}))
     _change(token, seed=8112)  # the next click, before the first table was asked for
     started = []
-    monkeypatch.setattr(refresh, "row_futures", lambda *key: started.append(key) or [])
+    monkeypatch.setattr(refresh, "row_futures", lambda *key, **_: started.append(key) or [])
     with pytest.raises(PreventUpdate):
         refresh.results_view(left, page_token=token)
     assert started == [], "no row of a superseded table is started"
@@ -54,7 +54,7 @@ def test_the_table_of_settings_the_page_has_left_is_not_fitted(monkeypatch):
 def test_a_table_request_waiting_on_its_rows_gives_up_when_superseded_and_cancels_them(monkeypatch):
     token = _change(None, seed=8121)["token"]
     rows = [Future() for _ in range(3)]  # rows that have not started
-    monkeypatch.setattr(refresh, "row_futures", lambda *key: rows)
+    monkeypatch.setattr(refresh, "row_futures", lambda *key, **_: rows)
     outcome = {}
 
     def ask():

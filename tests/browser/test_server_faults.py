@@ -11,7 +11,7 @@ from urllib.parse import urlparse
 import psutil
 
 from components.server_fault import SERVER_FAULT_TEXT
-from core.clustering import ROW_TIMEOUT_S, WORKER_NICENESS
+from core.row_pool import ROW_TIMEOUT_S, WORKER_NICENESS
 
 
 def _table_processes(app_url: str) -> list[psutil.Process]:

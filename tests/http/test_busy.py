@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from core import clustering
+from core import clustering, row_pool
 
 APPLIED = {"init_method": "k-means++", "n_init": 2, "n_clusters": 6, "seed": 8123, "mesh_step": 0.1}
 
@@ -25,11 +25,11 @@ def _table_body(client, applied: dict) -> dict:
 
 def test_a_full_queue_of_fits_answers_503_with_retry_after_then_fits_when_free(client, monkeypatch):
     body = _table_body(client, APPLIED)
-    monkeypatch.setattr(clustering, "ROW_QUEUE_LIMIT", 0)  # as if every slot were taken
+    monkeypatch.setattr(row_pool, "ROW_QUEUE_LIMIT", 0)  # as if every slot were taken
     busy = client.post("/_dash-update-component", json=body)
     assert busy.status_code == 503
     assert int(busy.headers["Retry-After"]) == clustering.FitQueueFull.retry_after_s
-    monkeypatch.setattr(clustering, "ROW_QUEUE_LIMIT", 6 * clustering.ROW_WORKERS)
+    monkeypatch.setattr(row_pool, "ROW_QUEUE_LIMIT", 6 * clustering.ROW_WORKERS)
     done = client.post("/_dash-update-component", json=body)
     assert done.status_code == 200
     response = done.get_json()["response"]
@@ -43,7 +43,7 @@ def test_a_table_the_page_sends_again_goes_past_a_full_queue_by_a_bounded_headro
     it in past its bound, by at most half the bound, so it goes before new requests."""
     from concurrent.futures import Future
 
-    monkeypatch.setattr(clustering, "ROW_QUEUE_LIMIT", 6)  # headroom: at most 3 rows, one table
+    monkeypatch.setattr(row_pool, "ROW_QUEUE_LIMIT", 6)  # headroom: at most 3 rows, one table
     monkeypatch.setattr(clustering.benchmark_rows, "_pending", {Future() for _ in range(6)})  # full
     new = client.post("/_dash-update-component", json=_table_body(client, {**APPLIED, "seed": 8124}))
     assert new.status_code == 503
