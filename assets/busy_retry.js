@@ -9,6 +9,7 @@
     "use strict";
     var MAX_BUSY_ATTEMPTS = 20, MAX_WAIT_S = 30;
     var LOST_DELAYS_S = [1, 2, 3, 4];  // about 10 s in all: a killed worker's place is taken sooner
+    var LOST_ATTEMPT = 20;  // past any busy retry's count: the server's most headroom and first place
     var originalFetch = window.fetch;
     var waiting = 0;
 
@@ -68,7 +69,8 @@
         }
         function attempt() {
             // A request sent again says so: the server lets it in before new ones (serving/front.py).
-            var tries = busyAttempts + lostAttempts, options = init;
+            // One whose connection dropped had been let in already: it goes before every busy retry.
+            var tries = lostAttempts > 0 ? LOST_ATTEMPT : busyAttempts, options = init;
             if (tries > 0) {
                 var headers = new Headers((init && init.headers) || {});
                 headers.set("X-Attempt", String(tries));

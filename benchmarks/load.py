@@ -316,6 +316,7 @@ def require_loopback(base_url: str) -> str:
 
 BUSY_RETRIES = 20  # as assets/busy_retry.js
 LOST_DELAYS_S = (1, 2, 3, 4)  # as assets/busy_retry.js: a dropped connection is sent again after these
+LOST_ATTEMPT = 20  # as assets/busy_retry.js: the X-Attempt of a request sent again after a drop
 
 
 @dataclass
@@ -337,7 +338,8 @@ def post_as_page(session: requests.Session, url: str, body: dict) -> PageAnswer:
     first_drop = None
     while True:
         try:
-            headers = {"X-Attempt": str(busy + lost)} if busy + lost else None  # as the page: before new ones
+            attempt = LOST_ATTEMPT if lost else busy  # as the page: a dropped request first, then busy ones
+            headers = {"X-Attempt": str(attempt)} if attempt else None
             response = session.post(url, json=body, timeout=REQUEST_TIMEOUT, headers=headers)
         except requests.ConnectionError:
             if lost >= len(LOST_DELAYS_S):

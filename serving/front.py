@@ -23,6 +23,8 @@ buys that bounded headroom, so a client that always sends it gains little.
 from __future__ import annotations
 
 import asyncio
+import heapq
+import itertools
 
 from a2wsgi import WSGIMiddleware
 from gunicorn.workers.gasgi import ASGIWorker
@@ -67,6 +69,11 @@ class BufferedFront:
         self.max_queued = max_queued or QUEUE_PER_THREAD * threads
         self.max_headroom = max(1, self.max_queued // 2)  # the most a request sent again may go past it
         self.queued = 0  # only touched on the event loop: no lock
+        # Callbacks take the Flask threads in order of attempt, then arrival (a2wsgi's pool is
+        # first come, first served): a request the page sent again does not wait behind new ones.
+        self._free_threads = threads
+        self._turns: list = []  # heap of (-attempt, arrival, future)
+        self._arrivals = itertools.count()
 
     async def __call__(self, scope, receive, send) -> None:
         if scope["type"] != "http":
@@ -102,9 +109,34 @@ class BufferedFront:
             return
         self.queued += 1
         try:
-            await self.wsgi(scope, buffered_receive, send)
+            await self._take_thread(attempt_number(scope))
+            try:
+                await self.wsgi(scope, buffered_receive, send)
+            finally:
+                self._give_thread()
         finally:
             self.queued -= 1
+
+    async def _take_thread(self, attempt: int) -> None:
+        if self._free_threads > 0 and not self._turns:
+            self._free_threads -= 1
+            return
+        turn = asyncio.get_running_loop().create_future()
+        heapq.heappush(self._turns, (-attempt, next(self._arrivals), turn))
+        try:
+            await turn
+        except asyncio.CancelledError:
+            if turn.done() and not turn.cancelled():  # handed a thread as it left: pass it on
+                self._give_thread()
+            raise
+
+    def _give_thread(self) -> None:
+        while self._turns:
+            _, _, turn = heapq.heappop(self._turns)
+            if not turn.done():  # a waiter that left has a cancelled turn
+                turn.set_result(None)
+                return
+        self._free_threads += 1
 
     async def _read_body(self, receive) -> bytes | None:
         chunks, size = [], 0

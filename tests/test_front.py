@@ -152,3 +152,36 @@ def test_a_request_sent_again_goes_before_new_ones_within_a_bounded_headroom():
     refused, done = _run(scenario())
     assert [status for status, _, _ in refused] == [503] * 4
     assert [status for status, _, _ in done] == [200] * 6 and app.queued == 0
+
+
+def test_a_request_sent_again_takes_the_next_free_thread_before_new_ones_waiting():
+    release, order = threading.Event(), []
+    app = Flask(__name__)
+
+    @app.route("/_dash-update-component", methods=["POST"])
+    def update():
+        order.append(request.headers.get("X-Attempt", "new"))
+        if len(order) == 1:
+            release.wait(10)  # holds the only thread while the others queue
+        return {}
+
+    front_app = front.BufferedFront(app, threads=1, max_body_bytes=1024, max_queued=8)
+
+    def sent(attempt: bytes | None):
+        scope = _scope("/_dash-update-component", "POST")
+        if attempt is not None:
+            scope["headers"].append((b"x-attempt", attempt))
+        return _call(front_app, scope, [b"{}"])
+
+    async def scenario():
+        calls = [asyncio.ensure_future(sent(None))]
+        await asyncio.sleep(0.2)
+        for attempt in (None, None, b"1", b"3"):  # arriving in this order while the thread is held
+            calls.append(asyncio.ensure_future(sent(attempt)))
+            await asyncio.sleep(0.05)
+        release.set()
+        return await asyncio.gather(*calls)
+
+    done = _run(scenario())
+    assert [status for status, _, _ in done] == [200] * 5
+    assert order == ["new", "3", "1", "new", "new"]
