@@ -85,15 +85,15 @@ def _take_lease(task_id=None, task=None, **_) -> None:
     client, stop = task.backend.client, threading.Event()
     _renewals[task_id] = stop
 
-    def renew() -> None:
-        while True:
-            with contextlib.suppress(Exception):  # Redis gone: nobody can poll the job either
-                client.set(lease_key(task_id), 1, ex=LEASE_TTL_S)
-            if stop.wait(LEASE_RENEW_S):
-                return  # the lease then runs out by itself, after the job's result is stored
+    def take() -> None:
+        with contextlib.suppress(Exception):  # Redis gone: nobody can poll the job either
+            client.set(lease_key(task_id), 1, ex=LEASE_TTL_S)
 
-    with contextlib.suppress(Exception):
-        client.set(lease_key(task_id), 1, ex=LEASE_TTL_S)
+    def renew() -> None:
+        while not stop.wait(LEASE_RENEW_S):  # stopped: the lease runs out after the result is stored
+            take()
+
+    take()
     threading.Thread(target=renew, name=f"lease {task_id}", daemon=True).start()
 
 
