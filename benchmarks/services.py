@@ -97,6 +97,9 @@ class _Quiet:
         return getattr(self._client, name)
 
 
+THREAD_VARIABLES = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")
+
+
 class CeleryWorker:
     """`celery -A serving.celery_app worker` against `url`, from the repository."""
 
@@ -105,8 +108,13 @@ class CeleryWorker:
         self.process: subprocess.Popen | None = None
 
     def start(self, seconds: float = 120.0) -> None:
-        """Start it (again, after a kill: its log is appended to) and wait until it says it is ready."""
-        env = {**os.environ, "REDIS_URL": self.url}
+        """Start it (again, after a kill: its log is appended to) and wait until it says it is ready.
+
+        Its environment is ours without the thread-count variables tests/conftest.py sets: compose.yaml
+        and the README start workers without them, and with them the tests hid a deadlock of every job
+        in its first OpenMP region (serving/celery_app.py)."""
+        env = {name: value for name, value in os.environ.items() if name not in THREAD_VARIABLES}
+        env["REDIS_URL"] = self.url
         logged = len(self.log())
         self.process = subprocess.Popen(
             [sys.executable, "-m", "celery", "-A", "serving.celery_app", "worker", "--pool", "prefork",

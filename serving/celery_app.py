@@ -22,6 +22,7 @@ import os
 import threading
 
 from celery import Celery, signals
+from threadpoolctl import threadpool_limits
 
 from serving.shared_cache import CONNECT_TIMEOUT_S, redis_url
 
@@ -63,7 +64,12 @@ app = celery_app  # `celery -A serving.celery_app` finds it by this name
 
 
 @signals.worker_process_init.connect
-def _lower_priority(**_) -> None:
+def _job_process(**_) -> None:
+    """A pool process, just forked from the worker, which ran scikit-learn (OpenMP) while importing
+    the app: GNU OpenMP's thread team does not survive a fork, and the first parallel region of a
+    job waited for it for ever. One thread per job process (the pool runs `--concurrency` jobs at
+    once), at a lower priority."""
+    threadpool_limits(limits=1)
     os.nice(JOB_NICENESS)
 
 
