@@ -35,7 +35,7 @@ BODY_TIMEOUT_S = 10.0
 HEALTH_PATH = "/health"
 CALLBACK_PATH = "/_dash-update-component"  # every fit is asked for here
 QUEUE_PER_THREAD = 4  # callbacks running or waiting per Flask thread before new ones get 503
-RETRY_AFTER_S = 2  # about what a queue that full takes to drain by half on 2 cores
+RETRY_AFTER_S = 1  # most callbacks take tens of ms: a full queue of them drains within a second
 
 
 def _plain_server_header(send):
