@@ -106,7 +106,8 @@ def run(base_url: str, clients: int, max_seconds: float, idle_probes: int, inter
                     problem = response_problem(body, response.status_code, response.content)
                     content = response.content if response.status_code == 200 and not problem else None
                 except requests.RequestException as error:
-                    problem = type(error).__name__
+                    kind = "table" if "html-views" in str(body.get("output")) else "map"
+                    problem = f"{type(error).__name__} ({kind})"
                 return (time.perf_counter() - started, problem), content
 
             for step in itertools.count():

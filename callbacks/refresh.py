@@ -39,6 +39,10 @@ from core.share import format_query
 from serving import superseded
 from serving.attempts import request_attempt
 
+# A table whose rows have not even started by then is answered busy (they are dropped unless another
+# request waits on them): under a crowd at the heaviest settings no page waits past its patience.
+ROW_START_WAIT_S = 10.0
+
 log = logging.getLogger(__name__)
 
 APPLIED_SETTINGS = "applied-settings"
@@ -252,10 +256,12 @@ def results_view(applied, stability=None, retry=None, page_token=None) -> dict:
         if left_behind():  # before any row is started
             raise superseded.Superseded
         rows = row_futures(*key, headroom=request_attempt())  # a request sent again goes first
-        superseded.wait_unless_superseded(rows, left_behind, timeout=ROW_TIMEOUT_S)
+        superseded.wait_unless_superseded(rows, left_behind, timeout=ROW_TIMEOUT_S, start_within=ROW_START_WAIT_S)
         views = sent_results(settings, seed_spread(stability, settings))
     except FitQueueFull:
         raise  # 503 with Retry-After (serving/shared_cache.py): the page says busy and asks again
+    except superseded.NotStarted:  # rows still queued: busy, not a fault; the page asks again, first
+        raise FitQueueFull(f"table rows not started within {ROW_START_WAIT_S:g} s") from None
     except superseded.Superseded:
         raise PreventUpdate from None
     except Exception:  # a server fault: the settings were validated above

@@ -83,9 +83,16 @@ def register(app: Dash) -> None:
                        for field, control in CONTROL_VALUES.items()},
             "notes": Output(ADDRESS_NOTES, "data"),
         },
-        inputs={"search": Input("url", "search")},
+        inputs={"search": Input("address-search", "data")},
         prevent_initial_call=True,
     )(restore_from_address)
+    app.clientside_callback(
+        """function (search) {
+            return search && search !== "?" ? search : dash_clientside.no_update;
+        }""",
+        Output("address-search", "data"), Input("url", "search"),
+        prevent_initial_call=True,
+    )
 
     # The address always holds the applied settings, without a history entry per change. A page
     # opened with a query string of its own keeps it until restore_from_address has read it.

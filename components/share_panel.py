@@ -50,6 +50,9 @@ def address_stores(settings: Settings) -> list:
     """The address bar, read (dcc.Location) and written (replaceState, from settings-query)."""
     return [
         dcc.Location(id="url", refresh=False),
+        # The query string, passed on only when there is one: a page opened without one sends no
+        # request for it (dcc.Location sets its search on mount, so the server was asked each load).
+        dcc.Store(id="address-search"),
         dcc.Store(id="address-notes"),
         dcc.Store(id="settings-query", data=format_query(settings)),
     ]

@@ -15,7 +15,10 @@ retrying in N s" and sends it again by itself (assets/busy_retry.js), with `X-At
 request sent again goes before new ones: attempt n is let in while fewer than the limit + n (up to
 half the limit more) are queued, so no page is refused again and again while fresh requests take
 every slot freed, and a request a killed worker dropped is taken at once. The header only ever
-buys that bounded headroom, so a client that always sends it gains little.
+buys that bounded headroom, so a client that always sends it gains little. A callback that has
+not been given a thread within `THREAD_WAIT_S` is answered busy too (it has not run: nothing is
+lost), so under a crowd's heaviest settings a page is told "busy" instead of waiting past any
+client's patience.
 
 `gunicorn -c gunicorn.conf.py app:server` stays the command: `BufferingWorker` wraps the WSGI app.
 """
@@ -35,7 +38,8 @@ BODY_TIMEOUT_S = 10.0
 HEALTH_PATH = "/health"
 CALLBACK_PATH = "/_dash-update-component"  # every fit is asked for here
 QUEUE_PER_THREAD = 4  # callbacks running or waiting per Flask thread before new ones get 503
-RETRY_AFTER_S = 2  # about what a queue that full takes to drain by half on 2 cores
+RETRY_AFTER_S = 1  # most callbacks take tens of ms: a full queue of them drains within a second
+THREAD_WAIT_S = 10.0  # a callback not given a thread by then is answered busy: no page waits on for minutes
 
 
 def _plain_server_header(send):
@@ -102,20 +106,28 @@ class BufferedFront:
             return
         headroom = min(attempt_number(scope), self.max_headroom)
         if self.queued >= self.max_queued + headroom:  # "busy": the page sends it again (assets/busy_retry.js)
-            await send({"type": "http.response.start", "status": 503, "headers": [
-                (b"content-type", b"application/json"), (b"retry-after", str(RETRY_AFTER_S).encode()),
-                (b"cache-control", b"no-store")]})
-            await send({"type": "http.response.body", "body": b'{"error": "busy; retry shortly"}'})
+            await self._busy(send)
             return
         self.queued += 1
         try:
-            await self._take_thread(attempt_number(scope))
+            try:
+                await asyncio.wait_for(self._take_thread(attempt_number(scope)), THREAD_WAIT_S)
+            except TimeoutError:  # it never ran, so nothing is lost: the page sends it again
+                await self._busy(send)
+                return
             try:
                 await self.wsgi(scope, buffered_receive, send)
             finally:
                 self._give_thread()
         finally:
             self.queued -= 1
+
+    @staticmethod
+    async def _busy(send) -> None:
+        await send({"type": "http.response.start", "status": 503, "headers": [
+            (b"content-type", b"application/json"), (b"retry-after", str(RETRY_AFTER_S).encode()),
+            (b"cache-control", b"no-store")]})
+        await send({"type": "http.response.body", "body": b'{"error": "busy; retry shortly"}'})
 
     async def _take_thread(self, attempt: int) -> None:
         if self._free_threads > 0 and not self._turns:

@@ -96,15 +96,22 @@ def is_superseded(token: object, table_key: tuple) -> bool:
     return latest is not None and tuple(latest) != tuple(table_key)
 
 
-def wait_unless_superseded(futures: list[Future], superseded: Callable[[], bool], timeout: float) -> None:
+class NotStarted(Exception):
+    """A row had not even started within the wait allowed for that: the server is busy (503)."""
+
+
+def wait_unless_superseded(futures: list[Future], superseded: Callable[[], bool], timeout: float,
+                           start_within: float | None = None) -> None:
     """Wait for `futures`; raise Superseded (cancelling the ones not started that no other request
-    of this process waits on) as soon as `superseded()` says so, and TimeoutError once `timeout`
-    has passed with a row still unfitted (the caller reports it as a server fault)."""
+    of this process waits on) as soon as `superseded()` says so; NotStarted (cancelling the same)
+    when one has not started `start_within` seconds in; and TimeoutError once `timeout` has passed
+    with a row still unfitted (the caller reports it as a server fault)."""
     with _waiting_lock:
         _waiting.update(futures)
     dropped = False
     try:
-        deadline = time.monotonic() + timeout
+        began = time.monotonic()
+        deadline = began + timeout
         while time.monotonic() < deadline:
             _done, pending = wait(futures, timeout=POLL_S)
             if not pending:
@@ -112,6 +119,10 @@ def wait_unless_superseded(futures: list[Future], superseded: Callable[[], bool]
             if superseded():
                 dropped = True
                 raise Superseded
+            if start_within is not None and time.monotonic() - began > start_within and any(
+                    not (future.running() or future.done()) for future in pending):
+                dropped = True
+                raise NotStarted
         raise TimeoutError(f"table rows not fitted within {timeout:g} s")  # a stuck row: a server fault
     finally:
         with _waiting_lock:

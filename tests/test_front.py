@@ -185,3 +185,20 @@ def test_a_request_sent_again_takes_the_next_free_thread_before_new_ones_waiting
     done = _run(scenario())
     assert [status for status, _, _ in done] == [200] * 5
     assert order == ["new", "3", "1", "new", "new"]
+
+
+def test_a_callback_not_given_a_thread_in_time_is_answered_busy(monkeypatch):
+    release = threading.Event()
+    app = front.BufferedFront(_flask(release), threads=1, max_body_bytes=1024, max_queued=8)
+    monkeypatch.setattr(front, "THREAD_WAIT_S", 0.3)
+
+    async def scenario():
+        held = asyncio.ensure_future(_call(app, _scope("/_dash-update-component", "POST"), [b"{}"]))
+        await asyncio.sleep(0.1)
+        waited = await asyncio.wait_for(_call(app, _scope("/_dash-update-component", "POST"), [b"{}"]), 2.0)
+        release.set()
+        return waited, await held, await _call(app, _scope("/_dash-update-component", "POST"), [b"{}"])
+
+    waited, held, after = _run(scenario())
+    assert waited[0] == 503 and int(waited[1]["retry-after"]) == front.RETRY_AFTER_S
+    assert held[0] == 200 and after[0] == 200 and app.queued == 0

@@ -103,6 +103,34 @@ def test_a_row_that_never_finishes_is_a_timeout_not_a_longer_wait():
     assert time.monotonic() - started < 2
 
 
+def test_a_table_whose_rows_have_not_started_in_time_is_answered_busy_and_its_rows_dropped(monkeypatch):
+    """Under a crowd at the heaviest settings, a table still queued after ROW_START_WAIT_S is
+    answered busy (503, the page asks again), not left waiting past any client's patience."""
+    from core.row_pool import FitQueueFull
+
+    queued = [Future() for _ in range(3)]  # never handed to a worker
+    monkeypatch.setattr(refresh, "row_futures", lambda *key, **_: queued)
+    monkeypatch.setattr(refresh, "ROW_START_WAIT_S", 0.3)
+    started = time.monotonic()
+    with pytest.raises(FitQueueFull):
+        refresh.results_view(refresh.applied_settings(Settings(**{**DEFAULTS, "seed": 8131})))
+    assert 0.3 <= time.monotonic() - started < 2
+    assert all(row.cancelled() for row in queued), "rows nobody else waits on are dropped"
+
+
+def test_a_table_whose_rows_are_running_waits_for_them_past_the_start_wait(monkeypatch):
+    running = [Future() for _ in range(3)]
+    for row in running:
+        row.set_running_or_notify_cancel()
+    threading.Timer(0.6, lambda: [row.set_result(None) for row in running]).start()
+    monkeypatch.setattr(refresh, "row_futures", lambda *key, **_: running)
+    monkeypatch.setattr(refresh, "ROW_START_WAIT_S", 0.2)
+    started = time.monotonic()
+    view = refresh.results_view(refresh.applied_settings(Settings(**{**DEFAULTS, "seed": 8132})))
+    assert time.monotonic() - started >= 0.6  # it waited for the rows running, not answered busy
+    assert view["fault_hidden"] is True and "metrics-table" in view["views"]
+
+
 # Where the record lives: Redis when the jobs run on Celery (a change's map and table requests may
 # reach different machines), else this machine's diskcache. The real redis-server and two gunicorn
 # instances: tests/test_scale_out.py.
@@ -126,16 +154,16 @@ def machine(monkeypatch):
 def test_with_redis_a_record_made_on_one_machine_supersedes_on_another(machine):
     server = fakeredis.FakeServer()
     machine(_redis_store(server))  # machine A: the map request of the page's next change
-    token = _change(None, seed=8131)["token"]
-    _change(token, seed=8132)
+    token = _change(None, seed=8161)["token"]
+    _change(token, seed=8162)
     assert isinstance(superseded._latest(), shared_cache.SharedStore)
     client = fakeredis.FakeRedis(server=server)
     assert 0 < client.ttl(f"kmeans-digits:superseded:{token}") <= superseded.RECORD_TTL_S
     machine(_redis_store(server))  # machine B: another process, the same Redis, its own disk
-    left = refresh.applied_settings(Settings(**{**DEFAULTS, "seed": 8131}))
+    left = refresh.applied_settings(Settings(**{**DEFAULTS, "seed": 8161}))
     with pytest.raises(PreventUpdate):
         refresh.results_view(left, page_token=token)
-    assert not superseded.is_superseded(token, refresh.table_key(Settings(**{**DEFAULTS, "seed": 8132})))
+    assert not superseded.is_superseded(token, refresh.table_key(Settings(**{**DEFAULTS, "seed": 8162})))
 
 
 def test_with_redis_lost_nothing_is_superseded_and_nothing_fails(machine, caplog):

@@ -99,8 +99,8 @@ def test_a_change_whose_connection_dropped_is_sent_again_and_shown(browser, app_
         _without_network_errors(page)
 
 
-def test_a_server_that_stays_unreachable_is_said_so_and_the_next_change_works(browser, app_url):
-    with dashboard(browser, app_url) as page:
+def test_a_server_that_stays_unreachable_is_said_so_and_the_next_change_works(browser, app_url, artifacts_dir):
+    with dashboard(browser, app_url, viewport={"width": 390, "height": 844}) as page:
         dropped, _, handle = _drop_first(1000)
         page.route("**/_dash-update-component*", handle)
         page.fill("#n-clusters", "6")
@@ -108,6 +108,7 @@ def test_a_server_that_stays_unreachable_is_said_so_and_the_next_change_works(br
         page.wait_for_function(f"() => document.getElementById('server-busy-reason').textContent"
                                f" === {UNREACHABLE_TEXT!r}", timeout=20_000)
         assert page.is_visible("#server-busy") and page.is_hidden("#server-busy-countdown")
+        page.screenshot(path=str(artifacts_dir / "server-unreachable-phone.png"))
         caption = page.evaluate(f"() => {MAP_NOTE}")
         assert "· k 6 ·" not in caption  # nothing claims the change was applied
         # Each request was tried once and then 4 times more before the page gave up.

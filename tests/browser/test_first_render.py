@@ -39,7 +39,8 @@ MOUNT_AFTER_REFIT = """window.requestIdleCallback = (callback) => {
 };"""
 # Callbacks that mounting the jobs' panels used to fire (each a request answered "no update"), and
 # the refits and members that a store's own update on mount used to fire: the page is served drawn.
-NOT_AT_LOAD = ("k-sweep", "stability", "replay", "html-views", "map-caption", "members-html")
+NOT_AT_LOAD = ("k-sweep", "stability", "replay", "html-views", "map-caption", "members-html",
+               "address-notes")  # restore_from_address: only for an address with a query string
 
 
 def _open(browser, url: str, *scripts: str):
