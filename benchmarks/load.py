@@ -488,8 +488,10 @@ class GunicornServer:
         env: dict | None = None,
         python: str = sys.executable,
         log_path: Path | None = None,
+        cpus: set[int] | None = None,
     ):
         self.app_dir, self.python, self.log_path = Path(app_dir), python, log_path
+        self.cpus = cpus  # pinned to these cores (with its workers and table processes), as a machine of its own
         self.port = free_loopback_port()
         self.base_url = f"http://127.0.0.1:{self.port}"
         self.env = {**os.environ, **(env or {}), "HOST": "127.0.0.1", "PORT": str(self.port)}
@@ -505,6 +507,7 @@ class GunicornServer:
                 stdout=log,
                 stderr=subprocess.STDOUT,
                 start_new_session=True,  # its own process group, so a stuck worker goes with it
+                preexec_fn=(lambda: os.sched_setaffinity(0, self.cpus)) if self.cpus else None,  # noqa: PLW1509
             )
         finally:
             if self.log_path:
