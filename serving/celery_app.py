@@ -24,6 +24,7 @@ import threading
 from celery import Celery, signals
 from threadpoolctl import threadpool_limits
 
+from serving.jobs_manager import job_time_limit_s
 from serving.shared_cache import CONNECT_TIMEOUT_S, redis_url
 
 JOB_NICENESS = 15  # as serving.jobs_manager: the map first, then the table, then the jobs
@@ -43,6 +44,9 @@ def make_celery(url: str) -> Celery:
         # its process would kill the next one too. (Both are Celery's defaults, pinned for that.)
         task_acks_late=False,
         task_reject_on_worker_lost=False,
+        # A stuck job is ended (its pool process killed, the task FAILURE: the page's server-fault box
+        # with Retry), not polled for ever while it keeps renewing its lease.
+        task_time_limit=job_time_limit_s(),
         result_expires=RESULT_TTL_S,
         worker_prefetch_multiplier=1,  # a job is long: a free worker takes the next one, not a busy one
         broker_connection_retry_on_startup=True,

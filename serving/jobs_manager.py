@@ -19,6 +19,7 @@ import logging
 import os
 import stat
 import tempfile
+import threading
 from functools import lru_cache
 
 import diskcache
@@ -36,6 +37,20 @@ CACHE_SIZE_LIMIT = 256 * 2**20
 # A cached result is only reused by the code that made it: bump when a job's output changes.
 RESULTS_VERSION = f"1/scikit-learn {sklearn.__version__}"
 CANCELLED_TTL_S = 3600
+TIME_LIMIT_VARIABLE = "JOB_TIME_LIMIT_S"
+# The longest valid job (100 seeds x 3 inits at k = 30, n_init = 50) is a few minutes of one niced
+# core; past this a job is taken for stuck and ended (a server fault with Retry, never endless polls).
+DEFAULT_TIME_LIMIT_S = 1800
+EXIT_TIME_LIMIT = 75  # a job process's exit status when its time limit ended it
+
+
+def job_time_limit_s() -> float:
+    """JOB_TIME_LIMIT_S (seconds, > 0), else the default. Read by both job managers."""
+    try:
+        value = float(os.environ.get(TIME_LIMIT_VARIABLE, ""))
+    except ValueError:
+        return DEFAULT_TIME_LIMIT_S
+    return value if 0 < value < float("inf") else DEFAULT_TIME_LIMIT_S
 
 
 def cache_dir() -> str:
@@ -65,6 +80,11 @@ class JobsDiskcacheManager(DiskcacheManager):
 
         def at_lower_priority(*args):  # runs in the job's own process
             os.nice(JOB_NICENESS)
+            # A stuck job (a deadlock, a hung library) must not be polled for ever: past the limit
+            # its process ends without a result, which get_result reports as a failed run (Retry).
+            watchdog = threading.Timer(job_time_limit_s(), os._exit, args=(EXIT_TIME_LIMIT,))
+            watchdog.daemon = True
+            watchdog.start()
             job(*args)
 
         return at_lower_priority

@@ -295,3 +295,29 @@ def test_a_winner_must_clear_every_other_interval_in_its_direction():
     assert clear_best([0.6, 0.5], True, 0.01, [(0.50, 0.65), (0.5, 0.5)]) is None
     # The margin still applies first.
     assert clear_best([0.6, 0.595], True, 0.01, [(0.6, 0.6), (0.595, 0.595)]) is None
+
+
+def test_a_stuck_job_is_ended_at_its_time_limit_and_reported_as_a_failed_run(tmp_path, monkeypatch):
+    import time
+
+    monkeypatch.setenv(jobs_manager.TIME_LIMIT_VARIABLE, "1")
+    manager = jobs_manager.JobsDiskcacheManager(diskcache.Cache(str(tmp_path / "store")))
+    job = manager.make_job_fn(lambda: time.sleep(600), progress=False)  # stuck: never returns
+    pid = manager.call_job_fn("stuck-key", job, [], {})
+    assert manager.job_running(pid)
+    deadline = time.monotonic() + 30
+    while manager.job_running(pid) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert not manager.job_running(pid), "the stuck job outlived its time limit"
+    assert "background_callback_error" in manager.get_result("stuck-key", pid)  # the page's Retry box
+
+
+def test_the_job_time_limit_comes_from_the_environment_within_bounds(monkeypatch):
+    from serving.celery_app import make_celery
+
+    monkeypatch.setenv(jobs_manager.TIME_LIMIT_VARIABLE, "90")
+    assert jobs_manager.job_time_limit_s() == 90
+    assert make_celery("redis://127.0.0.1:1/0").conf.task_time_limit == 90  # Celery ends its jobs too
+    for junk in ("", "soon", "-5", "0", "inf", "nan"):
+        monkeypatch.setenv(jobs_manager.TIME_LIMIT_VARIABLE, junk)
+        assert jobs_manager.job_time_limit_s() == jobs_manager.DEFAULT_TIME_LIMIT_S, junk
