@@ -20,6 +20,7 @@ from __future__ import annotations
 import contextlib
 import os
 import threading
+import time
 
 from celery import Celery, signals
 from threadpoolctl import threadpool_limits
@@ -84,6 +85,41 @@ def lease_key(task_id: str) -> str:
 def job_alive(backend, task_id: str) -> bool:
     """Whether the worker process running a STARTED task still renews its lease."""
     return bool(backend.client.exists(lease_key(task_id)))
+
+
+def queued_key(task_id: str) -> str:
+    return f"kmeans-digits:job-queued:{task_id}"
+
+
+def mark_queued(backend, task_id: str) -> None:
+    """When a job was sent to the queue (for telling a job no worker took from one still waiting)."""
+    with contextlib.suppress(Exception):  # Redis gone: the job could not be sent either
+        backend.client.set(queued_key(task_id), time.time(), ex=3600)
+
+
+def queued_for_s(backend, task_id: str) -> float:
+    """Seconds since the job was sent to the queue (0 if unknown)."""
+    try:
+        sent = backend.client.get(queued_key(task_id))
+    except Exception:  # noqa: BLE001
+        return 0.0
+    return max(0.0, time.time() - float(sent)) if sent else 0.0
+
+
+_workers_seen = {"at": float("-inf"), "count": 0}
+WORKERS_SEEN_S = 10.0  # a ping costs up to its timeout: asked at most this often per process
+
+
+def workers_answering(timeout: float = 0.5) -> int:
+    """How many Celery workers answer a ping (remembered for WORKERS_SEEN_S)."""
+    now = time.monotonic()
+    if now - _workers_seen["at"] > WORKERS_SEEN_S:
+        try:
+            count = len(celery_app.control.ping(timeout=timeout) or [])
+        except Exception:  # noqa: BLE001  (Redis gone: no worker can be reached either)
+            count = 0
+        _workers_seen.update(at=now, count=count)
+    return _workers_seen["count"]
 
 
 _renewals: dict[str, threading.Event] = {}  # this pool process's running task -> stop its renewals

@@ -42,6 +42,7 @@ TIME_LIMIT_VARIABLE = "JOB_TIME_LIMIT_S"
 # core; past this a job is taken for stuck and ended (a server fault with Retry, never endless polls).
 DEFAULT_TIME_LIMIT_S = 1800
 EXIT_TIME_LIMIT = 75  # a job process's exit status when its time limit ended it
+NO_WORKER_WAIT_S = 10.0  # a Celery job still queued after this, with no worker answering, has failed
 
 
 def job_time_limit_s() -> float:
@@ -115,8 +116,17 @@ class JobsCeleryManager(CeleryManager):
       see a job neither running nor answered and end the page's polling with no update (204): no
       result and no Retry;
     - its whole worker lost: the task stays STARTED for ever (nobody is left to tell Celery), and
-      the page would poll for ever; its lease (serving/celery_app.py) runs out instead.
+      the page would poll for ever; its lease (serving/celery_app.py) runs out instead;
+    - no worker at all: the task stays PENDING in the queue; once it has waited `NO_WORKER_WAIT_S`
+      and no worker answers a ping, it is reported (a queue merely busy has workers that answer).
     """
+
+    def call_job_fn(self, key, job_fn, args, context):
+        from serving.celery_app import mark_queued  # only with REDIS_URL
+
+        task_id = super().call_job_fn(key, job_fn, args, context)
+        mark_queued(self.handle.backend, task_id)
+        return task_id
 
     def get_result(self, key, job):
         result = super().get_result(key, job)
@@ -126,9 +136,11 @@ class JobsCeleryManager(CeleryManager):
         return result
 
     def _ended_without_result(self, job) -> bool:
-        from serving.celery_app import job_alive  # only with REDIS_URL
+        from serving.celery_app import job_alive, queued_for_s, workers_answering  # only with REDIS_URL
 
         status = self.get_task(job).status
+        if status == "PENDING":
+            return queued_for_s(self.handle.backend, job) > NO_WORKER_WAIT_S and workers_answering() == 0
         return status == "FAILURE" or (status == "STARTED" and not job_alive(self.handle.backend, job))
 
 

@@ -284,6 +284,28 @@ def test_a_whole_celery_worker_killed_mid_job_shows_the_server_fault_and_a_retry
     _retried(page, job)
 
 
+def test_a_job_no_worker_takes_shows_the_server_fault_and_a_retry_runs_once_one_is_back(instances, celery_worker):
+    """No Celery worker alive: the job waits in the queue. Once it has waited NO_WORKER_WAIT_S and
+    no worker answers a ping, the page shows the job's server-fault box instead of "Starting..." for ever."""
+    from serving.jobs_manager import NO_WORKER_WAIT_S
+
+    first, second = instances
+    celery_worker.kill()
+    try:
+        job = _job(seed=4220, k_max=6, n_init=1)
+        page = Client(first)
+        handles, _ = page.start(job)
+        sent = time.monotonic()
+        page.server = second
+        answer = _polled(page, job, handles, 60)
+        assert answer is not None, "the page would poll for ever"
+        assert answer.get("response") == SERVER_FAULT, answer
+        assert time.monotonic() - sent >= NO_WORKER_WAIT_S  # a queue merely waiting is not a fault
+    finally:
+        celery_worker.start()
+    _retried(page, job)
+
+
 def test_a_change_through_one_instance_supersedes_the_table_waiting_through_the_other(instances, redis_server):
     first, second = instances
     page, other_page = uuid.uuid4().hex, uuid.uuid4().hex
