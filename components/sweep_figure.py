@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import textwrap
+
 import pandas as pd
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
@@ -34,10 +36,14 @@ def _layout(figure: go.Figure, **extra) -> go.Figure:
     return figure
 
 
+EMPTY_LINE_CHARS = 30  # a line of the 14 px hint fits a phone's graph (Plotly does not wrap annotations)
+
+
 def empty_figure(text: str) -> go.Figure:
+    """A blank graph holding `text`, broken into short lines so that a 390 px screen shows all of it."""
     figure = go.Figure()
-    figure.add_annotation(text=text, showarrow=False, xref="paper", yref="paper", x=0.5, y=0.5,
-                          font={"size": 14, "color": "#5b6475"})
+    figure.add_annotation(text="<br>".join(textwrap.wrap(text, EMPTY_LINE_CHARS)), showarrow=False, xref="paper",
+                          yref="paper", x=0.5, y=0.5, font={"size": 14, "color": "#5b6475"})
     figure.update_xaxes(visible=False)
     figure.update_yaxes(visible=False)
     return _layout(figure, margin={"l": 8, "r": 8, "t": 8, "b": 8})

@@ -102,3 +102,19 @@ def test_the_page_fits_the_screen(browser, app_url, artifacts_dir, name, viewpor
     if viewport["width"] < NARROW:
         small = [t for t in m["targets"] if t["h"] < TOUCH_PX - 0.5 or t["w"] < TOUCH_PX - 0.5]
         assert small == [], f"touch targets under {TOUCH_PX} px: {small}"
+
+
+def test_the_job_graphs_hints_fit_a_phone(browser, app_url, artifacts_dir):
+    """Plotly does not wrap annotation text: the empty job graphs' hints must be short lines."""
+    with dashboard(browser, app_url, viewport={"width": 390, "height": 844}) as page:
+        page.wait_for_selector("#k-sweep-graph .annotation-text", state="attached", timeout=20_000)
+        page.locator("#k-sweep-graph").scroll_into_view_if_needed()
+        outside = page.evaluate("""() => ['k-sweep-graph', 'stability-graph', 'replay-graph'].flatMap((id) => {
+            const box = document.getElementById(id).getBoundingClientRect();
+            return [...document.querySelectorAll(`#${id} .annotation-text`)].map((text) => {
+                const r = text.getBoundingClientRect();
+                return r.left >= box.left - 0.5 && r.right <= box.right + 0.5 ? null : `${id}: ${text.textContent}`;
+            }).filter(Boolean);
+        })""")
+        page.screenshot(path=str(artifacts_dir / "sweep-hint-phone.png"))
+    assert outside == []
