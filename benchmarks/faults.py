@@ -34,10 +34,12 @@ from benchmarks.services import RedisServer, free_port_in, table_request
 ACCESS_FORMAT = '%(p)s "%(r)s" %(s)s'
 
 
-def instance(redis: RedisServer, root: Path, name: str, ports: tuple[int, int]) -> GunicornServer:
+def instance(redis: RedisServer, root: Path, name: str, ports: tuple[int, int],
+             cpus: set[int] | None = None) -> GunicornServer:
+    """A gunicorn instance on a port in `ports` with REDIS_URL set (pinned to `cpus`, if given)."""
     env = {"REDIS_URL": redis.url, "JOBS_CACHE_DIR": str(root / f"jobs-{name}"),
            "GUNICORN_CMD_ARGS": f"--access-logformat '{ACCESS_FORMAT}'"}
-    server = GunicornServer(env=env, log_path=root / f"{name}.log")
+    server = GunicornServer(env=env, log_path=root / f"{name}.log", cpus=cpus)
     server.port = free_port_in(*ports)
     server.base_url, server.env["PORT"] = f"http://127.0.0.1:{server.port}", str(server.port)
     server.start()

@@ -35,6 +35,7 @@ from benchmarks.load import (
     REQUEST_TIMEOUT,
     UPDATE_PATH,
     GunicornServer,
+    callback_kind,
     control_props,
     fetch_callbacks,
     percentile,
@@ -106,8 +107,7 @@ def run(base_url: str, clients: int, max_seconds: float, idle_probes: int, inter
                     problem = response_problem(body, response.status_code, response.content)
                     content = response.content if response.status_code == 200 and not problem else None
                 except requests.RequestException as error:
-                    kind = "table" if "html-views" in str(body.get("output")) else "map"
-                    problem = f"{type(error).__name__} ({kind})"
+                    problem = f"{type(error).__name__} ({callback_kind(body)})"
                 return (time.perf_counter() - started, problem), content
 
             for step in itertools.count():

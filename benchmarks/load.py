@@ -319,6 +319,12 @@ LOST_DELAYS_S = (1, 2, 3, 4)  # as assets/busy_retry.js: a dropped connection is
 LOST_ATTEMPT = 20  # as assets/busy_retry.js: the X-Attempt of a request sent again after a drop
 
 
+def callback_kind(body: dict) -> str:
+    """Which of the page's callbacks a request body is for: "table", "map" or "other" (for reports)."""
+    output = str(body.get("output"))
+    return "table" if "html-views" in output else "map" if "map-regions" in output else "other"
+
+
 @dataclass
 class PageAnswer:
     """What the page finally got for one callback request, and what it went through first."""
@@ -395,9 +401,8 @@ def run_load(
                 result.lost += answer.lost
                 if answer.recovered_s is not None:
                     result.recoveries.append(answer.recovered_s)
-                    kind = "table" if "html-views" in str(body.get("output")) else "map" \
-                        if "map-regions" in str(body.get("output")) else "other"
-                    result.recovery_notes.append(f"{answer.recovered_s:.1f} s ({kind}, {answer.lost} resent, "
+                    result.recovery_notes.append(f"{answer.recovered_s:.1f} s ({callback_kind(body)}, "
+                                                 f"{answer.lost} resent, "
                                                  f"{answer.busy} busy)")
             problem = response_problem(body, response.status_code, response.content)
             content = response.content if response.status_code == 200 and not problem else None

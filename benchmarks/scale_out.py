@@ -1,7 +1,7 @@
 """Does adding a machine add capacity? One gunicorn instance pinned to one core (a one-core
 "machine"), then two such instances on the two cores sharing one redis-server, under the same load.
 
-    python benchmarks/scale_out.py        # bounded (~3 min), loopback only
+    python benchmarks/scale_out.py        # bounded (~1 min), loopback only, ports 8300-8399 / 6390-6399
 
 Each instance runs as `gunicorn -c gunicorn.conf.py app:server` with `REDIS_URL` set; the core it
 is pinned to sizes its workers and table processes (one each), as on a one-core machine. The load
@@ -21,15 +21,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from benchmarks.faults import instance
 from benchmarks.load import GunicornServer, LoadResult, percentile, run_load
 from benchmarks.services import RedisServer
-
-
-def instance(redis: RedisServer, root: Path, name: str, core: int) -> GunicornServer:
-    env = {"REDIS_URL": redis.url, "JOBS_CACHE_DIR": str(root / f"jobs-{name}")}
-    server = GunicornServer(env=env, log_path=root / f"{name}.log", cpus={core})
-    server.start()
-    return server
 
 
 def load_over(servers: list[GunicornServer], clients: int, changes: int, seed: int) -> tuple[list[LoadResult], float]:
@@ -77,10 +71,10 @@ def main() -> int:
     servers: list[GunicornServer] = []
     try:
         print(time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()))
-        servers.append(instance(redis, root, "a", 0))
+        servers.append(instance(redis, root, "a", (8300, 8349), cpus={0}))
         one = report("one machine (1 core)", *load_over(servers, args.clients, args.changes, seed=1))
         redis.client().flushall()
-        servers.append(instance(redis, root, "b", 1))
+        servers.append(instance(redis, root, "b", (8350, 8399), cpus={1}))
         two = report("two machines (1 core each), one Redis", *load_over(servers, args.clients, args.changes, seed=2))
         print(f"capacity: {two / one:.2f}x the changes per second with the second machine")
         return 0

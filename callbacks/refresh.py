@@ -33,15 +33,11 @@ from core.boundary import PlaneMap, plane_map
 from core.clustering import fitted_inits, row_futures
 from core.matching import ClusterMatching, chance_accuracy, match_clusters
 from core.pixels import centroid_pixels
-from core.row_pool import ROW_TIMEOUT_S, FitQueueFull
+from core.row_pool import ROW_START_WAIT_S, ROW_TIMEOUT_S, FitQueueFull
 from core.settings import DEFAULTS, INIT_METHODS, InvalidSettings, Settings, validate
 from core.share import format_query
 from serving import superseded
 from serving.attempts import request_attempt
-
-# A table whose rows have not even started by then is answered busy (they are dropped unless another
-# request waits on them): under a crowd at the heaviest settings no page waits past its patience.
-ROW_START_WAIT_S = 10.0
 
 log = logging.getLogger(__name__)
 
@@ -255,7 +251,7 @@ def results_view(applied, stability=None, retry=None, page_token=None) -> dict:
     try:
         if left_behind():  # before any row is started
             raise superseded.Superseded
-        rows = row_futures(*key, headroom=request_attempt())  # a request sent again goes first
+        rows = row_futures(*key, attempt=request_attempt())  # a request sent again goes first
         superseded.wait_unless_superseded(rows, left_behind, timeout=ROW_TIMEOUT_S, start_within=ROW_START_WAIT_S)
         views = sent_results(settings, seed_spread(stability, settings))
     except FitQueueFull:

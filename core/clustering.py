@@ -140,12 +140,12 @@ def fitted_inits(n_clusters: int, n_init: int, seed: int) -> tuple[TableRow, ...
     return tuple(_read_only_row(future.result(timeout=ROW_TIMEOUT_S)) for future in futures)
 
 
-def row_futures(n_clusters: int, n_init: int, seed: int, headroom: int = 0) -> list[Future]:
+def row_futures(n_clusters: int, n_init: int, seed: int, attempt: int = 0) -> list[Future]:
     """The table's rows at these settings, as futures (started, or shared with a request that
     started them): a caller can wait on them its own way, then read fitted_inits at once.
-    `headroom`: the page's try count: that many tables past the queue's bound, and first in it."""
+    `attempt`: the page's try count: that many tables past the queue's bound, and first in it."""
     return [benchmark_rows.get((method, n_clusters, *fit_parameters(method, n_init, seed)),
-                               headroom=headroom * len(INIT_METHODS), priority=headroom) for method in INIT_METHODS]
+                               headroom=attempt * len(INIT_METHODS), priority=attempt) for method in INIT_METHODS]
 
 
 @lru_cache(maxsize=128)

@@ -37,6 +37,9 @@ _CORES = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else o
 ROW_WORKERS = min(len(INIT_METHODS), _CORES)
 IN_FLIGHT = ROW_WORKERS + 1  # rows handed to loky at once; the others wait in our queue
 ROW_TIMEOUT_S = 30  # far beyond any configuration's fit; a stuck worker must not hold a request forever
+# A table whose rows have not even started by then is answered busy (they are dropped unless another
+# request waits on them): under a crowd at the heaviest settings no page waits past its patience.
+ROW_START_WAIT_S = 10.0
 WORKER_NICENESS = 10  # the map first: a niceness of 10 leaves the table ~10% of a contended core
 # Fresh interpreters (loky starts them; no fork of a threaded web worker): one native thread each.
 _WORKER_ENV = {name: "1" for name in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")}

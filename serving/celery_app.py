@@ -25,10 +25,9 @@ import time
 from celery import Celery, signals
 from threadpoolctl import threadpool_limits
 
-from serving.jobs_manager import job_time_limit_s
+from serving.jobs_manager import JOB_NICENESS, job_time_limit_s
 from serving.shared_cache import CONNECT_TIMEOUT_S, redis_url
 
-JOB_NICENESS = 15  # as serving.jobs_manager: the map first, then the table, then the jobs
 RESULT_TTL_S = 24 * 3600
 LEASE_TTL_S = 8  # a job whose worker is lost shows its server-fault box within this and a poll
 LEASE_RENEW_S = 2  # four renewals per lease: a niced job process on a busy machine may be late
@@ -110,15 +109,19 @@ _workers_seen = {"at": float("-inf"), "count": 0}
 WORKERS_SEEN_S = 10.0  # a ping costs up to its timeout: asked at most this often per process
 
 
-def workers_answering(timeout: float = 0.5) -> int:
-    """How many Celery workers answer a ping (remembered for WORKERS_SEEN_S)."""
+def ping_workers(timeout: float = 0.5) -> int:
+    """How many Celery workers answer a ping now."""
+    try:
+        return len(celery_app.control.ping(timeout=timeout) or [])
+    except Exception:  # noqa: BLE001  (Redis gone: no worker can be reached either)
+        return 0
+
+
+def workers_answering() -> int:
+    """ping_workers, remembered for WORKERS_SEEN_S (a job's every poll asks)."""
     now = time.monotonic()
     if now - _workers_seen["at"] > WORKERS_SEEN_S:
-        try:
-            count = len(celery_app.control.ping(timeout=timeout) or [])
-        except Exception:  # noqa: BLE001  (Redis gone: no worker can be reached either)
-            count = 0
-        _workers_seen.update(at=now, count=count)
+        _workers_seen.update(at=now, count=ping_workers())
     return _workers_seen["count"]
 
 

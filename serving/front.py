@@ -104,14 +104,15 @@ class BufferedFront:
         if not scope["path"].endswith(CALLBACK_PATH):
             await self.wsgi(scope, buffered_receive, send)
             return
-        headroom = min(attempt_number(scope), self.max_headroom)
+        attempt = attempt_number(scope)
+        headroom = min(attempt, self.max_headroom)
         if self.queued >= self.max_queued + headroom:  # "busy": the page sends it again (assets/busy_retry.js)
             await self._busy(send)
             return
         self.queued += 1
         try:
             try:
-                await asyncio.wait_for(self._take_thread(attempt_number(scope)), THREAD_WAIT_S)
+                await asyncio.wait_for(self._take_thread(attempt), THREAD_WAIT_S)
             except TimeoutError:  # it never ran, so nothing is lost: the page sends it again
                 await self._busy(send)
                 return

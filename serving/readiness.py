@@ -19,12 +19,9 @@ CELERY_PING_S = 0.5
 
 
 def _celery_workers() -> int:
-    from serving.celery_app import celery_app
+    from serving.celery_app import ping_workers  # only with REDIS_URL
 
-    try:
-        return len(celery_app.control.ping(timeout=CELERY_PING_S) or [])
-    except Exception:  # noqa: BLE001  (Redis gone: no worker can be reached either)
-        return 0
+    return ping_workers(timeout=CELERY_PING_S)
 
 
 def readiness() -> tuple[bool, dict]:

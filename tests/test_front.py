@@ -68,6 +68,14 @@ async def _call(app, scope: dict, chunks: list[bytes], chunk_delay: float = 0.0)
     return start["status"], {k.decode(): v.decode() for k, v in start["headers"]}, body
 
 
+def _callback(app, attempt: bytes | None = None):
+    """A callback request through `app`, sent again (`X-Attempt: attempt`) or new (None)."""
+    scope = _scope("/_dash-update-component", "POST")
+    if attempt is not None:
+        scope["headers"].append((b"x-attempt", attempt))
+    return _call(app, scope, [b"{}"])
+
+
 def test_health_is_the_apps_own_answer_without_a_thread():
     release = threading.Event()
     app = front.BufferedFront(_flask(release), threads=1, max_body_bytes=1024)
@@ -130,10 +138,7 @@ def test_a_request_sent_again_goes_before_new_ones_within_a_bounded_headroom():
     app = front.BufferedFront(_flask(release), threads=1, max_body_bytes=1024, max_queued=4)  # headroom 2
 
     def sent(attempt: bytes | None):
-        scope = _scope("/_dash-update-component", "POST")
-        if attempt is not None:
-            scope["headers"].append((b"x-attempt", attempt))
-        return _call(app, scope, [b"{}"])
+        return _callback(app, attempt)
 
     async def scenario():
         held = [asyncio.ensure_future(sent(None)) for _ in range(4)]
@@ -168,10 +173,7 @@ def test_a_request_sent_again_takes_the_next_free_thread_before_new_ones_waiting
     front_app = front.BufferedFront(app, threads=1, max_body_bytes=1024, max_queued=8)
 
     def sent(attempt: bytes | None):
-        scope = _scope("/_dash-update-component", "POST")
-        if attempt is not None:
-            scope["headers"].append((b"x-attempt", attempt))
-        return _call(front_app, scope, [b"{}"])
+        return _callback(front_app, attempt)
 
     async def scenario():
         calls = [asyncio.ensure_future(sent(None))]
