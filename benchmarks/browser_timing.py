@@ -51,11 +51,24 @@ def first_render(browser, url: str, loads: int) -> dict:
     return {"samples_s": samples, "breakdown": breakdown}
 
 
-def change_render(browser, url: str, n_inits: list[int], before=None) -> dict:
+def set_seed(page, seed: int) -> None:
+    """Move the page to `seed` (typed, then Enter for the project; the baseline sends on input) and
+    wait until every request that caused has answered and none has started for 500 ms."""
+    k = page.evaluate("() => window.__bench.fetches.length")
+    page.fill("#random-seed", str(seed))
+    page.press("#random-seed", "Enter")
+    page.wait_for_function(QUIET_JS, arg=[k, 500], timeout=CHANGE_TIMEOUT_MS, polling=50)
+
+
+def change_render(browser, url: str, n_inits: list[int], seed: int, before=None,
+                  still_running: str | None = None) -> dict:
     """Set n-init to each value in turn; time request sent / input event -> next map afterplot.
 
+    The page is first moved to `seed`, which no other series uses: each change refits a
+    configuration never computed before, on the project's server (its caches) as on the baseline's.
     `before(page)`, if given, runs once the page has settled, before the first change (e.g. it
-    starts a background job, to time the changes while the job runs).
+    starts a background job, to time the changes while the job runs); `still_running`, a JS
+    function's source, is asked after each change (e.g. whether that job still runs).
 
     The app may answer one change with several callbacks (at once or chained): the change starts at
     the first request, the map is drawn at the first afterplot after the map's response.
@@ -71,6 +84,7 @@ def change_render(browser, url: str, n_inits: list[int], before=None) -> dict:
             "() => window.__bench && window.__bench.firstMap !== null", timeout=LOAD_TIMEOUT_MS, polling=20
         )
         page.wait_for_timeout(500)  # let the page settle (naive: its initial callback has run)
+        set_seed(page, seed)
         if before is not None:
             before(page)
         box = page.locator("#n-init")
@@ -94,6 +108,7 @@ def change_render(browser, url: str, n_inits: list[int], before=None) -> dict:
             inputs = page.evaluate(f"() => window.__bench.inputs.slice({inputs_before})")
             rec["input"] = inputs[-1] if inputs else None
             rec["n_init"] = value
+            rec["still_running"] = bool(page.evaluate(still_running)) if still_running else None
             rec["responses"] = []
             for response in responses[n_responses:]:
                 request = response.request
