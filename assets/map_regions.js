@@ -179,14 +179,15 @@
                                 window.location.pathname + "?" + params.toString() + window.location.hash);
   }
 
-  // A mesh step's picture is drawn straight into the plot (Plotly.relayout), not through the
-  // figure Dash keeps: a figure update costs a Dash store update, dcc.Graph's render and a
-  // Plotly.react that diffs the whole figure, 1,797 points included. dcc.Graph answers every
-  // relayout event by writing the layout back into Dash (relayoutData, then its figure: ~40 ms
-  // of Dash's work before the frame, and the picture, a data URL, copied into Dash's store), so
-  // the event of this draw is not passed on. The figure Dash keeps then holds the previous
-  // picture; that is harmless: dcc.Graph redraws only when its figure changes, and every change
-  // of it (onFit's and onStep's patches) writes the picture afresh.
+  // A new fit or mesh step is drawn straight into the plot (the picture, and for a fit the
+  // centroids' discs and names), not through the figure Dash keeps: a figure update
+  // costs a Dash store update, dcc.Graph's render and a Plotly.react that diffs the whole figure,
+  // 1,797 points included (~40 ms of a change's time). dcc.Graph answers every relayout event by
+  // writing the layout back into Dash (relayoutData, then its figure: ~40 ms of Dash's work before
+  // the frame, and the picture, a data URL, copied into Dash's store), so the events of these
+  // draws are not passed on. The figure Dash keeps then stays the first page's; that is harmless:
+  // dcc.Graph redraws only when its figure changes, and only onFit and onStep write it, with a
+  // patch of everything they draw, when the plot is not on the page yet.
   function quietDrawEvents(gd) {
     if (gd.__quietDrawEvents) return;
     gd.__quietDrawEvents = true;
@@ -202,15 +203,21 @@
     return gd && window.Plotly && gd._fullLayout ? gd : null;
   }
 
-  // Puts `picture` (a layout image) into the plot; once drawn, `DRAWN_EVENT` on the plot in the
-  // frame that paints it (Plotly sends no afterplot for a new image), then `then`.
-  function drawPicture(gd, picture, then) {
+  // Puts `picture` (the regions, a layout image) into the plot, and for a fit `markers` (the
+  // centroids' discs and names: shapes and annotations); once drawn, `DRAWN_EVENT` on the plot in
+  // the frame that paints it (Plotly sends no afterplot for these), then `then`. A fit goes
+  // through Plotly.react with the plot's own traces, as dcc.Graph would: it redraws only the
+  // shapes and annotations that changed, where a relayout of whole arrays redraws the 1,797 points.
+  function draw(gd, picture, markers, then) {
     quietDrawEvents(gd);
     const drawn = () => requestAnimationFrame(() => {
       gd.dispatchEvent(new CustomEvent(DRAWN_EVENT));
       if (then) setTimeout(then, 0); // after this frame is painted
     });
-    window.Plotly.relayout(gd, { "images[0]": picture }).then(drawn, drawn);
+    const done = markers
+      ? window.Plotly.react(gd, gd.data, Object.assign({}, gd.layout, { images: [picture] }, markers))
+      : window.Plotly.relayout(gd, { "images[0]": picture });
+    done.then(drawn, drawn);
   }
 
   // The regions Dash holds for the map (the first page's, before any fit has come through onFit).
@@ -229,11 +236,17 @@
     onFit(regions, step) {
       const noUpdate = ns.no_update;
       if (!regions || !validStep(regions, step)) return [noUpdate, noUpdate];
+      const picture = image(regions, step);
+      shown = { regions, step };
+      const gd = plotDiv();
+      if (gd) {
+        draw(gd, picture, { shapes: regions.shapes, annotations: regions.annotations });
+        return [noUpdate, meshText(regions, step)];
+      }
       const patch = new ns.Patch()
-        .assign(["layout", "images", 0], image(regions, step))
+        .assign(["layout", "images", 0], picture)
         .assign(["layout", "shapes"], regions.shapes)
         .assign(["layout", "annotations"], regions.annotations);
-      shown = { regions, step };
       return [patch.build(), meshText(regions, step)];
     },
     // A new mesh step: drawn here, with no request, when it is valid and no message is shown;
@@ -248,13 +261,19 @@
       }
       const now = shown || { regions, step: regions.step };
       if (now.regions === regions && now.step === step) return [noUpdate, noUpdate, noUpdate];
-      const patch = new ns.Patch().assign(["layout", "images", 0], image(regions, step));
+      const picture = image(regions, step);
       shown = { regions, step };
       writeStepToAddress(step);
+      const gd = plotDiv();
+      if (gd) {
+        draw(gd, picture);
+        return [noUpdate, meshText(regions, step), noUpdate];
+      }
+      const patch = new ns.Patch().assign(["layout", "images", 0], picture);
       return [patch.build(), meshText(regions, step), noUpdate];
     },
     // Enter in the mesh field (assets/steppers.js), before the value goes into Dash: a valid step
-    // is drawn here at once, straight into the plot (drawPicture), instead of after Dash's callback
+    // is drawn here at once, straight into the plot (draw), instead of after Dash's callback
     // round (~50 ms of its own work with nothing to show for it); onStep then finds the step
     // shown and does nothing. `then` (giving Dash the value) runs once the picture is painted.
     // Returns whether it drew; if not, the caller gives Dash the value at once, the usual way.
@@ -273,7 +292,7 @@
       shown = { regions, step };
       writeStepToAddress(step);
       // Dash gets the caption and the value once the picture is painted (its work would delay it).
-      drawPicture(gd, image(regions, step), () => {
+      draw(gd, image(regions, step), null, () => {
         ns.set_props("map-mesh", { children: text });
         if (then) then();
       });

@@ -46,6 +46,9 @@ INIT_JS = r"""
     };
     gd.on('plotly_afterplot', record('afterplot'));
     gd.on('plotly_react', record('react'));
+    // The project draws a fit or a mesh step straight into the plot (Plotly.relayout, which sends
+    // no afterplot) and says so in the frame that paints it (assets/map_regions.js).
+    gd.addEventListener('kmeans-map-drawn', record('drawn'));
   }
   B.attach = attach;
   new MutationObserver(attach).observe(document, {

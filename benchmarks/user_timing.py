@@ -46,7 +46,7 @@ USER_JS = r"""
     const record = () => U.plots.push({t: performance.now(), note: note()});
     gd.on('plotly_afterplot', record);
     gd.on('plotly_react', record);
-    gd.addEventListener('kmeans-map-drawn', record);  // a mesh step drawn by the page (map_regions.js)
+    gd.addEventListener('kmeans-map-drawn', record);  // a fit or mesh step drawn by the page (map_regions.js)
   }
   let watched = null;
   const tableObserver = new MutationObserver(() => U.tables.push({t: performance.now(), text: table()}));
