@@ -87,16 +87,21 @@ USER_JS = r"""
 FIELDS = {"n_init": "n-init", "k": "n-clusters", "seed": "random-seed", "mesh": "mesh-step"}
 
 
-def _series(values: int, app: str) -> dict[str, list]:
+# Each form starts at a seed of its own (set untimed), so that the paused series does not repeat the
+# back-to-back one's configurations (cached by then): every change of both is a fit never computed.
+FIRST_SEED = {False: 0, True: 50}  # paused? -> the seed its series start from
+
+
+def _series(values: int, app: str, first_seed: int = 0) -> dict[str, list]:
     """Fresh values for each control, in the order they are driven (from the defaults: n_init 10,
-    k 10, seed 0, k-means++, mesh 0.02). The init method has three values: each round of three
-    starts at a seed not seen before (set untimed), so its fits are fresh where they can be (the
-    PCA-based fit does not depend on the seed)."""
+    k 10, k-means++, mesh 0.02, at `first_seed`). The init method has three values: each round of
+    three starts at a seed not seen before (set untimed), so its fits are fresh where they can be
+    (the PCA-based fit does not depend on the seed)."""
     inits = ["random", "PCA-based", "k-means++"]
     return {
         "n_init": list(range(11, 11 + values)),
         "k": list(range(11, 11 + values)),
-        "seed": list(range(1, 1 + values)),
+        "seed": list(range(first_seed + 1, first_seed + 1 + values)),
         "init": [inits[i % 3] for i in range(values)],
         # Coarse and fine, on the baseline's own grid (its field has min 0.005 and step 0.01, and
         # sends nothing for a value off that grid); then, for the project, the finest step it
@@ -162,8 +167,15 @@ def drive(browser, url: str, app: str, values: int, paused: bool) -> list[dict]:
         page.goto(url, wait_until="commit", timeout=LOAD_TIMEOUT_MS)
         page.wait_for_function("() => window.__user && window.__user.plots.length > 0", timeout=LOAD_TIMEOUT_MS)
         page.wait_for_timeout(1000)
-        state = {"n_init": 10, "k": 10, "seed": 0, "init": "k-means++", "mesh": 0.02}
-        for control, series in _series(values, app).items():
+        state = {"n_init": 10, "k": 10, "seed": FIRST_SEED[paused], "init": "k-means++", "mesh": 0.02}
+        if state["seed"]:
+            page.fill("#random-seed", str(state["seed"]))
+            if app == "project":
+                page.press("#random-seed", "Enter")
+            page.wait_for_function("tokens => window.__user.plots.some((p) => tokens.every((x) => p.note.includes(x)))",
+                                   arg=_caption_tokens(app, "seed", state["seed"], state), timeout=CHANGE_TIMEOUT_MS)
+            _wait_quiet(page, 500)
+        for control, series in _series(values, app, state["seed"]).items():
             for index, value in enumerate(series):
                 if control == "init" and index % 3 == 0:  # a fresh seed for each round of inits
                     state["seed"] += 1
