@@ -104,10 +104,20 @@ def main() -> None:
         report_first_render(samples, where, load_at_start)
 
 
-def report_changes(samples: dict, where: dict, load_at_start) -> None:
-    print("Change -> map A/B:", machine())
+def _print_header(title: str, load_at_start) -> None:
+    print(title, machine())
     print(f"  load average at the end: {' '.join(f'{v:.2f}' for v in os.getloadavg())} "
           f"(start: {' '.join(f'{v:.2f}' for v in load_at_start)})")
+
+
+def _print_ratios(medians: dict) -> None:
+    for name, median in medians.items():
+        if name != "this":
+            print(f"  this / {name}: {medians['this'] / median:.3f}  ({name} / this: {median / medians['this']:.2f}x)")
+
+
+def report_changes(samples: dict, where: dict, load_at_start) -> None:
+    _print_header("Change -> map A/B:", load_at_start)
     medians = {}
     for name, rows in samples.items():
         times = [row["request_to_render_ms"] for row in rows]
@@ -116,9 +126,7 @@ def report_changes(samples: dict, where: dict, load_at_start) -> None:
               f"{medians[name]:.1f} ms over {len(rows)} changes (request -> map response "
               f"{_median(row['map_request_to_response_ms'] for row in rows):.1f} ms); all: "
               f"{', '.join(f'{v:.0f}' for v in times)}")
-    for name, median in medians.items():
-        if name != "this":
-            print(f"  this / {name}: {medians['this'] / median:.3f}  ({name} / this: {median / medians['this']:.2f}x)")
+    _print_ratios(medians)
     if "naive" in medians:
         for name, median in medians.items():
             if name != "naive":
@@ -126,9 +134,7 @@ def report_changes(samples: dict, where: dict, load_at_start) -> None:
 
 
 def report_first_render(samples: dict, where: dict, load_at_start) -> None:
-    print("First render A/B:", machine())
-    print(f"  load average at the end: {' '.join(f'{v:.2f}' for v in os.getloadavg())} "
-          f"(start of loads: {' '.join(f'{v:.2f}' for v in load_at_start)})")
+    _print_header("First render A/B:", load_at_start)
     medians = {}
     for name, rows in samples.items():
         first_map = [row["first_map"] / 1000 for row in rows]
@@ -140,10 +146,7 @@ def report_first_render(samples: dict, where: dict, load_at_start) -> None:
               f"all: {', '.join(f'{v:.2f}' for v in first_map)}")
         print("        medians: " + ", ".join(f"{label} {value:.0f} ms" for label, value in parts.items()
                                                if value is not None))
-    for name, median in medians.items():
-        if name != "this":
-            print(f"  this / {name}: {medians['this'] / median:.3f}"
-                  f"  ({name} / this: {median / medians['this']:.2f}x)")
+    _print_ratios(medians)
 
 
 if __name__ == "__main__":
