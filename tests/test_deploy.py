@@ -374,12 +374,23 @@ def test_requests_dropped_by_a_killed_worker_are_sent_again_as_the_page_does_and
     load = threading.Thread(target=lambda: outcome.update(result=run_load(
         gunicorn_server.base_url, clients=8, requests_per_client=12, distinct=64, seed=5, max_seconds=120)))
     load.start()
-    victim = next(child for child in master.children() if child.cmdline() == master.cmdline())
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline and not any(  # killed while it holds a client's connection
+    workers = [child for child in master.children() if child.cmdline() == master.cmdline()]
+
+    def serving(worker) -> bool:
+        """Holding a client's connection and busy (its CPU time grew over 20 ms): a request in
+        flight, not a kept-alive connection between two (killing that drops nothing). The clients'
+        kept-alive connections may all sit on one worker, so each is watched."""
+        before = sum(worker.cpu_times()[:2])
+        time.sleep(0.02)
+        return sum(worker.cpu_times()[:2]) - before >= 0.005 and any(
             connection.status == psutil.CONN_ESTABLISHED and connection.laddr.port == gunicorn_server.port
-            for connection in victim.net_connections(kind="tcp")):
-        time.sleep(0.01)
+            for connection in worker.net_connections(kind="tcp"))
+
+    deadline = time.monotonic() + 30
+    victim = None
+    while victim is None and time.monotonic() < deadline:
+        victim = next((worker for worker in workers if serving(worker)), None)
+    assert victim is not None, "no worker was ever seen serving a request"
     victim.kill()
     load.join(180)
     result = outcome["result"]

@@ -44,24 +44,28 @@ def test_python_app_py_names_no_versions(app_url):
 def test_stuck_then_killed_table_processes_show_a_server_error_and_a_retry_clears_it(page, app_url, artifacts_dir):
     workers = _table_processes(app_url)
     assert workers, "no table worker processes found"
-    for worker in workers:
-        worker.suspend()  # stuck: the rows never come, and the table's request times out
-    _set(page, "#random-seed", 987_654)  # a seed no other test asks for: nothing cached
-    page.wait_for_selector("#table-fault:not([hidden])", timeout=ROW_TIMEOUT_S * 1000 + 30_000)
-    assert page.inner_text("#table-fault").startswith(SERVER_FAULT_TEXT)
-    assert "failed" in page.get_attribute("#table-card", "class").split()
-    # What the old fits show is faded: the table, and the gallery and matrix drawn from the same fits.
-    opacity = "(s) => getComputedStyle(document.querySelector(s)).opacity"
-    for faded in ("#metrics-table", "#map-card .found-panel", "#cluster-digit-matrix"):
-        assert float(page.evaluate(opacity, faded)) < 0.5, faded
-    assert float(page.evaluate(opacity, "#map-card .map-body .boundary-graph")) == 1.0  # the map is fine
-    body = page.inner_text("body")
-    assert "Try other settings" not in body and page.is_hidden("#settings-message")
-    page.screenshot(path=str(artifacts_dir / "server-fault-table.png"))
-    # Killed: the pool is broken, so the retry's rows are fitted in threads, with the same settings.
-    for worker in workers:
-        worker.kill()
-    psutil.wait_procs(workers, timeout=10)
+    try:
+        for worker in workers:
+            worker.suspend()  # stuck: the rows never come, and the table's request times out
+        _set(page, "#random-seed", 987_654)  # a seed no other test asks for: nothing cached
+        page.wait_for_selector("#table-fault:not([hidden])", timeout=ROW_TIMEOUT_S * 1000 + 30_000)
+        assert page.inner_text("#table-fault").startswith(SERVER_FAULT_TEXT)
+        assert "failed" in page.get_attribute("#table-card", "class").split()
+        # What the old fits show is faded (once the fade has run): the table, and the gallery and
+        # matrix drawn from the same fits; the map is not.
+        opacity = "(s) => getComputedStyle(document.querySelector(s)).opacity"
+        for faded in ("#metrics-table", "#map-card .found-panel", "#cluster-digit-matrix"):
+            page.wait_for_function(f"(s) => ({opacity})(s) < 0.5", arg=faded, timeout=5_000)
+        assert float(page.evaluate(opacity, "#map-card .map-body .boundary-graph")) == 1.0  # the map is fine
+        body = page.inner_text("body")
+        assert "Try other settings" not in body and page.is_hidden("#settings-message")
+        page.screenshot(path=str(artifacts_dir / "server-fault-table.png"))
+    finally:
+        # Killed: the pool is broken, so the retry's rows are fitted in threads, with the same
+        # settings (and so are the later tests' rows, even when an assertion above failed).
+        for worker in workers:
+            worker.kill()
+        psutil.wait_procs(workers, timeout=10)
     page.click("#table-retry")
     _table_shows(page, "k = 10, n_init = 10, seed = 987654 ")
     page.wait_for_selector("#table-fault[hidden]", state="attached")
