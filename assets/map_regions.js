@@ -182,7 +182,7 @@
   // A new fit or mesh step is drawn straight into the plot (the picture, and for a fit the
   // centroids' discs and names), not through the figure Dash keeps: a figure update
   // costs a Dash store update, dcc.Graph's render and a Plotly.react that diffs the whole figure,
-  // 1,797 points included (~40 ms of a change's time). dcc.Graph answers every relayout event by
+  // 1,797 points included (~50 ms of a change's time). dcc.Graph answers every relayout event by
   // writing the layout back into Dash (relayoutData, then its figure: ~40 ms of Dash's work before
   // the frame, and the picture, a data URL, copied into Dash's store), so the events of these
   // draws are not passed on. The figure Dash keeps then stays the first page's; that is harmless:

@@ -46,8 +46,8 @@ INIT_JS = r"""
     };
     gd.on('plotly_afterplot', record('afterplot'));
     gd.on('plotly_react', record('react'));
-    // The project draws a fit or a mesh step straight into the plot (Plotly.relayout, which sends
-    // no afterplot) and says so in the frame that paints it (assets/map_regions.js).
+    // The project draws a fit or a mesh step straight into the plot (Plotly.react or relayout,
+    // which send no afterplot) and says so in the frame that paints it (assets/map_regions.js).
     gd.addEventListener('kmeans-map-drawn', record('drawn'));
   }
   B.attach = attach;

@@ -195,11 +195,11 @@ def test_a_callback_not_given_a_thread_in_time_is_answered_busy(monkeypatch):
     monkeypatch.setattr(front, "THREAD_WAIT_S", 0.3)
 
     async def scenario():
-        held = asyncio.ensure_future(_call(app, _scope("/_dash-update-component", "POST"), [b"{}"]))
+        held = asyncio.ensure_future(_callback(app))
         await asyncio.sleep(0.1)
-        waited = await asyncio.wait_for(_call(app, _scope("/_dash-update-component", "POST"), [b"{}"]), 2.0)
+        waited = await asyncio.wait_for(_callback(app), 2.0)
         release.set()
-        return waited, await held, await _call(app, _scope("/_dash-update-component", "POST"), [b"{}"])
+        return waited, await held, await _callback(app)
 
     waited, held, after = _run(scenario())
     assert waited[0] == 503 and int(waited[1]["retry-after"]) == front.RETRY_AFTER_S
