@@ -124,7 +124,8 @@ def _caption_tokens(app: str, control: str, value, state: dict) -> list[str]:
 
 
 def _table_tokens(state: dict) -> list[str]:
-    return [f"k = {state['k']}, n_init = {state['n_init']}, seed = {state['seed']}", f"| {state['init']}"]
+    # The caption goes on after the seed with " (": without it, seed = 1 would match seed = 10.
+    return [f"k = {state['k']}, n_init = {state['n_init']}, seed = {state['seed']} (", f"| {state['init']}"]
 
 
 def _gesture(page, app: str, control: str, value) -> str:
