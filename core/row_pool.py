@@ -5,7 +5,8 @@ loky marks a call running as soon as it is in its call queue (2 × workers + 1 l
 call cannot be cancelled. So the pool is handed at most `IN_FLIGHT` rows at a time (one per worker
 and one ready to go, so no worker idles between rows); the rest wait here, where they can still be
 cancelled (a superseded table) and where a row asked for again after a busy answer or a dropped
-connection (`priority`) goes before new ones. Results are cached by key, bounded; two requests for
+connection (`priority`) goes before new ones. A row handed over already is stopped in its worker
+when abandoned (core/row_stop.py). Results are cached by key, bounded; two requests for
 the same row share one future; a failed row is forgotten, so the next request tries again.
 """
 
@@ -27,7 +28,7 @@ from joblib.externals.loky.process_executor import (
     ShutdownExecutorError,
 )
 
-from core import data, fit_store
+from core import data, fit_store, row_stop
 from core.settings import INIT_METHODS
 
 log = logging.getLogger(__name__)
@@ -52,8 +53,9 @@ class FitQueueFull(RuntimeError):
     retry_after_s = 2
 
 
-def _worker_started(parent: int) -> None:
+def _worker_started(parent: int, board_path: str) -> None:
     os.nice(WORKER_NICENESS)
+    row_stop.attach(board_path)
     # Exit with the web worker, even when it is killed (loky's workers would wait for work forever).
     threading.Thread(target=_exit_with, args=(parent,), name="exit-with-parent", daemon=True).start()
     data.load()  # once per worker, before its first row
@@ -68,6 +70,19 @@ def _exit_with(parent: int) -> None:
 def _ready() -> int:
     time.sleep(0.02)  # long enough for a second idle worker to take the next call
     return os.getpid()
+
+
+class RowFuture(Future):
+    """A row's future; `abandon()` when nobody wants the row any more, wherever it is."""
+
+    def __init__(self, pool: RowPool) -> None:
+        super().__init__()
+        self._pool = pool
+
+    def abandon(self) -> None:
+        """Cancel the row if it waits in the pool's queue; stop it in its worker if it was handed over."""
+        if not self.cancel():
+            self._pool.stop(self)
 
 
 class RowPool:
@@ -86,6 +101,8 @@ class RowPool:
         self._waiting: list = []  # heap of (-priority, order, key, future): not handed to loky yet
         self._order = itertools.count()
         self._in_flight = 0
+        self._board: row_stop.Board | None = None  # made with the first pool; kept across pools
+        self._tickets: dict[Future, int] = {}  # rows handed to loky -> their ticket
 
     def start_workers(self) -> None:
         """Start the pool now (at start-up), so that the first table does not wait for it."""
@@ -99,9 +116,11 @@ class RowPool:
             ready.update(call.result(timeout=120) for call in calls)
 
     def _start_locked(self) -> ProcessPoolExecutor:
+        if self._board is None:
+            self._board = row_stop.Board()
         if self._executor is None:
             self._executor = ProcessPoolExecutor(max_workers=ROW_WORKERS, initializer=_worker_started,
-                                                 initargs=(os.getpid(),), env=_WORKER_ENV)
+                                                 initargs=(os.getpid(), self._board.path), env=_WORKER_ENV)
         return self._executor
 
     def _live_locked(self, key: tuple) -> Future | None:
@@ -125,7 +144,7 @@ class RowPool:
             future = self._live_locked(key)
             if future is not None:
                 return future
-            future = Future()
+            future = RowFuture(self)
             if stored is not None:
                 future.set_result(stored)
             else:
@@ -152,11 +171,12 @@ class RowPool:
             if not future.set_running_or_notify_cancel():  # cancelled while it waited
                 continue
             try:
-                inner = self._submit_locked(key)
+                ticket, inner = self._submit_locked(key)
             except (OSError, RuntimeError) as error:  # no pool could be started (out of memory, processes)
                 failed.append((future, error))
                 continue
             self._in_flight += 1
+            self._tickets[future] = ticket
             inner.add_done_callback(lambda done, outer=future: self._handed_back(outer, done))
         return failed
 
@@ -165,6 +185,7 @@ class RowPool:
         error = inner.exception()
         with self._lock:
             self._in_flight -= 1
+            self._tickets.pop(future, None)
             failed = self._dispatch_locked()
         if error is None:
             future.set_result(inner.result())
@@ -173,14 +194,29 @@ class RowPool:
         for waiting, problem in failed:
             waiting.set_exception(problem)
 
-    def _submit_locked(self, key: tuple) -> Future:
+    def _submit_locked(self, key: tuple) -> tuple[int, Future]:
+        executor = self._start_locked()
+        ticket = self._board.ticket()
         try:
-            return self._start_locked().submit(self._compute, *key)
+            return ticket, executor.submit(row_stop.run, ticket, self._compute, *key)
         except (BrokenProcessPool, ShutdownExecutorError):  # a worker died (e.g. killed for memory)
             log.warning("table worker processes broken; starting a new pool")
             self._executor.shutdown(wait=False, kill_workers=True)
             self._executor = None
-            return self._start_locked().submit(self._compute, *key)
+            return ticket, self._start_locked().submit(row_stop.run, ticket, self._compute, *key)
+
+    def stop(self, future: Future) -> None:
+        """Stop a row handed to loky that nobody wants any more (it fails with RowAbandoned). Its key
+        is forgotten at once, so a request for it from now on fits it afresh."""
+        with self._lock:
+            ticket = self._tickets.get(future)
+            if ticket is None or future.done():
+                return
+            for key, kept in list(self._futures.items()):
+                if kept is future:
+                    del self._futures[key]
+            pids = list(self._executor._processes or {}) if self._executor else []  # pylint: disable=protected-access
+        self._board.abandon(ticket, pids)
 
     def _finished(self, future: Future) -> None:
         with self._lock:

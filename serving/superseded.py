@@ -3,8 +3,9 @@
 Each page holds a token (the map callback hands one out with the page's first change). The map
 callback, which every change sends first, records the table settings the page now wants; a table
 request whose settings are no longer its page's latest answers at once with no update, and one
-already waiting on its rows gives up as soon as it is superseded, cancelling the rows not yet
-started that no other request of this process waits on. So, when a presenter clicks "+" five
+already waiting on its rows gives up as soon as it is superseded, abandoning the rows that no
+other request of this process waits on: cancelled if not started, stopped in their worker if they
+are being fitted (core/row_stop.py). So, when a presenter clicks "+" five
 times, the tables of the first four changes stop taking cores from the maps and the last table.
 
 A change's map and table requests may reach different workers, and behind a load balancer different
@@ -102,13 +103,14 @@ class NotStarted(Exception):
 
 def wait_unless_superseded(futures: list[Future], superseded: Callable[[], bool], timeout: float,
                            start_within: float | None = None) -> None:
-    """Wait for `futures`; raise Superseded (cancelling the ones not started that no other request
-    of this process waits on) as soon as `superseded()` says so; NotStarted (cancelling the same)
-    when one has not started `start_within` seconds in; and TimeoutError once `timeout` has passed
-    with a row still unfitted (the caller reports it as a server fault)."""
+    """Wait for `futures`; raise Superseded (abandoning the ones that no other request of this
+    process waits on) as soon as `superseded()` says so; NotStarted (cancelling the same ones not
+    started: the page asks again and finds the others fitting) when one has not started
+    `start_within` seconds in; and TimeoutError once `timeout` has passed with a row still
+    unfitted (the caller reports it as a server fault)."""
     with _waiting_lock:
         _waiting.update(futures)
-    dropped = False
+    drop: Callable[[Future], object] | None = None  # what is done to the rows left unwaited for
     try:
         began = time.monotonic()
         deadline = began + timeout
@@ -117,11 +119,11 @@ def wait_unless_superseded(futures: list[Future], superseded: Callable[[], bool]
             if not pending:
                 return
             if superseded():
-                dropped = True
+                drop = _abandon
                 raise Superseded
             if start_within is not None and time.monotonic() - began > start_within and any(
                     not (future.running() or future.done()) for future in pending):
-                dropped = True
+                drop = Future.cancel
                 raise NotStarted
         raise TimeoutError(f"table rows not fitted within {timeout:g} s")  # a stuck row: a server fault
     finally:
@@ -130,5 +132,10 @@ def wait_unless_superseded(futures: list[Future], superseded: Callable[[], bool]
             for future in futures:
                 if _waiting[future] <= 0:
                     del _waiting[future]
-                    if dropped:
-                        future.cancel()  # only a row not started yet: a running fit finishes
+                    if drop is not None:
+                        drop(future)
+
+
+def _abandon(future: Future) -> None:
+    """A row's future (core/row_pool.py) is stopped even mid-fit; another is cancelled if not started."""
+    getattr(future, "abandon", future.cancel)()

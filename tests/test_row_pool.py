@@ -1,5 +1,5 @@
-"""The table's row pool (core/clustering.py on loky): niced workers, cancellable pending rows, and
-workers that exit with the process that started them."""
+"""The table's row pool (core/clustering.py on loky): niced workers, cancellable pending rows, rows
+stopped mid-fit when abandoned, and workers that exit with the process that started them."""
 
 from __future__ import annotations
 
@@ -12,7 +12,9 @@ from pathlib import Path
 
 import psutil
 
-from core import clustering, row_pool
+import pytest
+
+from core import clustering, row_pool, row_stop
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -43,6 +45,26 @@ def test_a_pending_row_can_be_cancelled_and_is_fitted_again_when_asked_for_again
     rows.cache_clear()
 
 
+def test_an_abandoned_row_is_stopped_in_its_worker_which_goes_on_to_the_next_row():
+    clustering.start_workers()
+    rows = clustering.benchmark_rows
+    rows.cache_clear()
+    key = ("k-means++", 30, 60, 7400)  # seconds of fitting
+    heavy = rows.get(key)
+    time.sleep(0.5)
+    assert heavy.running()  # handed to an idle worker: being fitted
+    heavy.abandon()
+    with pytest.raises(row_stop.RowAbandoned):  # stopped: a finished fit would have returned its row
+        heavy.result(timeout=120)
+    assert rows.workers_alive() == (clustering.ROW_WORKERS, clustering.ROW_WORKERS)
+    light = ("random", 5, 1, 7401)
+    assert rows.get(light).result(timeout=60).scores.inertia == clustering.table_row(*light).scores.inertia
+    again = rows.get(key)  # wanted again: fitted afresh, not the stopped one's failure
+    assert again is not heavy
+    assert again.result(timeout=120).scores.inertia == clustering.table_row(*key).scores.inertia
+    rows.cache_clear()
+
+
 def test_a_row_asked_for_again_with_priority_goes_before_rows_queued_earlier():
     clustering.start_workers()
     rows = clustering.benchmark_rows
@@ -62,7 +84,9 @@ def test_a_row_asked_for_again_with_priority_goes_before_rows_queued_earlier():
 
 def test_workers_exit_when_their_parent_is_killed():
     script = """
-from core import clustering, row_pool
+import pytest
+
+from core import clustering, row_pool, row_stop
 clustering.start_workers()
 print("PIDS", *clustering.benchmark_rows._executor._processes, flush=True)
 import time; time.sleep(600)

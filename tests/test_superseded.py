@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from concurrent.futures import Future
+from concurrent.futures import CancelledError, Future
 
 import diskcache
 import fakeredis
@@ -15,7 +15,7 @@ from flask import Flask
 from flask_caching import Cache
 
 from callbacks import refresh
-from core.settings import DEFAULTS, Settings
+from core.settings import DEFAULTS, INIT_METHODS, Settings
 from serving import shared_cache, superseded
 
 
@@ -75,6 +75,39 @@ def test_a_table_request_waiting_on_its_rows_gives_up_when_superseded_and_cancel
     assert outcome["answer"] == "dropped"
     assert outcome["at"] - moved_on < 0.5, "it stops waiting within a poll or two"
     assert all(row.cancelled() for row in rows), "rows nobody else waits on are not started"
+
+
+def test_a_superseded_table_stops_the_rows_already_being_fitted(monkeypatch):
+    """Back to back, the rows of a table the page has left must not hold the cores the next
+    change needs: the ones being fitted are stopped, not finished."""
+    from core import clustering, row_stop
+
+    clustering.start_workers()
+    heavy = {"n_clusters": 30, "n_init": 50, "seed": 8141}  # the heaviest allowed: seconds per row
+    token = _change(None, **heavy)["token"]
+    asked = []
+    monkeypatch.setattr(refresh, "row_futures", lambda *key, **kw: asked.extend(clustering.row_futures(*key, **kw)) or asked)
+    outcome = {}
+    waiting = threading.Thread(target=lambda: outcome.setdefault("view", _table_or_dropped(token, heavy)))
+    waiting.start()
+    time.sleep(0.5)
+    assert sum(row.running() for row in asked) >= clustering.ROW_WORKERS  # in the workers
+    _change(token, **{**heavy, "seed": 8142})
+    waiting.join(timeout=5)
+    assert outcome["view"] == "dropped"
+    repeated = dict(zip(INIT_METHODS, asked))
+    del repeated["PCA-based"]  # one run: it may well be fitted by then
+    for row in repeated.values():
+        with pytest.raises((row_stop.RowAbandoned, CancelledError)):  # not one finished its fit
+            row.result(timeout=30)
+    assert any(isinstance(row.exception(), row_stop.RowAbandoned) for row in repeated.values()), "none stopped mid-fit"
+
+
+def _table_or_dropped(token, settings) -> object:
+    try:
+        return refresh.results_view(refresh.applied_settings(Settings(**{**DEFAULTS, **settings})), page_token=token)
+    except PreventUpdate:
+        return "dropped"
 
 
 def test_a_row_another_request_still_waits_on_is_not_cancelled():
