@@ -112,6 +112,9 @@ def create_app() -> Dash:
         # Part of the page is mounted after the first render (components/below_fold.py), so some
         # callback ids are not in the initial layout; tests/test_layout_ids.py checks them instead.
         suppress_callback_exceptions=True,
+        # A fit is drawn as soon as its answer is parsed (assets/map_regions.js).
+        hooks={"request_pre": "(payload) => window.dash_clientside.kmeansMap.onRequest(payload)",
+               "request_post": "(payload, response) => window.dash_clientside.kmeansMap.onResponse(payload, response)"},
     )
     static_files.install(app, debug=_debug())  # first, where Dash would have set up compression
     app.index_string = app.index_string.replace("<html>", '<html lang="en">', 1)  # for screen readers

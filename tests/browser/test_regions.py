@@ -147,3 +147,35 @@ def test_a_step_drawn_at_once_and_one_sent_after_the_typing_pause_agree_with_the
         page.wait_for_timeout(600)  # past the typing pause: anything still to come has come
         _wait_for_mesh(page, step)
         _assert_regions_are_predicted(page, Settings(**{**DEFAULTS, "mesh_step": step}))
+
+
+# Every time the page paints a fit: its caption, and the centres of the discs it shows.
+RECORD_PAINTS = """() => {
+    const plot = document.querySelector('#boundary-graph .js-plotly-plot');
+    window.__paints = [];
+    plot.addEventListener('kmeans-map-drawn', () => window.__paints.push({
+        caption: document.getElementById('map-caption').textContent,
+        discs: plot.layout.shapes.filter((s) => s.opacity).map((s) => [s.xanchor, s.yanchor]),
+    }));
+}"""
+
+
+def test_back_to_back_each_painted_map_is_one_fit_and_the_last_is_the_newest(page):
+    """A fit is drawn as soon as its answer is parsed, and its caption written with it, before
+    Dash applies the answer (assets/map_regions.js, onResponse). Clicking "+" as fast as a person
+    can, every frame painted shows one fit's discs under that same fit's caption, and the last is
+    the newest setting: an older answer never lands after it."""
+    page.evaluate(RECORD_PAINTS)
+    for _ in range(4):
+        page.click("#n-init-increment")
+    final = DEFAULTS["n_init"] + 4
+    wait_for_caption(page, f"(n_init {final})")
+    page.wait_for_timeout(1000)  # anything still on its way has come
+    paints = page.evaluate("window.__paints")
+    assert paints and f"(n_init {final})" in paints[-1]["caption"]
+    for paint in paints:
+        n_init = int(paint["caption"].split("(n_init ")[1].split(")")[0])
+        expected = fit_plane(DEFAULTS["init_method"], DEFAULTS["n_clusters"], n_init, DEFAULTS["seed"]).cluster_centers_
+        shown = np.array(sorted(map(tuple, paint["discs"])))
+        np.testing.assert_allclose(shown, np.array(sorted(map(tuple, expected.tolist()))), rtol=0, atol=1e-9,
+                                   err_msg=f"discs painted under the caption {paint['caption']!r}")
