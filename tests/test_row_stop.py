@@ -1,0 +1,66 @@
+"""core/row_stop.py in one process: a marked ticket's fit stops at the next signal; a signal for
+anything else (a row that has moved on, no row at all) changes nothing."""
+
+from __future__ import annotations
+
+import os
+import signal
+
+import pytest
+
+from core import row_stop
+
+
+@pytest.fixture
+def board():
+    """A board, and this process attached to it as a worker would be (its handler restored after)."""
+    previous = signal.getsignal(signal.SIGUSR1)
+    made = row_stop.Board()
+    row_stop.attach(made.path)
+    yield made
+    signal.signal(signal.SIGUSR1, previous)
+    row_stop._cells = None  # pylint: disable=protected-access
+
+
+def _fit_abandoned_midway(board, ticket):
+    def fit():
+        board.abandon(ticket, [os.getpid()])  # the parent gives up while the row is being fitted
+        for _ in range(10_000_000):  # a long fit: the handler must cut it short
+            pass
+        return "finished"
+    return fit
+
+
+def test_a_row_abandoned_while_it_is_fitted_stops(board):
+    ticket = board.ticket()
+    with pytest.raises(row_stop.RowAbandoned):
+        row_stop.run(ticket, _fit_abandoned_midway(board, ticket))
+
+
+def test_a_row_abandoned_before_it_starts_never_runs(board):
+    ticket = board.ticket()
+    board.abandon(ticket, [os.getpid()])  # still queued: nobody is fitting it, so no signal
+    ran = []
+    with pytest.raises(row_stop.RowAbandoned):
+        row_stop.run(ticket, lambda: ran.append(1))
+    assert ran == []
+
+
+def test_a_signal_for_another_row_leaves_this_one_to_finish(board):
+    other, mine = board.ticket(), board.ticket()
+    board.abandon(other, [os.getpid()])  # marked, but not the row being fitted
+
+    def fit():
+        os.kill(os.getpid(), signal.SIGUSR1)  # e.g. a late signal meant for a row already done
+        return sum(range(1000))
+
+    assert row_stop.run(mine, fit) == sum(range(1000))
+    os.kill(os.getpid(), signal.SIGUSR1)  # between rows: nothing to stop, nothing raised
+
+
+def test_only_the_pools_own_processes_are_signalled(board, monkeypatch):
+    sent = []
+    monkeypatch.setattr(os, "kill", lambda pid, signum: sent.append(pid))
+    ticket = board.ticket()
+    row_stop.run(ticket, lambda: board.abandon(ticket, [os.getpid() + 1]))  # not one of the pool's
+    assert sent == []
