@@ -53,7 +53,7 @@ class FitQueueFull(RuntimeError):
     retry_after_s = 2
 
 
-def _worker_started(parent: int, board_path: str) -> None:
+def _worker_started(parent: int, board_path: str | None) -> None:
     os.nice(WORKER_NICENESS)
     row_stop.attach(board_path)
     # Exit with the web worker, even when it is killed (loky's workers would wait for work forever).

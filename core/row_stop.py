@@ -11,18 +11,23 @@ nothing. The worker stays up and takes the next call.
 
 The marks and the ticket a worker is on are plain stores to shared memory, with no lock: in a rare
 interleaving the worker misses a mark and the row is fitted to the end, as it always was before.
+Without a board (no file could be made: a full or read-only temporary directory) nothing is
+stopped either, and nothing else changes.
 """
 
 from __future__ import annotations
 
 import atexit
 import contextlib
+import logging
 import os
 import signal
 import tempfile
 from collections.abc import Callable, Iterable
 
 import numpy as np
+
+log = logging.getLogger(__name__)
 
 SLOTS = 4096  # tickets in flight at once are a handful; a slot is reused 4096 tickets later
 _ABANDONED, _OWNER, _PID = range(3)  # rows of the board: marked ticket, ticket started, its worker
@@ -37,10 +42,17 @@ class Board:
     """The parent's side: hands out tickets, marks the abandoned ones and signals their worker."""
 
     def __init__(self) -> None:
-        handle, self.path = tempfile.mkstemp(prefix="kmeans-row-board-")
-        os.close(handle)
-        self._cells = np.memmap(self.path, dtype=np.int64, mode="w+", shape=_SHAPE)
         self._next = 0
+        self.path: str | None = None  # None: no board shared with the workers, so no row is stopped
+        try:
+            handle, path = tempfile.mkstemp(prefix="kmeans-row-board-")
+            os.close(handle)
+            self._cells = np.memmap(path, dtype=np.int64, mode="w+", shape=_SHAPE)
+        except OSError as error:
+            log.warning("no board for stopping superseded table rows (%s); they run to the end", error)
+            self._cells = np.zeros(_SHAPE, dtype=np.int64)
+            return
+        self.path = path
         atexit.register(self._remove)
 
     def ticket(self) -> int:
@@ -53,13 +65,15 @@ class Board:
         started it, tell that worker to look."""
         slot = ticket % SLOTS
         self._cells[_ABANDONED, slot] = ticket
+        if self.path is None:  # the workers have no handler: a signal would end them
+            return
         pid = int(self._cells[_PID, slot])
         if int(self._cells[_OWNER, slot]) == ticket and pid in set(worker_pids):
             with contextlib.suppress(ProcessLookupError):  # it has just exited: nothing left to stop
                 os.kill(pid, signal.SIGUSR1)
 
     def _remove(self) -> None:
-        with contextlib.suppress(OSError):
+        with contextlib.suppress(OSError, TypeError):
             os.unlink(self.path)
 
 
@@ -68,9 +82,11 @@ _cells: np.ndarray | None = None
 _current = 0
 
 
-def attach(path: str) -> None:
+def attach(path: str | None) -> None:
     """In a worker, before its first call (loky's initializer runs in the worker's main thread)."""
     global _cells
+    if path is None:
+        return
     _cells = np.memmap(path, dtype=np.int64, mode="r+", shape=_SHAPE)
     signal.signal(signal.SIGUSR1, _on_signal)
 

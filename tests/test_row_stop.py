@@ -64,3 +64,18 @@ def test_only_the_pools_own_processes_are_signalled(board, monkeypatch):
     ticket = board.ticket()
     row_stop.run(ticket, lambda: board.abandon(ticket, [os.getpid() + 1]))  # not one of the pool's
     assert sent == []
+
+
+def test_without_a_board_nothing_is_stopped_and_no_worker_is_signalled(monkeypatch):
+    def no_room(*_args, **_kwargs):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(row_stop.tempfile, "mkstemp", no_room)
+    made = row_stop.Board()
+    assert made.path is None
+    sent = []
+    monkeypatch.setattr(os, "kill", lambda pid, signum: sent.append(pid))
+    row_stop.attach(made.path)  # as a worker would: no handler installed
+    ticket = made.ticket()
+    assert row_stop.run(ticket, lambda: made.abandon(ticket, [os.getpid()]) or "fitted") == "fitted"
+    assert sent == [], "a worker with no handler would be ended by the signal"
