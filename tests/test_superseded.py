@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from concurrent.futures import CancelledError, Future
+from concurrent.futures import Future
 
 import diskcache
 import fakeredis
@@ -95,12 +95,11 @@ def test_a_superseded_table_stops_the_rows_already_being_fitted(monkeypatch):
     _change(token, **{**heavy, "seed": 8142})
     waiting.join(timeout=5)
     assert outcome["view"] == "dropped"
-    repeated = dict(zip(INIT_METHODS, asked))
-    del repeated["PCA-based"]  # one run: it may well be fitted by then
-    for row in repeated.values():
-        with pytest.raises((row_stop.RowAbandoned, CancelledError)):  # not one finished its fit
-            row.result(timeout=30)
-    assert any(isinstance(row.exception(), row_stop.RowAbandoned) for row in repeated.values()), "none stopped mid-fit"
+    # The k-means++ row is seconds of fitting (the random one ~0.5 s, PCA-based one run: either
+    # may be done by then): it was being fitted, and was stopped rather than finished.
+    heaviest = dict(zip(INIT_METHODS, asked))["k-means++"]
+    with pytest.raises(row_stop.RowAbandoned):
+        heaviest.result(timeout=30)
 
 
 def _table_or_dropped(token, settings) -> object:
