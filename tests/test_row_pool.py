@@ -51,8 +51,11 @@ def test_an_abandoned_row_is_stopped_in_its_worker_which_goes_on_to_the_next_row
     rows.cache_clear()
     key = ("k-means++", 30, 60, 7400)  # seconds of fitting
     heavy = rows.get(key)
-    time.sleep(0.5)
-    assert heavy.running()  # handed to an idle worker: being fitted
+    deadline = time.monotonic() + 60  # rows an earlier test left running go first
+    while not heavy.running() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert heavy.running()  # handed to the workers
+    time.sleep(0.5)  # and, with the workers free, being fitted
     heavy.abandon()
     with pytest.raises(row_stop.RowAbandoned):  # stopped: a finished fit would have returned its row
         heavy.result(timeout=120)
