@@ -16,7 +16,8 @@ from plotly.io.json import to_json_plotly
 from werkzeug.exceptions import HTTPException
 
 from callbacks import register_callbacks
-from callbacks.refresh import applied_settings, map_clusters, sent_results
+from callbacks.refresh import applied_settings, map_clusters
+from callbacks.results_views import sent_results
 from components.boundary_figure import boundary_figure, map_caption, map_regions, mesh_caption
 from components.digit_samples import digit_samples
 from components.layout import page

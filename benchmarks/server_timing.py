@@ -126,11 +126,14 @@ settings = Settings(**DEFAULTS)
 caches = [clustering.fit_full, clustering.benchmark_inits, clustering.fitted_inits, clustering.benchmark_rows, boundary.fit_plane,
           boundary.plane_map]
 try:
-    from callbacks import refresh
+    try:
+        from callbacks import results_views as table_views
+    except ImportError:  # older code (another checkout): the views were in callbacks.refresh
+        from callbacks import refresh as table_views
     from components import boundary_figure
-    caches += [boundary_figure.map_regions, refresh._results]
+    caches += [boundary_figure.map_regions, table_views._results]
     def view(results, b):
-        refresh.results(settings)  # the table callback's views, from the cached fits
+        table_views.results(settings)  # the table callback's views, from the cached fits
         boundary_figure.map_regions(b)
 except Exception:  # the components' API moved: time the core only
     view = None

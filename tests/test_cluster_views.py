@@ -15,7 +15,8 @@ from sklearn.datasets import load_digits
 from sklearn.metrics.cluster import contingency_matrix
 
 from callbacks.clusters import CLOSED, members_view
-from callbacks.refresh import applied_settings, map_view, results, results_view
+from callbacks.refresh import applied_settings, map_view, results_view
+from callbacks.results_views import results
 from components.cluster_views import centroid_gallery, digit_matrix, matrix_summary
 from components.digit_images import SPRITE_COLUMNS, SPRITE_PATH, sprite_sheet, sprite_style
 from components.headline import verdict

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from dash import dcc, html
 
-from callbacks.refresh import results, sent_views
+from callbacks.results_views import results, sent_views
 from components.html_string import to_html
 from core.settings import DEFAULTS, Settings
 from tests.html_views import parse

@@ -11,7 +11,7 @@ from concurrent.futures.process import BrokenProcessPool
 import pytest
 from dash import no_update
 
-from callbacks import clusters, refresh
+from callbacks import clusters, refresh, results_views
 from components.server_fault import SERVER_FAULT_TEXT, server_fault
 from core.settings import DEFAULTS, Settings
 from tests.html_views import sent_view
@@ -67,7 +67,7 @@ def test_table_rows_that_fail_on_the_server_show_the_fault_and_a_retry_clears_it
     def fails(*_args):
         raise error
 
-    monkeypatch.setattr(refresh, "fitted_inits", fails)
+    monkeypatch.setattr(results_views, "fitted_inits", fails)
     failed = refresh.results_view(applied)
     assert failed["fault_hidden"] is False and "failed" in failed["card_class"].split()
     # Everything else stays as it was (faded): no view claims these settings were computed.
