@@ -102,7 +102,7 @@ class RowPool:
         self._order = itertools.count()
         self._in_flight = 0
         self._board: row_stop.Board | None = None  # made with the first pool; kept across pools
-        self._tickets: dict[Future, int] = {}  # rows handed to loky -> their ticket
+        self._tickets: dict[Future, tuple[int, tuple]] = {}  # rows handed to loky -> (ticket, key)
 
     def start_workers(self) -> None:
         """Start the pool now (at start-up), so that the first table does not wait for it."""
@@ -176,7 +176,7 @@ class RowPool:
                 failed.append((future, error))
                 continue
             self._in_flight += 1
-            self._tickets[future] = ticket
+            self._tickets[future] = ticket, key
             inner.add_done_callback(lambda done, outer=future: self._handed_back(outer, done))
         return failed
 
@@ -209,12 +209,12 @@ class RowPool:
         """Stop a row handed to loky that nobody wants any more (it fails with RowAbandoned). Its key
         is forgotten at once, so a request for it from now on fits it afresh."""
         with self._lock:
-            ticket = self._tickets.get(future)
-            if ticket is None or future.done():
+            handed = self._tickets.get(future)
+            if handed is None or future.done():
                 return
-            for key, kept in list(self._futures.items()):
-                if kept is future:
-                    del self._futures[key]
+            ticket, key = handed
+            if self._futures.get(key) is future:
+                del self._futures[key]
             pids = list(self._executor._processes or {}) if self._executor else []  # pylint: disable=protected-access
         self._board.abandon(ticket, pids)
 
