@@ -12,13 +12,15 @@ nothing. The worker stays up and takes the next call.
 The marks and the ticket a worker is on are plain stores to shared memory, with no lock: in a rare
 interleaving the worker misses a mark and the row is fitted to the end, as it always was before.
 Without a board (no file could be made: a full or read-only temporary directory) nothing is
-stopped either, and nothing else changes.
+stopped either, and nothing else changes. A board's name carries its server's pid: a normal exit
+removes the file, and the next board made removes those of servers that were killed.
 """
 
 from __future__ import annotations
 
 import atexit
 import contextlib
+import glob
 import logging
 import os
 import signal
@@ -32,6 +34,7 @@ log = logging.getLogger(__name__)
 SLOTS = 4096  # tickets in flight at once are a handful; a slot is reused 4096 tickets later
 _ABANDONED, _OWNER, _PID = range(3)  # rows of the board: marked ticket, ticket started, its worker
 _SHAPE = (3, SLOTS)
+_PREFIX = "kmeans-row-board-"
 
 
 class RowAbandoned(Exception):
@@ -44,8 +47,9 @@ class Board:
     def __init__(self) -> None:
         self._next = 0
         self.path: str | None = None  # None: no board shared with the workers, so no row is stopped
+        _remove_orphans()
         try:
-            handle, path = tempfile.mkstemp(prefix="kmeans-row-board-")
+            handle, path = tempfile.mkstemp(prefix=f"{_PREFIX}{os.getpid()}-")
             os.close(handle)
             self._cells = np.memmap(path, dtype=np.int64, mode="w+", shape=_SHAPE)
         except OSError as error:
@@ -77,6 +81,25 @@ class Board:
             os.unlink(self.path)
 
 
+def _remove_orphans() -> None:
+    """Remove the boards of servers that no longer run (a SIGKILL skips `atexit`)."""
+    for path in glob.glob(os.path.join(tempfile.gettempdir(), f"{_PREFIX}*-*")):
+        pid = os.path.basename(path)[len(_PREFIX):].split("-", 1)[0]
+        if pid.isdigit() and not _running(int(pid)):
+            with contextlib.suppress(OSError):
+                os.unlink(path)
+
+
+def _running(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # another user's process: alive, and its file is not ours to remove
+        return True
+    return True
+
+
 # The worker's side: its view of the board and the ticket it is fitting (0: none).
 _cells: np.ndarray | None = None
 _current = 0
@@ -87,7 +110,11 @@ def attach(path: str | None) -> None:
     global _cells
     if path is None:
         return
-    _cells = np.memmap(path, dtype=np.int64, mode="r+", shape=_SHAPE)
+    try:
+        _cells = np.memmap(path, dtype=np.int64, mode="r+", shape=_SHAPE)
+    except OSError as error:  # e.g. removed by a server in another pid namespace sharing /tmp
+        log.warning("row board %s unreadable (%s): this worker's rows run to the end", path, error)
+        return  # no handler, and no ticket ever marked as started here, so no signal comes
     signal.signal(signal.SIGUSR1, _on_signal)
 
 

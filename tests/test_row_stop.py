@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import signal
+import subprocess
 
 import pytest
 
@@ -79,3 +80,23 @@ def test_without_a_board_nothing_is_stopped_and_no_worker_is_signalled(monkeypat
     ticket = made.ticket()
     assert row_stop.run(ticket, lambda: made.abandon(ticket, [os.getpid()]) or "fitted") == "fitted"
     assert sent == [], "a worker with no handler would be ended by the signal"
+
+
+def test_a_killed_servers_board_is_removed_by_the_next_one(tmp_path, monkeypatch):
+    monkeypatch.setattr(row_stop.tempfile, "tempdir", str(tmp_path))
+    gone = subprocess.Popen(["true"])  # noqa: S603, S607
+    gone.wait()
+    orphan = tmp_path / f"kmeans-row-board-{gone.pid}-abc"
+    living = tmp_path / f"kmeans-row-board-{os.getppid()}-def"  # a server that still runs
+    orphan.write_bytes(b"\0" * 8)
+    living.write_bytes(b"\0" * 8)
+    made = row_stop.Board()
+    assert not orphan.exists() and living.exists()
+    assert made.path is not None and os.path.basename(made.path).startswith(f"kmeans-row-board-{os.getpid()}-")
+
+
+def test_a_worker_that_cannot_open_the_board_runs_rows_to_the_end(tmp_path):
+    previous = signal.getsignal(signal.SIGUSR1)
+    row_stop.attach(str(tmp_path / "removed-board"))
+    assert signal.getsignal(signal.SIGUSR1) == previous and row_stop._cells is None  # pylint: disable=protected-access
+    assert row_stop.run(1, lambda: "fitted") == "fitted"
