@@ -109,6 +109,11 @@ def _checked_stability(request) -> dict:
     return _checked(request, ("n_clusters", "n_init", "seed", "n_seeds"), check)
 
 
+def _fits_done(set_progress):
+    """A job's progress (fits done of total) as its bar's value, maximum and text."""
+    return lambda done, total: set_progress((str(done), str(total), f"{done} of {total} fits"))
+
+
 def _starting() -> list:
     """The view while a job starts: as it was, but no failure box (the retry is under way)."""
     return [no_update, no_update, no_update, True, no_update]
@@ -156,9 +161,10 @@ def run_sweep(set_progress, request, applied) -> list:
     job = _checked_sweep(request)
     total = job["k_max"] - job["k_min"] + 1
     set_progress(("0", str(total), f"0 of {total} fits"))
-    sweep = k_sweep(job["init_method"], (job["k_min"], job["k_max"]), job["n_init"], job["seed"],
-                    progress=lambda done, total: set_progress((str(done), str(total), f"{done} of {total} fits")))
-    results().put(SWEEP, job, sweep)
+    sweep = results().computed_once(
+        SWEEP, job, lambda progress: k_sweep(job["init_method"], (job["k_min"], job["k_max"]), job["n_init"],
+                                             job["seed"], progress=progress),
+        _fits_done(set_progress))
     return sweep_view(sweep, applied.get("n_clusters") if isinstance(applied, dict) else None, job)
 
 
@@ -223,9 +229,10 @@ def run_stability(set_progress, request) -> list:
     job = _checked_stability(request)
     total = stability_fit_count(job["n_seeds"])
     set_progress(("0", str(total), f"0 of {total} fits"))
-    result = seed_stability(job["n_clusters"], job["n_init"], job["seed"], job["n_seeds"],
-                            progress=lambda done, total: set_progress((str(done), str(total), f"{done} of {total} fits")))
-    results().put(STABILITY, job, result)
+    result = results().computed_once(
+        STABILITY, job, lambda progress: seed_stability(job["n_clusters"], job["n_init"], job["seed"],
+                                                        job["n_seeds"], progress=progress),
+        _fits_done(set_progress))
     return stability_view(result, job)
 
 

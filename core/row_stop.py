@@ -28,6 +28,7 @@ import tempfile
 from collections.abc import Callable, Iterable
 
 import numpy as np
+import psutil
 
 log = logging.getLogger(__name__)
 
@@ -85,19 +86,9 @@ def _remove_orphans() -> None:
     """Remove the boards of servers that no longer run (a SIGKILL skips `atexit`)."""
     for path in glob.glob(os.path.join(tempfile.gettempdir(), f"{_PREFIX}*-*")):
         pid = os.path.basename(path)[len(_PREFIX):].split("-", 1)[0]
-        if pid.isdigit() and not _running(int(pid)):
+        if pid.isdigit() and not psutil.pid_exists(int(pid)):
             with contextlib.suppress(OSError):
                 os.unlink(path)
-
-
-def _running(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:  # another user's process: alive, and its file is not ours to remove
-        return True
-    return True
 
 
 # The worker's side: its view of the board and the ticket it is fitting (0: none).

@@ -20,13 +20,15 @@ import os
 import stat
 import tempfile
 import threading
+from collections.abc import Callable
 from functools import lru_cache
 
 import diskcache
 import sklearn
 from dash import CeleryManager, DiskcacheManager
 
-from serving import shared_cache
+from serving import job_sharing, shared_cache
+from serving.job_sharing import Progress
 
 log = logging.getLogger(__name__)
 
@@ -195,8 +197,11 @@ class JobResults:
     def get(self, kind: str, settings: dict):
         return self._cache.get(self.key(kind, settings))
 
-    def put(self, kind: str, settings: dict, result) -> None:
-        self._cache.set(self.key(kind, settings), result, expire=RESULTS_TTL_S)
+    def computed_once(self, kind: str, settings: dict, compute: Callable[[Progress], object], progress: Progress):
+        """The stored result, else `compute(progress)`, stored; run by one process at a time
+        across every page that asks (serving/job_sharing.py), the others relaying its progress."""
+        return job_sharing.computed_once(self._cache, self.key(kind, settings), compute, progress,
+                                         keep_s=RESULTS_TTL_S)
 
 
 def _job_store():

@@ -105,6 +105,23 @@ class SharedStore:
             return
         self._succeeded()
 
+    def add(self, key: str, value: object, expire: float | None = None) -> bool:
+        """Set `key` only if it is absent, with its expiry in the same command (Flask-Caching's own
+        `add` sets the expiry in a second one: a process dying between them left a key for ever).
+        True when set, and when Redis is down: then no other process can be told apart anyway."""
+        if self._skipping():
+            return True
+        backend = self._cache.cache
+        prefix = backend.key_prefix if isinstance(backend.key_prefix, str) else backend.key_prefix()
+        try:
+            added = self.client.set(prefix + key, backend.serializer.dumps(value), nx=True,
+                                    ex=max(1, int(expire or self._ttl_s)))
+        except Exception as error:  # noqa: BLE001
+            self._failed(error)
+            return True
+        self._succeeded()
+        return bool(added)
+
     def delete(self, key: str) -> None:
         if self._skipping():
             return

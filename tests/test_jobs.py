@@ -3,14 +3,18 @@
 from __future__ import annotations
 
 import io
+import json
+import multiprocessing
 import os
 import stat
 import subprocess
 import sys
+import time
 
 import diskcache
 import numpy as np
 import pandas as pd
+import plotly
 import psutil
 import pytest
 from dash import no_update
@@ -151,6 +155,50 @@ def test_clicking_a_sweep_point_selects_its_k(click, k):
             jobs.select_k(click)
     else:
         assert jobs.select_k(click) == k
+
+
+def _rendered(component) -> str:
+    """A component tree as the page receives it."""
+    return json.dumps(component, cls=plotly.utils.PlotlyJSONEncoder, sort_keys=True)
+
+
+def test_two_pages_running_the_same_seeds_at_once_share_one_computation(store, tmp_path, monkeypatch):
+    """A shared link opened by a room, everyone pressing "Run seeds": one job process computes, the
+    other's page follows its progress, and both show the same table (the core's numbers)."""
+    starts = tmp_path / "starts"
+
+    def counted(*args, **kwargs):
+        with open(starts, "a", encoding="utf-8") as file:
+            file.write(f"{os.getpid()}\n")
+        time.sleep(1.0)  # a slower machine: the second page asks while this run is computed
+        return sweeps.seed_stability(*args, **kwargs)
+
+    monkeypatch.setattr(jobs, "seed_stability", counted)
+    request = jobs.request_stability(1, 0, {**APPLIED, "n_clusters": 6}, 4)[3]
+    fork, answers = multiprocessing.get_context("fork"), multiprocessing.get_context("fork").Queue()
+
+    def page(name):
+        progress = []
+        view = jobs.run_stability(progress.append, {**request, "nonce": name})  # each page's own request
+        answers.put((name, os.getpid(), _rendered(view[1]), progress))
+
+    first = fork.Process(target=page, args=("first",))
+    first.start()
+    while store._cache.get(f"claim:{store.key(jobs.STABILITY, jobs._checked_stability(request))}") is None:  # pylint: disable=protected-access
+        assert first.is_alive(), "the first page's job ended before it claimed the run"
+        time.sleep(0.01)
+    second = fork.Process(target=page, args=("second",))
+    second.start()
+    got = {name: (pid, table, progress) for name, pid, table, progress in (answers.get(timeout=120) for _ in range(2))}
+    first.join(10), second.join(10)
+    assert starts.read_text().split() == [str(got["first"][0])]
+    assert got["first"][1] == got["second"][1]
+    expected = _rendered(jobs.stability_table(sweeps.seed_stability(6, 2, 3, 4)))
+    assert got["second"][1] == expected
+    # The waiting page shows the first's fits as they are done (4 seeds x 2 seeded inits + PCA-based).
+    owner_progress, relayed = got["first"][2], got["second"][2]
+    assert owner_progress[-1] == ("9", "9", "9 of 9 fits") and set(relayed) <= set(owner_progress)
+    assert relayed == sorted(relayed, key=lambda shown: int(shown[0]))
 
 
 def test_stability_job_table_and_csv_equal_the_core(store):

@@ -34,6 +34,8 @@ import numpy as np
 import psutil
 import pytest
 import requests
+from flask import Flask
+from flask_caching import Cache
 
 from benchmarks.load import GunicornServer
 from benchmarks.services import (
@@ -47,6 +49,8 @@ from benchmarks.services import (
 from core import data, fit_store
 from core.boundary import plane_estimator
 from core.sweeps import k_sweep
+from serving import shared_cache
+from tests.test_job_sharing import computed_once_by_two_processes
 from tests.test_jobs_gunicorn import ACCESS_FORMAT, Client, _job
 
 REPO = Path(__file__).resolve().parent.parent
@@ -138,6 +142,21 @@ def test_a_job_runs_on_the_celery_worker_and_is_read_through_the_other_instance(
     assert figure["data"][0]["x"] == list(range(2, 9))
     assert figure["data"][0]["y"] == pytest.approx([p.inertia for p in expected.points], rel=1e-12)
     assert "background_callback_" in celery_worker.log() and "succeeded" in celery_worker.log()
+
+
+def test_the_same_job_asked_for_at_once_through_redis_is_computed_once(redis_server, tmp_path):
+    """Two job processes (as on two Celery workers) ask for the same run through the real Redis: the
+    second waits on the first's claim (an atomic SET NX EX) and relays its progress."""
+    def redis_store(_directory: str) -> shared_cache.SharedStore:
+        config = {"CACHE_TYPE": "RedisCache", "CACHE_REDIS_URL": redis_server.url,
+                  "CACHE_KEY_PREFIX": "kmeans-digits:"}
+        return shared_cache.SharedStore(Cache(Flask(__name__), config=config), redis_server.url)
+
+    computed_once_by_two_processes(tmp_path, redis_store)
+    # Two asking at the same instant: only one claim is taken, and it expires by itself.
+    store, claim = redis_store(""), f"claim:{uuid.uuid4().hex}"
+    assert [store.add(claim, ("a", 1), expire=6), store.add(claim, ("b", 2), expire=6)] == [True, False]
+    assert 0 < redis_server.client().ttl(f"kmeans-digits:{claim}") <= 6
 
 
 def test_a_fit_made_through_one_instance_is_a_cache_hit_through_the_other(instances, redis_server):
