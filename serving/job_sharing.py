@@ -107,6 +107,7 @@ def computed_once(store: Store, key: str, compute: Callable[[Progress], object],
     finally:
         if store.get(claim) == _me():
             store.delete(claim)
+            store.delete(shown)
 
 
 @contextlib.contextmanager
