@@ -10,6 +10,7 @@ import psutil
 import pytest
 
 from serving.jobs_manager import JOB_NICENESS
+from tests.browser.pages import dashboard
 
 SWEEP_PLOT = "#k-sweep-graph .js-plotly-plot"
 SWEEP_DRAWN = f"() => {{ const g = document.querySelector('{SWEEP_PLOT}'); return !!(g && g.data && g.data.length > 1); }}"
@@ -181,3 +182,40 @@ def test_a_job_whose_process_dies_offers_a_retry(page, app_url):
     page.wait_for_selector("#stability-failure[hidden]", state="attached")
     page.click("#stability-cancel")
     page.wait_for_selector("#stability-progress-area[hidden]", state="attached")
+
+
+def _fits_done(page, prefix: str = "stability") -> int:
+    text = page.inner_text(f"#{prefix}-progress-text")
+    return int(text.split(" of ")[0]) if " of " in text else 0
+
+
+def _cpu_s(process: psutil.Process) -> float:
+    times = process.cpu_times()
+    return times.user + times.system
+
+
+def test_two_pages_running_the_same_seeds_share_one_job(page, browser, app_url):
+    """A shared link opened twice, both pressing "Run seeds": both pages follow the run, and only one
+    job process computes it (the other's CPU stays near nothing while the first's fits go by)."""
+    with dashboard(browser, app_url) as other:
+        for tab in (page, other):
+            _set_seed(tab, 404)
+            _set(tab, "#stability-seeds", 100)
+        page.click("#stability-run")
+        running = "() => /^[1-9]\\d* of 201 fits$/.test(document.querySelector('#stability-progress-text').textContent)"
+        page.wait_for_function(running)
+        other.click("#stability-run")
+        other.wait_for_function(running)  # its bar follows the first page's fits
+        deadline = time.monotonic() + 10
+        while len(processes := _job_processes(app_url)) < 2 and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert len(processes) == 2, processes
+        before, fits_before = [_cpu_s(p) for p in processes], _fits_done(page)
+        page.wait_for_function(f"() => parseInt(document.querySelector('#stability-progress-text')"
+                               f".textContent) >= {fits_before + 20}", timeout=60_000)
+        used = sorted(_cpu_s(p) - start for p, start in zip(processes, before))
+        assert used[1] > 0.3 and used[0] < 0.25 * used[1], used  # one computes; the other waits
+        assert abs(_fits_done(other) - _fits_done(page)) <= 20  # the same run, polled 400 ms apart
+        for tab in (other, page):
+            tab.click("#stability-cancel")
+            tab.wait_for_selector("#stability-progress-area[hidden]", state="attached")
