@@ -159,12 +159,12 @@ def request_sweep(run_clicks, retry_clicks, applied, k_min, k_max) -> list:
 def run_sweep(set_progress, request, applied) -> list:
     """In the job process: every k, with progress after each fit; stored for the next request."""
     job = _checked_sweep(request)
-    shown = _fits_done(set_progress)
-    shown(0, job["k_max"] - job["k_min"] + 1)
+    report = _fits_done(set_progress)
+    report(0, job["k_max"] - job["k_min"] + 1)
     sweep = results().computed_once(
         SWEEP, job, lambda progress: k_sweep(job["init_method"], (job["k_min"], job["k_max"]), job["n_init"],
                                              job["seed"], progress=progress),
-        shown)
+        report)
     return sweep_view(sweep, applied.get("n_clusters") if isinstance(applied, dict) else None, job)
 
 
@@ -227,12 +227,12 @@ def request_stability(run_clicks, retry_clicks, applied, n_seeds) -> list:
 
 def run_stability(set_progress, request) -> list:
     job = _checked_stability(request)
-    shown = _fits_done(set_progress)
-    shown(0, stability_fit_count(job["n_seeds"]))
+    report = _fits_done(set_progress)
+    report(0, stability_fit_count(job["n_seeds"]))
     result = results().computed_once(
         STABILITY, job, lambda progress: seed_stability(job["n_clusters"], job["n_init"], job["seed"],
                                                         job["n_seeds"], progress=progress),
-        shown)
+        report)
     return stability_view(result, job)
 
 

@@ -19,13 +19,14 @@ from __future__ import annotations
 
 import contextlib
 import os
-import threading
 import time
+from collections.abc import Callable
 
 from celery import Celery, signals
 from threadpoolctl import threadpool_limits
 
 from serving.jobs_manager import JOB_NICENESS, job_time_limit_s
+from serving.renewal import renew_every
 from serving.shared_cache import CONNECT_TIMEOUT_S, redis_url
 
 RESULT_TTL_S = 24 * 3600
@@ -125,29 +126,24 @@ def workers_answering() -> int:
     return _workers_seen["count"]
 
 
-_renewals: dict[str, threading.Event] = {}  # this pool process's running task -> stop its renewals
+_renewals: dict[str, Callable[[], None]] = {}  # this pool process's running task -> stop its renewals
 
 
 @signals.task_prerun.connect
 def _take_lease(task_id=None, task=None, **_) -> None:
     """In the job's process, before Celery marks the task STARTED: the lease, and a thread renewing it."""
-    client, stop = task.backend.client, threading.Event()
-    _renewals[task_id] = stop
+    client = task.backend.client
 
     def take() -> None:
         with contextlib.suppress(Exception):  # Redis gone: nobody can poll the job either
             client.set(lease_key(task_id), 1, ex=LEASE_TTL_S)
 
-    def renew() -> None:
-        while not stop.wait(LEASE_RENEW_S):  # stopped: the lease runs out after the result is stored
-            take()
-
     take()
-    threading.Thread(target=renew, name=f"lease {task_id}", daemon=True).start()
+    _renewals[task_id] = renew_every(LEASE_RENEW_S, take, f"lease {task_id}")
 
 
 @signals.task_postrun.connect
 def _stop_renewing(task_id=None, **_) -> None:
     stop = _renewals.pop(task_id, None)
-    if stop is not None:
-        stop.set()
+    if stop is not None:  # stopped: the lease runs out after the result is stored
+        stop()

@@ -14,16 +14,16 @@ claim) both compute, which is what every run did before.
 
 from __future__ import annotations
 
-import contextlib
 import logging
 import os
 import socket
-import threading
 import time
 from collections.abc import Callable
 from typing import Protocol
 
 import psutil
+
+from serving.renewal import renew_every
 
 log = logging.getLogger(__name__)
 
@@ -97,32 +97,17 @@ def computed_once(store: Store, key: str, compute: Callable[[Progress], object],
         if result is not None:
             return result
         store.delete(shown)  # a dead owner's last progress is not this run's
-        with _renewed(store, claim):
+        stop_renewing = renew_every(RENEW_S, lambda: store.set(claim, _me(), expire=LEASE_S), f"renew {claim}")
+        try:
             def published(done: int, total: int) -> None:
                 store.set(shown, (done, total), expire=PROGRESS_TTL_S)
                 progress(done, total)
             result = compute(published)
             store.set(key, result, expire=keep_s)  # before the claim goes: waiters find it
+        finally:
+            stop_renewing()
         return result
     finally:
         if store.get(claim) == _me():
             store.delete(claim)
             store.delete(shown)
-
-
-@contextlib.contextmanager
-def _renewed(store: Store, claim: str):
-    """Keep this process's claim alive while the body runs."""
-    stop = threading.Event()
-
-    def renew() -> None:
-        while not stop.wait(RENEW_S):
-            store.set(claim, _me(), expire=LEASE_S)
-
-    thread = threading.Thread(target=renew, name=f"renew {claim}", daemon=True)
-    thread.start()
-    try:
-        yield
-    finally:
-        stop.set()
-        thread.join()
