@@ -1,6 +1,12 @@
+// THE ONE WORKAROUND OF A LIBRARY'S INSIDES (README, "Public APIs only"): Dash has no public hook
+// to send a callback request again, so this wraps window.fetch for Dash's callback endpoint alone.
+// tests/browser/test_busy.py answers a callback 503 and fails, loudly, if the page stops retrying
+// (a Dash release that no longer calls window.fetch for callbacks).
+//
 // A callback request that did not get its answer is sent again by itself, while #server-busy says
 // why and counts down (components/server_fault.py holds the texts). Two cases:
-// - busy: the server refused it (503 with Retry-After, its queue of fits full); wait what it asked;
+// - busy: the server refused it (503 with Retry-After: nginx's connection limit, or the table's
+//   queue of fits full); wait what it asked;
 // - lost: the connection dropped before the answer (the web worker serving it was killed or
 //   restarted), or a proxy answered 502/504; another worker takes the same request a moment later.
 // Callbacks only compute from their inputs, so sending one again is safe. The renderer sees one
@@ -9,7 +15,6 @@
     "use strict";
     var MAX_BUSY_ATTEMPTS = 20, MAX_WAIT_S = 30;
     var LOST_DELAYS_S = [1, 2, 3, 4];  // about 10 s in all: a killed worker's place is taken sooner
-    var LOST_ATTEMPT = 20;  // past any busy retry's count: the server's most headroom and first place
     var originalFetch = window.fetch;
     var waiting = 0;
 
@@ -68,15 +73,7 @@
             return wait("lost", LOST_DELAYS_S[lostAttempts - 1]).then(attempt);
         }
         function attempt() {
-            // A request sent again says so: the server lets it in before new ones (serving/front.py).
-            // One whose connection dropped had been let in already: it goes before every busy retry.
-            var tries = lostAttempts > 0 ? LOST_ATTEMPT : busyAttempts, options = init;
-            if (tries > 0) {
-                var headers = new Headers((init && init.headers) || {});
-                headers.set("X-Attempt", String(tries));
-                options = Object.assign({}, init, {headers: headers});
-            }
-            return originalFetch.call(self, input, options).then(function (response) {
+            return originalFetch.call(self, input, init).then(function (response) {
                 if (response.status === 503 && response.headers.get("Retry-After") && busyAttempts < MAX_BUSY_ATTEMPTS) {
                     busyAttempts += 1;
                     return wait("busy", retryAfter(response)).then(attempt);

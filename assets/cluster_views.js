@@ -1,51 +1,49 @@
-// Browser-side parts of the cluster views: the map's digit tooltip, picking a cluster (gallery,
+// Browser-side parts of the cluster views: the map's tooltip, picking a cluster (gallery card,
 // matrix row or map region) and closing its members. None of these needs the server: the tooltip
-// crops the digit out of the sprite sheet (assets/digit-sprite.png), and a pick only sets the
-// `selected-cluster` store, whose change asks the server for that cluster's members.
+// crops a digit out of the sprite sheet (assets/digit-sprite.png), and a pick only sets the
+// `cluster-pick` store, whose change asks the server for that cluster's members. Everything here
+// uses Plotly's event data and the figure's own layout (gd.layout), nothing of Plotly's insides.
 (function () {
+  "use strict";
   const SPRITE_COLUMNS = 60, SPRITE_ROWS = 30; // components/digit_images.py
-  const no = () => window.dash_clientside.no_update;
+  const ns = (window.dash_clientside = window.dash_clientside || {});
+  const no = () => ns.no_update;
+  let names = { map: null, model: null };
+  let regions = null; // the map's current fit (centroids), for clicks in its regions
 
-  function spriteStyle(index) {
+  function spritePosition(index) {
     const row = Math.floor(index / SPRITE_COLUMNS), column = index % SPRITE_COLUMNS;
     const x = (column / (SPRITE_COLUMNS - 1)) * 100, y = (row / (SPRITE_ROWS - 1)) * 100;
-    return { backgroundPosition: `${x.toFixed(4)}% ${y.toFixed(4)}%` };
+    return `${x.toFixed(4)}% ${y.toFixed(4)}%`;
   }
 
-
-  function clusterName(clusters, index) {
-    if (!clusters || !clusters.labels || clusters.labels[index] === undefined) return "?";
-    return clusters.names[clusters.labels[index]];
+  function clusterLabel(clusters, index) {
+    if (!clusters || !clusters.clusters || clusters.clusters[index] === undefined) return "?";
+    return clusters.labels[clusters.clusters[index]];
   }
 
-  window.dash_clientside = Object.assign({}, window.dash_clientside, {
-    clusters: {
-      // Keeps the cluster names of both models at hand for the tooltip (it is drawn without Dash).
-      remember: function (mapClusters, modelClusters) {
-        clusterNames = { map: mapClusters, model: modelClusters };
-        return "digit-tooltip";
-      },
-      // A click on a gallery card, a matrix row, a map region or Close → the selected cluster
-      // (a second click on the open one closes it). `at` makes every pick a new value.
-      pick: function (pick, _close, selected, panelHidden) {
-        const ctx = window.dash_clientside.callback_context;
-        const fired = ctx.triggered.filter((t) => t.value);
-        if (!fired.length) return no();
-        if (ctx.triggered_id === "close-members") return null;
-        if (!pick || typeof pick.name !== "string") return no();
-        const open = !panelHidden && selected;
-        if (open && selected.source === pick.source && selected.name === pick.name) return null;
-        return { source: pick.source, name: pick.name, at: Date.now() };
-      },
-      repick: function (_applied, selected) {
-        return selected ? Object.assign({}, selected, { at: Date.now() }) : no();
-      },
+  ns.clusters = {
+    // Keeps the cluster names of both models at hand for the tooltip (drawn without Dash).
+    remember(mapClusters, modelClusters, mapRegions) {
+      names = { map: mapClusters, model: modelClusters };
+      regions = mapRegions;
+      return "digit-tooltip";
     },
-  });
-
-  // The digit tooltip, drawn straight from Plotly's hover event: no Dash round trip, so it shows
-  // within a frame. Only the digits trace hovers: a centroid or an empty spot gives no event.
-  let clusterNames = { map: null, model: null };
+    // A click on a gallery card, a matrix row, a map region or Close → the selected cluster
+    // (a second click on the open one closes it). `at` makes every pick a new value.
+    pick(pick, _close, selected, panelHidden) {
+      const ctx = ns.callback_context;
+      if (!ctx.triggered.some((t) => t.value)) return no();
+      if (ctx.triggered_id === "close-members") return null;
+      if (!pick || typeof pick.name !== "string") return no();
+      const open = !panelHidden && selected;
+      if (open && selected.source === pick.source && selected.name === pick.name) return null;
+      return { source: pick.source, name: pick.name, at: Date.now() };
+    },
+    repick(_applied, selected) {
+      return selected ? Object.assign({}, selected, { at: Date.now() }) : no();
+    },
+  };
 
   function line(parent, tag, text) {
     const node = document.createElement(tag);
@@ -53,30 +51,38 @@
     parent.appendChild(node);
   }
 
-  function showTooltip(gd, event) {
+  function plotMap() {
+    return document.querySelector("#boundary-graph .js-plotly-plot");
+  }
+
+  // The tooltip, from Plotly's hover event: the point's box (bbox, in the page's viewport) places it.
+  function showTooltip(event) {
     const tip = document.getElementById("digit-tooltip");
     const point = event.points && event.points[0];
     if (!tip || !point || point.curveNumber !== 0) return;
-    const index = point.pointIndex, digit = point.customdata ? point.customdata[1] : "?";
-    const model = clusterNames.model, map = clusterNames.map;
+    const index = point.pointIndex;
+    const legend = document.querySelectorAll("#class-key-slot .key-item");
+    const truth = point.customdata ? point.customdata[1] : null;
+    const className = truth !== null && legend[truth] ? legend[truth].textContent : "?";
     const body = document.createElement("div");
     body.className = "tooltip-body";
-    const image = document.createElement("span");
-    image.className = "digit-sprite tooltip-digit";
-    image.style.backgroundPosition = spriteStyle(index).backgroundPosition;
-    body.appendChild(image);
+    if (regions && regions.images) {
+      const image = document.createElement("span");
+      image.className = "digit-sprite tooltip-digit";
+      image.style.backgroundPosition = spritePosition(index);
+      body.appendChild(image);
+    }
     const text = document.createElement("div");
     text.className = "tooltip-text";
-    line(text, "strong", `A ${digit}`);
+    line(text, "strong", `True class: ${className}`);
     line(text, "div", `Sample #${index}`);
-    line(text, "div", `Cluster ${clusterName(model, index)} in the ${model ? model.init : "64-D"} model`);
-    line(text, "div", `Cluster ${clusterName(map, index)} on this map`);
+    line(text, "div", `Cluster ${clusterLabel(names.model, index)} in the ${names.model ? names.model.init : ""} model`);
+    line(text, "div", `Cluster ${clusterLabel(names.map, index)} on this map`);
     body.appendChild(text);
     tip.replaceChildren(body);
     tip.hidden = false;
-    // Beside the point, flipped to its left near the right edge.
-    const box = gd.querySelector(".nsewdrag").getBoundingClientRect();
-    const x = box.left + gd._fullLayout.xaxis.d2p(point.x), y = box.top + gd._fullLayout.yaxis.d2p(point.y);
+    const box = point.bbox || { x0: 0, x1: 0, y0: 0, y1: 0 };
+    const x = (box.x0 + box.x1) / 2, y = (box.y0 + box.y1) / 2;
     const width = tip.offsetWidth, height = tip.offsetHeight;
     const left = x + 14 + width > window.innerWidth ? x - 14 - width : x + 14;
     tip.style.left = `${Math.max(4, left)}px`;
@@ -88,31 +94,44 @@
     if (tip) tip.hidden = true;
   }
 
-  // The map: a click anywhere in a region picks it. The region is the nearest centroid, the
-  // rule that drew it; the centroids are the visible annotations, each named.
-  function nearestCentroid(gd, event) {
-    const layout = gd._fullLayout, xa = layout && layout.xaxis, ya = layout && layout.yaxis;
-    if (!xa || !ya) return null;
-    const box = gd.querySelector(".nsewdrag");
-    if (!box) return null;
-    const rect = box.getBoundingClientRect();
-    if (event.clientX < rect.left || event.clientX > rect.right || event.clientY < rect.top
-        || event.clientY > rect.bottom) return null;
-    const x = xa.p2d(event.clientX - rect.left), y = ya.p2d(event.clientY - rect.top);
-    let best = null, bestDistance = Infinity;
-    (gd.layout.annotations || []).forEach((a) => {
-      if (!a.opacity || !a.text) return;
-      const d = (a.x - x) ** 2 + (a.y - y) ** 2;
-      if (d < bestDistance) { bestDistance = d; best = a.text; }
+  // Where the plotting area is, from the figure's own margins and axis ranges: x and y share one
+  // scale (scaleanchor), so the axis that runs out of room first sets it, and the area is centred.
+  function plotArea(gd) {
+    const layout = gd.layout, margin = layout.margin || {};
+    const [x0, x1] = layout.xaxis.range, [y0, y1] = layout.yaxis.range;
+    const width = gd.clientWidth - (margin.l || 0) - (margin.r || 0);
+    const height = gd.clientHeight - (margin.t || 0) - (margin.b || 0);
+    const scale = Math.min(width / Math.abs(x1 - x0), height / Math.abs(y1 - y0));
+    const left = (margin.l || 0) + (width - scale * Math.abs(x1 - x0)) / 2;
+    const top = (margin.t || 0) + (height - scale * Math.abs(y1 - y0)) / 2;
+    return { left, top, scale, x0: Math.min(x0, x1), y1: Math.max(y0, y1),
+             right: left + scale * Math.abs(x1 - x0), bottom: top + scale * Math.abs(y1 - y0) };
+  }
+
+  // A click anywhere in a region picks its cluster: the nearest centroid, the rule that drew it.
+  function regionAt(gd, event) {
+    if (!regions || !gd.layout || !gd.layout.xaxis || !gd.layout.xaxis.range) return null;
+    const rect = gd.getBoundingClientRect(), area = plotArea(gd);
+    const px = event.clientX - rect.left, py = event.clientY - rect.top;
+    if (px < area.left || px > area.right || py < area.top || py > area.bottom) return null;
+    const x = area.x0 + (px - area.left) / area.scale, y = area.y1 - (py - area.top) / area.scale;
+    let best = -1, bestDistance = Infinity;
+    regions.centers.forEach(([cx, cy], cluster) => {
+      const d = (cx - x) ** 2 + (cy - y) ** 2;
+      if (d < bestDistance) { bestDistance = d; best = cluster; }
     });
-    return best;
+    return best >= 0 && names.map ? names.map.names[best] : null;
+  }
+
+  function pickCluster(source, name) {
+    if (ns.set_props) ns.set_props("cluster-pick", { data: { source, name, at: Date.now() } });
   }
 
   function watchMap() {
-    const gd = document.querySelector("#boundary-graph .js-plotly-plot");
-    if (!gd || gd.__picksRegions || typeof gd.on !== "function") return;
-    gd.__picksRegions = true;
-    gd.on("plotly_hover", (event) => showTooltip(gd, event));
+    const gd = plotMap();
+    if (!gd || gd.dataset.picksRegions || typeof gd.on !== "function") return;
+    gd.dataset.picksRegions = "1";
+    gd.on("plotly_hover", showTooltip);
     gd.on("plotly_unhover", hideTooltip);
     gd.on("plotly_relayout", hideTooltip);
     let down = null;
@@ -121,17 +140,12 @@
       // A drag (zoom) or the second click of a double-click (zoom reset) is not a pick.
       if (!down || Math.hypot(e.clientX - down[0], e.clientY - down[1]) > 4 || e.detail > 1) return;
       if (e.target.closest && e.target.closest(".modebar")) return;
-      const name = nearestCentroid(gd, e);
+      const name = regionAt(gd, e);
       if (name) pickCluster("map", name);
     }, true);
   }
 
-  function pickCluster(source, name) {
-    if (!window.dash_clientside.set_props) return;
-    window.dash_clientside.set_props("cluster-pick", { data: { source: source, name: name, at: Date.now() } });
-  }
-
-  // A gallery card or a matrix row: plain HTML (components/html_string.py), so one listener for all.
+  // A gallery card or a matrix row: one listener for all, reading their data-pick-* attributes.
   document.addEventListener("click", (e) => {
     const picker = e.target.closest && e.target.closest("[data-pick-name]");
     if (picker) pickCluster(picker.dataset.pickSource, picker.dataset.pickName);
@@ -140,22 +154,23 @@
   document.addEventListener("keydown", (e) => {
     if (e.key !== "Escape") return;
     const card = document.getElementById("members-card");
-    if (card && !card.hidden && window.dash_clientside.set_props) {
-      window.dash_clientside.set_props("selected-cluster", { data: null });
-    }
+    if (card && !card.hidden && ns.set_props) ns.set_props("selected-cluster", { data: null });
   });
 
-  // Fetch the sprite while the page is idle, so the first hover shows its digit at once.
+  // Fetch the sprite while the page is idle, so that the first hover shows its digit at once.
   window.addEventListener("load", () => { new Image().src = "/assets/digit-sprite.png"; });
 
-  // The members card opens under the map: bring it into view, wherever the pick was made.
+  // The members drawer opens over the page: move focus into it, so it is seen and read.
   function watchMembers() {
     const card = document.getElementById("members-card");
-    if (!card || card.__scrollsIntoView) return;
-    card.__scrollsIntoView = true;
+    if (!card || card.dataset.focuses) return;
+    card.dataset.focuses = "1";
     new MutationObserver(() => {
-      if (!card.hidden) card.scrollIntoView({ block: "nearest", behavior: "smooth" });
-    }).observe(card, { attributes: true, attributeFilter: ["hidden"], childList: true });
+      if (!card.hidden && !card.contains(document.activeElement)) {
+        const close = document.getElementById("close-members");
+        if (close) close.focus({ preventScroll: true });
+      }
+    }).observe(card, { attributes: true, attributeFilter: ["hidden"] });
   }
 
   new MutationObserver(() => { watchMap(); watchMembers(); })

@@ -2,8 +2,8 @@
 // centroid, exactly scikit-learn's rule (KMeans.predict: the smallest squared distance, the first
 // cluster on a tie), on exactly the server's mesh (numpy's arange). The server sends only the k
 // centroids, their tints and the mesh extent, so a mesh-step change needs no request at all.
-// The raster becomes a palette PNG (one byte per cell, deflated by the browser's own zlib) placed
-// as the figure's layout image: the same picture the server used to send.
+// The raster becomes a run-length encoded 8-bit bitmap (a palette entry per cluster) placed as the
+// figure's layout image: the same pixels as the server's picture of the first page.
 (function () {
   "use strict";
 
@@ -137,22 +137,24 @@
   window.kmeansRegions = { arange, meshAxes, meshLabels, rleBitmap, regionImage };
 })();
 
-// The map's clientside callback (callbacks/refresh.py): draws the regions when the server sends a
-// new fit (with its centroid markers, in the same Plotly update) or when the mesh step changes. A
+// The map's clientside callbacks (callbacks/settings_map.py). A new fit, or a new mesh step, is a
+// Patch of the figure's layout alone (the regions' picture, and for a fit the centroids' discs and
+// names): dcc.Graph hands it to Plotly.react, which redraws those and leaves the points alone. A
 // step the page cannot take by itself (not a number in range, or while the settings message is
 // shown) goes to the server instead, through the mesh-check store, which answers with a message.
 (function () {
   "use strict";
   const ns = (window.dash_clientside = window.dash_clientside || {});
+  const TITLE = "K-means, live";
 
-  // Python's format(step, "g") for the steps the page accepts (0.014 to 1).
+  // Python's format(step, "g") for the steps the page accepts.
   function formatStep(step) {
     return String(Number(step.toPrecision(6)));
   }
 
   function meshText(regions, step) {
     const { xs, ys } = window.kmeansRegions.meshAxes(regions.extent, step);
-    const grouped = (n) => String(n).replace(/\B(?=(\d{3})+(?!\d))/g, ","); // toLocaleString: ~4 ms
+    const grouped = (n) => String(n).replace(/\B(?=(\d{3})+(?!\d))/g, ",");
     return `step ${formatStep(step)} = ${grouped(xs.length)}×${grouped(ys.length)} cells`;
   }
 
@@ -160,16 +162,6 @@
     const [finest, coarsest] = regions.mesh_range;
     return typeof step === "number" && Number.isFinite(step) && step >= finest && step <= coarsest;
   }
-
-  function image(regions, step) {
-    return window.kmeansRegions.regionImage(regions, step);
-  }
-
-  // What the map shows now: the regions it was drawn from and the step (the first page shows the
-  // server's picture at the step in its regions). A step equal to the one shown draws nothing.
-  let shown = null;
-
-  const DRAWN_EVENT = "kmeans-map-drawn"; // on the plot, when drawStepNow's picture is in place
 
   function writeStepToAddress(step) {
     if (!window.location.search) return;
@@ -179,113 +171,36 @@
                                 window.location.pathname + "?" + params.toString() + window.location.hash);
   }
 
-  // A new fit or mesh step is drawn straight into the plot (the picture, and for a fit the
-  // centroids' discs and names), not through the figure Dash keeps: a figure update
-  // costs a Dash store update, dcc.Graph's render and a Plotly.react that diffs the whole figure,
-  // 1,797 points included (~50 ms of a change's time). dcc.Graph answers every relayout event by
-  // writing the layout back into Dash (relayoutData, then its figure: ~40 ms of Dash's work before
-  // the frame, and the picture, a data URL, copied into Dash's store), so the events of these
-  // draws are not passed on. The figure Dash keeps then stays the first page's; that is harmless:
-  // dcc.Graph redraws only when its figure changes, and only onFit and onStep write it, with a
-  // patch of everything they draw, when the plot is not on the page yet.
-  function quietDrawEvents(gd) {
-    if (gd.__quietDrawEvents) return;
-    gd.__quietDrawEvents = true;
-    const emit = gd.emit;
-    gd.emit = function (name, data) {
-      const ours = name === "plotly_relayout" && data && Object.keys(data).length === 1 && "images[0]" in data;
-      return ours ? undefined : emit.apply(this, arguments);
-    };
-  }
+  // What the map shows now: the regions it was drawn from and the step.
+  let shown = null;
 
-  function plotDiv() {
-    const gd = document.querySelector("#boundary-graph .js-plotly-plot");
-    return gd && window.Plotly && gd._fullLayout ? gd : null;
-  }
-
-  // Puts `picture` (the regions, a layout image) into the plot, and for a fit `markers` (the
-  // centroids' discs and names: shapes and annotations); once drawn, `DRAWN_EVENT` on the plot in
-  // the frame that paints it (Plotly sends no afterplot for these), then `then`. A fit goes
-  // through Plotly.react with the plot's own traces, as dcc.Graph would: it redraws only the
-  // shapes and annotations that changed, where a relayout of whole arrays redraws the 1,797 points.
-  function draw(gd, picture, markers, then) {
-    quietDrawEvents(gd);
-    const drawn = () => requestAnimationFrame(() => {
-      gd.dispatchEvent(new CustomEvent(DRAWN_EVENT));
-      if (then) setTimeout(then, 0); // after this frame is painted
-    });
-    const done = markers
-      ? window.Plotly.react(gd, gd.data, Object.assign({}, gd.layout, { images: [picture] }, markers))
-      : window.Plotly.relayout(gd, { "images[0]": picture });
-    done.then(drawn, drawn);
-  }
-
-  // A prop as Dash holds it now (the regions: the first page's, before any fit came through onFit).
-  function storedProp(id, prop) {
-    const state = window.store && window.store.getState();
-    const path = state && state.paths && state.paths.strs && state.paths.strs[id];
-    let node = path ? state.layout : null;
-    for (const key of path || []) node = node && node[key];
-    return node && node.props ? node.props[prop] : undefined;
-  }
-
-  function storedRegions() {
-    return storedProp("map-regions", "data") || null;
-  }
-
-  // Draws a fit and its marks now, if the page can take it at `step`; whether it did.
-  function drawFit(regions, step) {
-    const gd = plotDiv();
-    if (!gd || !regions || !validStep(regions, step)) return false;
+  function regionsPatch(regions, step, withMarkers) {
+    const patch = new ns.Patch().assign(["layout", "images", 0], window.kmeansRegions.regionImage(regions, step));
+    if (withMarkers) {
+      patch.assign(["layout", "shapes"], regions.shapes).assign(["layout", "annotations"], regions.annotations);
+    }
     shown = { regions, step };
-    draw(gd, image(regions, step), { shapes: regions.shapes, annotations: regions.annotations });
-    return true;
+    return patch.build();
   }
 
-  let latestMapRequest = null; // the map callback's newest request: only its answer is drawn early
-  const MAP_OUTPUT = ".map-regions.data";
+  function settingsName() {
+    const parts = [];
+    new URLSearchParams(window.location.search).forEach((value, key) => parts.push(key + "-" + value));
+    return ("kmeans-map_" + parts.join("_")).replace(/[^\w.+-]+/g, "-");
+  }
 
-  // Two callbacks, not one: a callback that fed itself through the server (step -> mesh-check ->
-  // server -> map-regions -> the same callback) is not run again by Dash within one chain.
   ns.kmeansMap = {
     // A new fit from the server: its regions at the page's step, and its centroids, in one update.
     onFit(regions, step) {
       const noUpdate = ns.no_update;
-      if (!regions || !validStep(regions, step)) return [noUpdate, noUpdate];
-      const drawnEarly = shown && shown.regions === regions && shown.step === step; // onResponse
-      if (drawnEarly || drawFit(regions, step)) return [noUpdate, meshText(regions, step)];
-      const picture = image(regions, step);
-      shown = { regions, step };
-      const patch = new ns.Patch()
-        .assign(["layout", "images", 0], picture)
-        .assign(["layout", "shapes"], regions.shapes)
-        .assign(["layout", "annotations"], regions.annotations);
-      return [patch.build(), meshText(regions, step)];
-    },
-    // Dash's request hooks (app.py). The map's answer is drawn as soon as it is parsed, before Dash
-    // applies the callback's outputs and runs onFit (15-25 ms of its work, measured); the caption
-    // goes in with it, as Dash then writes it too (a text child: React sets the element's text,
-    // so the two agree). Only the newest map request's answer: Dash drops an older one's.
-    onRequest(payload) {
-      if (payload && typeof payload.output === "string" && payload.output.includes(MAP_OUTPUT)) {
-        latestMapRequest = payload;
-      }
-    },
-    onResponse(payload, response) {
-      const answer = response && response["map-regions"];
-      if (payload !== latestMapRequest || !answer || !answer.data) return;
-      const regions = answer.data, step = storedProp("mesh-step", "value");
-      if (!drawFit(regions, step)) return;
-      const caption = response["map-caption"] && response["map-caption"].children;
-      const captionNode = document.getElementById("map-caption");
-      if (captionNode && typeof caption === "string") captionNode.textContent = caption;
-      const mesh = document.getElementById("map-mesh");
-      if (mesh) mesh.textContent = meshText(regions, step);
+      if (!regions) return [noUpdate, noUpdate];
+      // A fit the server sent for a step it has just checked is drawn at that step.
+      const at = validStep(regions, step) ? step : regions.step;
+      if (!validStep(regions, at)) return [noUpdate, noUpdate];
+      return [regionsPatch(regions, at, true), meshText(regions, at)];
     },
     // A new mesh step: drawn here, with no request, when it is valid and no message is shown;
     // otherwise the server's validator words the message (or clears it, and sends the fit back).
-    // The address takes the new step directly (as callbacks/share.py writes it, without a history
-    // entry): one callback fewer between the key and the picture.
     onStep(step, regions, messageHidden) {
       const noUpdate = ns.no_update;
       if (!regions) return [noUpdate, noUpdate, noUpdate];
@@ -294,42 +209,32 @@
       }
       const now = shown || { regions, step: regions.step };
       if (now.regions === regions && now.step === step) return [noUpdate, noUpdate, noUpdate];
-      const picture = image(regions, step);
-      shown = { regions, step };
       writeStepToAddress(step);
-      const gd = plotDiv();
-      if (gd) {
-        draw(gd, picture);
-        return [noUpdate, meshText(regions, step), noUpdate];
-      }
-      const patch = new ns.Patch().assign(["layout", "images", 0], picture);
-      return [patch.build(), meshText(regions, step), noUpdate];
+      return [regionsPatch(regions, step, false), meshText(regions, step), noUpdate];
     },
-    // Enter in the mesh field (assets/steppers.js), before the value goes into Dash: a valid step
-    // is drawn here at once, straight into the plot (draw), instead of after Dash's callback
-    // round (~50 ms of its own work with nothing to show for it); onStep then finds the step
-    // shown and does nothing. `then` (giving Dash the value) runs once the picture is painted.
-    // Returns whether it drew; if not, the caller gives Dash the value at once, the usual way.
-    drawStepNow(step, then) {
-      const gd = plotDiv();
-      const message = document.getElementById("settings-message");
-      const regions = shown ? shown.regions : storedRegions();
-      if (!gd || !regions || !message || !message.hidden || !validStep(regions, step)) {
-        return false;
-      }
-      const now = shown || { regions, step: regions.step };
-      if (now.step === step) return false;
-      const text = meshText(regions, step);
-      const caption = document.getElementById("map-mesh");
-      if (caption) caption.textContent = text; // what Dash holds too, below, so React agrees
-      shown = { regions, step };
-      writeStepToAddress(step);
-      // Dash gets the caption and the value once the picture is painted (its work would delay it).
-      draw(gd, image(regions, step), null, () => {
-        ns.set_props("map-mesh", { children: text });
-        if (then) then();
+    // A note on the map when its 2-D refit names its clusters otherwise than the table's model.
+    namesNote(mapClusters, modelClusters) {
+      if (!mapClusters || !modelClusters) return ["", true];
+      const mine = new Set(mapClusters.names), theirs = new Set(modelClusters.names);
+      const onlyHere = [...mine].filter((n) => !theirs.has(n)).sort();
+      const onlyThere = [...theirs].filter((n) => !mine.has(n)).sort();
+      if (!onlyHere.length && !onlyThere.length) return ["", true];
+      return [`The map is a 2-D refit and names its clusters on its own: it has ${onlyHere.join(", ") || "no other"}`
+              + ` where the table's model has ${onlyThere.join(", ") || "no other"}.`, false];
+    },
+    // The card's PNG button: the map as Plotly draws it, with its settings as a title, at 2×.
+    downloadPng(clicks) {
+      const gd = document.querySelector("#boundary-graph .js-plotly-plot");
+      if (!clicks || !gd || !window.Plotly) return ns.no_update;
+      const caption = ["map-caption", "map-mesh"]
+        .map((id) => (document.getElementById(id) || {}).textContent || "").filter(Boolean).join(" · ");
+      const margin = Object.assign({}, gd.layout.margin, { t: 56 });
+      const title = { text: TITLE + "<br><sup>" + caption.replace(/[<>&]/g, "") + "</sup>", x: 0.02, xanchor: "left" };
+      window.Plotly.downloadImage({ data: gd.data, layout: Object.assign({}, gd.layout, { title, margin }) }, {
+        format: "png", scale: 2, filename: settingsName(),
+        width: gd.clientWidth || 900, height: (gd.clientHeight || 600) + 48,
       });
-      return true;
+      return ns.no_update;
     },
   };
 })();

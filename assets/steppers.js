@@ -52,10 +52,6 @@
     const typed = field.value !== "" ? Number(field.value) : NaN;
     // Anything else (empty, not a number) takes the usual way, to the server's message.
     if (!Number.isFinite(typed)) return;
-    const send = () => window.dash_clientside.set_props(field.id, { value: typed });
-    // A valid mesh step is drawn at once, in the page (assets/map_regions.js); Dash gets it after.
-    const map = window.dash_clientside.kmeansMap;
-    if (field.id === "mesh-step" && map && map.drawStepNow && map.drawStepNow(typed, send)) return;
-    send();
+    window.dash_clientside.set_props(field.id, { value: typed });
   }, true);
 })();

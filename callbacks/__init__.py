@@ -1,14 +1,13 @@
-"""Thin callbacks: validate inputs, call the core, hand results to components."""
+"""Thin callbacks, one module per page section: validate through core.settings, call the core
+(or a service app.py hands in: callbacks/services.py), hand the results to components."""
 
 from dash import Dash
 
-from callbacks import below_fold, clusters, controls, jobs, refresh, share
+from callbacks import below_fold, clusters, controls, jobs, replay, settings_map, share, table
+from callbacks.services import Services, install
 
 
-def register_callbacks(app: Dash) -> None:
-    controls.register(app)
-    refresh.register(app)
-    clusters.register(app)
-    jobs.register(app)
-    share.register(app)
-    below_fold.register(app)
+def register_callbacks(app: Dash, services: Services) -> None:
+    install(services)
+    for section in (controls, settings_map, table, clusters, jobs, replay, share, below_fold):
+        section.register(app)

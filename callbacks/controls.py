@@ -1,21 +1,27 @@
-"""Browser-only control behaviour: what disables what, stepping within range, Enter and blur.
+"""Browser-only control behaviour: what PCA-based disables, and switching the dataset.
 
 All clientside: none of it computes a result, and every value still reaches the server's
-validation (callbacks/refresh.py) before anything is fitted.
+validation (core.settings.validate) before anything is fitted.
 """
 
-from dash import Dash, Input, Output
+from dash import ClientsideFunction, Dash, Input, Output, State
 
 from components.controls import N_INIT_HINT, N_INIT_PCA_HINT, SEED_HINT, stepper_ids
+from core.datasets import DATASETS
+from core.settings import limits
 
-# The − and + buttons, Enter and the typing pause are handled in assets/steppers.js, straight from
-# the DOM event (no callback in between: the refit's request leaves sooner). Leaving a field is
-# dcc.Input's own (debounce=True: it sends what is typed on blur, and on Enter).
-
+def dataset_limits() -> dict:
+    """What the page needs to adjust the settings to a dataset: its k range, PCA-based's largest
+    k, its number of classes and their name."""
+    out = {}
+    for key, info in DATASETS.items():
+        allowed = limits(key)
+        out[key] = {"title": info.title, "k": list(allowed.k_range), "pca_max_k": allowed.pca_max_k,
+                    "classes": allowed.default_k, "labels": info.labels}
+    return out
 
 def register(app: Dash) -> None:
-    # It only greys out fields, and the server ignores n_init and the seed for PCA-based anyway
-    # (a bad value left in them never blocks: core.settings.validate), so nothing to validate here.
+    # It only greys out fields, and the server ignores n_init and the seed for PCA-based anyway.
     app.clientside_callback(
         f"""function (method) {{
             const pca = method === "PCA-based";
@@ -28,5 +34,15 @@ def register(app: Dash) -> None:
           for output in (Output(field, "disabled"), *(Output(button, "disabled") for button in stepper_ids(field)),
                          Output(f"{field}-description", "children"))],
         Input("init-method", "value"),
+    )
+    # A new dataset: a k it cannot take is brought within its range and the note says so; then
+    # the dataset goes to the map and the table together with that k (assets/controls.js).
+    app.clientside_callback(
+        ClientsideFunction("controls", "switchDataset"),
+        Output("dataset-choice", "data"), Output("n-clusters", "value", allow_duplicate=True),
+        Output("dataset-note", "children"),
+        Input("dataset", "value"),
+        State("n-clusters", "value"), State("init-method", "value"), State("dataset-limits", "data"),
+        prevent_initial_call=True,
     )
 

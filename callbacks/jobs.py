@@ -1,176 +1,187 @@
-"""The background jobs: k sweep and seed stability (Dash background callbacks), and their CSVs.
+"""The background jobs: k sweep and seed stability, each one callback that starts, polls and
+cancels, and a CSV download.
 
-Each job is two callbacks. The *request* callback (a plain one) validates the job's settings,
-answers at once from the result store when the same job ran before, and otherwise hands the
-validated settings to the *job* callback (background=True), which runs them in a job process
-with progress, cancel, and a "run it again" box when it fails. So bad input starts no job, and
-a second run of the same settings is one request. The endpoint is public: the job validates
-its request again.
+A job runs on the server's task queue (`services().jobs`), never in a web worker: starting one
+returns at once with a signed handle bound to this page; the panel's interval polls it while it
+runs. Bad settings start nothing and say why; a full queue says so; a job lost to a restart says
+so, with Retry. The same run asked for again is answered from its stored result.
 """
 
 from __future__ import annotations
 
 import dataclasses
-import logging
-import uuid
+from collections.abc import Callable
 
-from dash import ClientsideFunction, Dash, Input, Output, State, dcc, html, no_update
+from dash import ClientsideFunction, Dash, Input, Output, State, ctx, dcc, html, no_update
 from dash.exceptions import PreventUpdate
 
-from callbacks import replay
-from callbacks.refresh import _validate
+from callbacks.services import CANCELLED, DONE, FAILED, LOST, QUEUED, REFUSED, RUNNING, UNKNOWN, JobView, services
 from components.controls import number_input_class
+from components.jobs_section import STABILITY, SWEEP
+from components.server_fault import SERVER_FAULT_TEXT
 from components.stability_view import stability_figure, stability_file_name, stability_frame, stability_table
 from components.sweep_figure import sweep_caption, sweep_figure, sweep_file_name, sweep_table
-from core.job_settings import validate_k_range, validate_n_seeds
-from core.settings import N_CLUSTERS_RANGE, InvalidSettings, Settings, fit_parameters
-from core.sweeps import k_sweep, seed_stability, stability_fit_count
-from serving.job_guards import refuse_bad_job_requests, refuse_forged_handles
-from serving.jobs_manager import manager, results
+from core.settings import (
+    DEFAULTS,
+    InvalidSettings,
+    Settings,
+    fit_parameters,
+    validate_k_range,
+    validate_n_seeds,
+    validate,
+    validate_store,
+    validated_together,
+    whole_number,
+)
+from core.sweeps import KSweep, Stability, stability_fit_count
 
-log = logging.getLogger(__name__)
-
-SWEEP, STABILITY = "k-sweep", "stability"
-POLL_INTERVAL_MS = 400
 INVALID_TITLE = "Not started:"
-SETTINGS_FIELDS = {field.name for field in dataclasses.fields(Settings)}
+LOST_TEXT = "The server restarted; this job did not finish."
+UNKNOWN_TEXT = "The server does not know this job (it may have expired): run it again."
+SHOWN = {"display": "block"}
+HIDDEN = {"display": "none"}
 
 
-def _clicked(*clicks) -> bool:
-    return any(isinstance(n, int) and not isinstance(n, bool) and n > 0 for n in clicks)
-
-
-def _page_settings(applied) -> None:
-    """The applied-settings store only ever holds valid settings: anything else was forged, and
-    changes nothing (no message, no job)."""
+def _store_or_defaults(applied) -> Settings:
+    """The page's settings, or the defaults while they are not valid (that problem is named too)."""
     try:
-        _settings(applied)
-    except (InvalidSettings, TypeError):
-        raise PreventUpdate from None
+        return validate_store(applied)
+    except InvalidSettings:
+        return validate(DEFAULTS)
 
 
-def _settings(applied) -> Settings:
-    """The page's applied settings (a store: validated again, as anything posted is)."""
-    if not isinstance(applied, dict) or set(applied) != SETTINGS_FIELDS:
-        raise InvalidSettings({"settings": "The page's settings are not valid; fix them above first."})
-    return _validate(**applied)
-
-
-def _settings_and(applied, check, *values):
-    """The page's settings and check(*values), both validated; every problem of both named at once."""
-    problems, settings, checked = {}, None, None
-    try:
-        settings = _settings(applied)
-    except InvalidSettings as invalid:
-        problems.update(invalid.by_field)
-    try:
-        checked = check(*values)
-    except InvalidSettings as invalid:
-        problems.update(invalid.by_field)
-    if problems:
-        raise InvalidSettings(problems)
-    return settings, checked
-
-
-def sweep_job(applied, k_min, k_max) -> dict:
-    """The k sweep's settings, validated; n_init and seed as the fit uses them (shared cache)."""
-    settings, k_range = _settings_and(applied, validate_k_range, k_min, k_max)
+def sweep_params(applied, k_min, k_max) -> dict:
+    """The k sweep's parameters, validated; n_init and seed as the fit uses them."""
+    page = _store_or_defaults(applied)
+    settings, k_range = validated_together(
+        lambda: validate_store(applied),
+        lambda: validate_k_range(k_min, k_max, page.dataset, page.init_method))
     n_init, seed = fit_parameters(settings.init_method, settings.n_init, settings.seed)
-    return {"init_method": settings.init_method, "n_init": n_init, "seed": seed,
+    return {"dataset": settings.dataset, "init_method": settings.init_method, "n_init": n_init, "seed": seed,
             "k_min": k_range[0], "k_max": k_range[1]}
 
 
-def stability_job(applied, n_seeds) -> dict:
-    settings, n_seeds = _settings_and(applied, validate_n_seeds, n_seeds)
-    return {"n_clusters": settings.n_clusters, "n_init": settings.n_init, "seed": settings.seed, "n_seeds": n_seeds}
+def stability_params(applied, n_seeds) -> dict:
+    settings, seeds = validated_together(lambda: validate_store(applied), lambda: validate_n_seeds(n_seeds))
+    return {"dataset": settings.dataset, "n_clusters": settings.n_clusters, "n_init": settings.n_init,
+            "seed": settings.seed, "n_seeds": seeds}
 
 
-def _checked(request: object, fields: tuple[str, ...], check) -> dict:
-    """A posted job request, validated again; PreventUpdate (nothing runs) when it is not one of ours."""
-    if not isinstance(request, dict) or set(request) != {*fields, "nonce"}:
+def sweep_total(params: dict) -> int:
+    return params["k_max"] - params["k_min"] + 1
+
+
+def stability_total(params: dict) -> int:
+    return stability_fit_count(params["dataset"], params["n_clusters"], params["n_seeds"])
+
+
+def sweep_result_view(result: dict, applied) -> dict:
+    sweep = KSweep.from_dict(result)
+    k = whole_number(applied.get("n_clusters"), 2, 30) if isinstance(applied, dict) else None
+    return {"figure": sweep_figure(sweep, k), "style": SHOWN, "detail": sweep_caption(sweep)}
+
+
+def stability_result_view(result: dict, applied) -> dict:
+    stability = Stability.from_dict(result)
+    return {"figure": stability_figure(stability), "style": SHOWN, "detail": stability_table(stability)}
+
+
+@dataclasses.dataclass(frozen=True)
+class JobKind:
+    prefix: str
+    fields: dict[str, str]  # validation field → input id
+    params: Callable[..., dict]
+    result_view: Callable[[dict, object], dict]
+    total: Callable[[dict], int]
+    detail_output: tuple[str, str]
+
+
+KINDS = {
+    SWEEP: JobKind(SWEEP, {"k_min": "k-sweep-min", "k_max": "k-sweep-max"}, sweep_params, sweep_result_view,
+                   sweep_total, ("k-sweep-caption", "children")),
+    STABILITY: JobKind(STABILITY, {"n_seeds": "stability-seeds"}, stability_params, stability_result_view,
+                       stability_total, ("stability-table", "children")),
+}
+
+
+def _progress_text(view: JobView) -> str:
+    if view.state == QUEUED:
+        return f"Waiting: {view.ahead} ahead" if view.ahead else "Waiting: next in line"
+    if view.total:
+        return f"{view.done} of {view.total} fits"
+    return "Starting…"
+
+
+def job_outputs(kind: JobKind, view: JobView, applied) -> dict:
+    """Every output of a job panel for what the server says of its job."""
+    active = view.state in (QUEUED, RUNNING)
+    out = {
+        "job": view.handle if active else None,
+        "poll_disabled": not active,
+        "progress_hidden": not active,
+        "progress_value": str(view.done), "progress_max": str(max(view.total, 1)),
+        "progress_text": _progress_text(view) if active else "",
+        "run_disabled": active,
+        "cancel_hidden": not active,
+        "failure_hidden": view.state not in (FAILED, LOST),
+        "failure_text": LOST_TEXT if view.state == LOST else SERVER_FAULT_TEXT,
+        "message": no_update, "message_hidden": no_update,
+        "figure": no_update, "style": no_update, "detail": no_update,
+        "shown": no_update, "download_disabled": no_update, "empty_hidden": no_update,
+    }
+    if view.state == DONE and view.result is not None:
+        out.update(kind.result_view(view.result, applied))
+        out.update(shown=view.params, download_disabled=False, empty_hidden=True, message_hidden=True)
+    elif view.state in (REFUSED, UNKNOWN):
+        out.update(message=view.message or UNKNOWN_TEXT, message_hidden=False)
+    elif view.state == CANCELLED:
+        out.update(message="Cancelled.", message_hidden=False)
+    return out
+
+
+def job_callback(kind_name: str, run, retry, poll, cancel, applied, fields: dict, handle, token) -> dict:
+    """Start (Run or Retry), poll or cancel this panel's job, as the trigger says."""
+    kind = KINDS[kind_name]
+    trigger = ctx.triggered_id if ctx.triggered else None
+    jobs = services().jobs
+    page = jobs.page_token(token)
+    base = {"token": page if page != token else no_update,
+            "field_classes": [no_update for _ in kind.fields]}
+    if trigger == f"{kind.prefix}-poll":
+        if not handle:
+            raise PreventUpdate
+        return {**base, **job_outputs(kind, jobs.status(handle, page), applied)}
+    if trigger == f"{kind.prefix}-cancel":
+        return {**base, **job_outputs(kind, jobs.cancel(handle, page), applied)}
+    if trigger not in (f"{kind.prefix}-run", f"{kind.prefix}-retry"):
         raise PreventUpdate
     try:
-        return check(request)
-    except (InvalidSettings, TypeError):
-        raise PreventUpdate from None
-
-
-def _checked_sweep(request) -> dict:
-    def check(r):
-        return sweep_job({"init_method": r["init_method"], "n_init": r["n_init"], "n_clusters": N_CLUSTERS_RANGE[0],
-                          "seed": r["seed"], "mesh_step": 1.0}, r["k_min"], r["k_max"])
-    return _checked(request, ("init_method", "n_init", "seed", "k_min", "k_max"), check)
-
-
-def _checked_stability(request) -> dict:
-    def check(r):
-        return stability_job({"init_method": "k-means++", "n_init": r["n_init"], "n_clusters": r["n_clusters"],
-                              "seed": r["seed"], "mesh_step": 1.0}, r["n_seeds"])
-    return _checked(request, ("n_clusters", "n_init", "seed", "n_seeds"), check)
-
-
-def _fits_done(set_progress):
-    """A job's progress (fits done of total) as its bar's value, maximum and text."""
-    return lambda done, total: set_progress((str(done), str(total), f"{done} of {total} fits"))
-
-
-def _starting() -> list:
-    """The view while a job starts: as it was, but no failure box (the retry is under way)."""
-    return [no_update, no_update, no_update, True, no_update]
-
-
-def _problems(invalid: InvalidSettings, fields: dict[str, str]) -> list:
-    message = [html.Strong(INVALID_TITLE), html.Ul([html.Li(problem) for problem in invalid.problems])]
-    return [message, False, *[number_input_class(field in invalid.by_field) for field in fields]]
-
-
-# ---------------------------------------------------------------------------------------------
-# k sweep
-
-SWEEP_FIELDS = {"k_min": "k-sweep-min", "k_max": "k-sweep-max"}
-SWEEP_OUTPUTS = [Output("k-sweep-graph", "figure"), Output("k-sweep-caption", "children"),
-                 Output("k-sweep-shown", "data"), Output("k-sweep-failure", "hidden"),
-                 Output("k-sweep-download-button", "disabled")]
-
-
-def sweep_view(sweep, current_k: int | None, job: dict) -> list:
-    """figure, caption, shown settings, failure hidden, download disabled."""
-    return [sweep_figure(sweep, current_k), sweep_caption(sweep), job, True, False]
-
-
-def request_sweep(run_clicks, retry_clicks, applied, k_min, k_max) -> list:
-    """message, message hidden, field classes, job request, then the view when the result is stored."""
-    if not _clicked(run_clicks, retry_clicks):
-        raise PreventUpdate
-    _page_settings(applied)
-    keep = [no_update] * 5
-    try:
-        job = sweep_job(applied, k_min, k_max)
+        params = kind.params(applied, *(fields.get(name) for name in kind.fields))
     except InvalidSettings as invalid:
-        return [*_problems(invalid, SWEEP_FIELDS), no_update, *keep]
-    cleared = [[], True, *[number_input_class(False)] * len(SWEEP_FIELDS)]
-    stored = results().get(SWEEP, job)
-    if stored is None:
-        return [*cleared, {**job, "nonce": uuid.uuid4().hex}, *_starting()]
-    view = sweep_view(stored, applied.get("n_clusters"), job)
-    return [*cleared, no_update, *view]
+        message = [html.Strong(INVALID_TITLE), html.Ul([html.Li(problem) for problem in invalid.problems])]
+        return {**base, **{name: no_update for name in job_outputs(kind, JobView(UNKNOWN), applied)},
+                "message": message, "message_hidden": False,
+                "field_classes": [number_input_class(name in invalid.by_field) for name in kind.fields]}
+    view = jobs.start(kind.prefix, params, page)
+    if view.state in (QUEUED, RUNNING) and not view.total:
+        view = dataclasses.replace(view, total=kind.total(params))
+    outputs = job_outputs(kind, view, applied)
+    if view.state not in (REFUSED,):
+        outputs.update(message=[], message_hidden=True)
+    return {**base, **outputs, "field_classes": [number_input_class(False) for _ in kind.fields]}
 
 
-def run_sweep(set_progress, request, applied) -> list:
-    """In the job process: every k, with progress after each fit; stored for the next request."""
-    job = _checked_sweep(request)
-    report = _fits_done(set_progress)
-    report(0, job["k_max"] - job["k_min"] + 1)
-    sweep = results().computed_once(
-        SWEEP, job, lambda progress: k_sweep(job["init_method"], (job["k_min"], job["k_max"]), job["n_init"],
-                                             job["seed"], progress=progress),
-        report)
-    return sweep_view(sweep, applied.get("n_clusters") if isinstance(applied, dict) else None, job)
-
-
-def failed_sweep(error: Exception) -> list:
-    log.error("k sweep failed: %s", error)
-    return [no_update, no_update, no_update, False, no_update]
+def download(kind_name: str, clicks, shown) -> dict:
+    if not clicks or not isinstance(shown, dict):
+        raise PreventUpdate
+    result = services().jobs.stored(kind_name, shown)
+    if result is None:  # expired: the button is only enabled with a result shown
+        raise PreventUpdate
+    if kind_name == SWEEP:
+        sweep = KSweep.from_dict(result)
+        return dcc.send_data_frame(sweep_table(sweep).to_csv, sweep_file_name(sweep), index=False)
+    stability = Stability.from_dict(result)
+    return dcc.send_data_frame(stability_frame(stability).to_csv, stability_file_name(stability), index=False)
 
 
 def select_k(click_data) -> int:
@@ -179,150 +190,56 @@ def select_k(click_data) -> int:
         k = click_data["points"][0]["customdata"]
     except (TypeError, KeyError, IndexError):
         raise PreventUpdate from None
-    if isinstance(k, bool) or not isinstance(k, int) or not N_CLUSTERS_RANGE[0] <= k <= N_CLUSTERS_RANGE[1]:
+    checked = whole_number(k, 2, 30)
+    if checked is None:
         raise PreventUpdate
-    return k
+    return checked
 
 
-def download_sweep(clicks, shown) -> dict:
-    if not clicks:
-        raise PreventUpdate
-    job = _checked_sweep({**shown, "nonce": ""} if isinstance(shown, dict) else None)
-    sweep = results().get(SWEEP, job)
-    if sweep is None:  # expired from the store: the button is only enabled with a result shown
-        raise PreventUpdate
-    return dcc.send_data_frame(sweep_table(sweep).to_csv, sweep_file_name(sweep), index=False)
-
-
-# ---------------------------------------------------------------------------------------------
-# seed stability
-
-STABILITY_FIELDS = {"n_seeds": "stability-seeds"}
-STABILITY_OUTPUTS = [Output("stability-graph", "figure"), Output("stability-table", "children"),
-                     Output("stability-shown", "data"), Output("stability-failure", "hidden"),
-                     Output("stability-download-button", "disabled")]
-
-
-def stability_view(result, job: dict) -> list:
-    """figure, table, shown settings, failure hidden, download disabled."""
-    return [stability_figure(result), stability_table(result), job, True, False]
-
-
-def request_stability(run_clicks, retry_clicks, applied, n_seeds) -> list:
-    if not _clicked(run_clicks, retry_clicks):
-        raise PreventUpdate
-    _page_settings(applied)
-    keep = [no_update] * 5
-    try:
-        job = stability_job(applied, n_seeds)
-    except InvalidSettings as invalid:
-        return [*_problems(invalid, STABILITY_FIELDS), no_update, *keep]
-    cleared = [[], True, *[number_input_class(False)] * len(STABILITY_FIELDS)]
-    stored = results().get(STABILITY, job)
-    if stored is None:
-        return [*cleared, {**job, "nonce": uuid.uuid4().hex}, *_starting()]
-    view = stability_view(stored, job)
-    return [*cleared, no_update, *view]
-
-
-def run_stability(set_progress, request) -> list:
-    job = _checked_stability(request)
-    report = _fits_done(set_progress)
-    report(0, stability_fit_count(job["n_seeds"]))
-    result = results().computed_once(
-        STABILITY, job, lambda progress: seed_stability(job["n_clusters"], job["n_init"], job["seed"],
-                                                        job["n_seeds"], progress=progress),
-        report)
-    return stability_view(result, job)
-
-
-def failed_stability(error: Exception) -> list:
-    log.error("seed stability failed: %s", error)
-    return [no_update, no_update, no_update, False, no_update]
-
-
-def seed_spread(shown, settings: Settings) -> dict | None:
-    """{init: {metric: (low, high)}} from the stability run the page shows, when it was run at these
-    settings' k and n_init (the seeds' spread does not depend on the table's seed); else None."""
-    if not isinstance(shown, dict):
-        return None
-    try:
-        job = _checked_stability({**shown, "nonce": ""})
-    except PreventUpdate:
-        return None
-    if (job["n_clusters"], job["n_init"]) != (settings.n_clusters, settings.n_init):
-        return None
-    result = results().get(STABILITY, job)
-    if result is None:
-        return None
-    return {row.init_method: {name: (spread.low, spread.high) for name, spread in row.metrics.items()}
-            for row in result.inits}
-
-
-def download_stability(clicks, shown) -> dict:
-    if not clicks:
-        raise PreventUpdate
-    job = _checked_stability({**shown, "nonce": ""} if isinstance(shown, dict) else None)
-    result = results().get(STABILITY, job)
-    if result is None:
-        raise PreventUpdate
-    return dcc.send_data_frame(stability_frame(result).to_csv, stability_file_name(result), index=False)
-
-
-# ---------------------------------------------------------------------------------------------
-
-
-def _register_job(app: Dash, prefix: str, fields: dict[str, str], view_outputs: list, request, run, failed,
-                  download, extra_inputs: list, job_state: list) -> None:
-    duplicate = [Output(o.component_id, o.component_property, allow_duplicate=True) for o in view_outputs]
+def _register_kind(app: Dash, kind: JobKind) -> None:
+    p = kind.prefix
+    graph = f"{p}-graph"
     app.callback(
-        Output(f"{prefix}-message", "children"), Output(f"{prefix}-message", "hidden"),
-        *[Output(id_, "className") for id_ in fields.values()], Output(f"{prefix}-request", "data"), *duplicate,
-        Input(f"{prefix}-run", "n_clicks"), Input(f"{prefix}-retry", "n_clicks"),
-        State("applied-settings", "data"), *extra_inputs,
+        output={
+            "token": Output("page-token", "data", allow_duplicate=True),
+            "field_classes": [Output(input_id, "className") for input_id in kind.fields.values()],
+            "job": Output(f"{p}-job", "data"),
+            "poll_disabled": Output(f"{p}-poll", "disabled"),
+            "progress_hidden": Output(f"{p}-progress-area", "hidden"),
+            "progress_value": Output(f"{p}-progress", "value"),
+            "progress_max": Output(f"{p}-progress", "max"),
+            "progress_text": Output(f"{p}-progress-text", "children"),
+            "run_disabled": Output(f"{p}-run", "disabled"),
+            "cancel_hidden": Output(f"{p}-cancel", "hidden"),
+            "failure_hidden": Output(f"{p}-failure", "hidden"),
+            "failure_text": Output(f"{p}-failure-text", "children"),
+            "message": Output(f"{p}-message", "children"),
+            "message_hidden": Output(f"{p}-message", "hidden"),
+            "figure": Output(graph, "figure"),
+            "style": Output(graph, "style"),
+            "detail": Output(*kind.detail_output),
+            "shown": Output(f"{p}-shown", "data"),
+            "download_disabled": Output(f"{p}-download-button", "disabled"),
+            "empty_hidden": Output(f"{p}-empty", "hidden"),
+        },
+        inputs={"run": Input(f"{p}-run", "n_clicks"), "retry": Input(f"{p}-retry", "n_clicks"),
+                "poll": Input(f"{p}-poll", "n_intervals"), "cancel": Input(f"{p}-cancel", "n_clicks")},
+        state={"applied": State("applied-settings", "data"),
+               "fields": {name: State(input_id, "value") for name, input_id in kind.fields.items()},
+               "handle": State(f"{p}-job", "data"), "token": State("page-token", "data")},
         prevent_initial_call=True,
-    )(request)
+    )(lambda run, retry, poll, cancel, applied, fields, handle, token: job_callback(
+        p, run, retry, poll, cancel, applied, fields, handle, token))
     app.callback(
-        *view_outputs,
-        Input(f"{prefix}-request", "data"), *job_state,
-        background=True, manager=manager(), prevent_initial_call=True, interval=POLL_INTERVAL_MS,
-        running=[(Output(f"{prefix}-run", "disabled"), True, False),
-                 (Output(f"{prefix}-cancel", "hidden"), False, True),
-                 (Output(f"{prefix}-progress-area", "hidden"), False, True)],
-        progress=[Output(f"{prefix}-progress", "value"), Output(f"{prefix}-progress", "max"),
-                  Output(f"{prefix}-progress-text", "children")],
-        progress_default=["0", "1", "Starting…"],
-        cancel=[Input(f"{prefix}-cancel", "n_clicks")],
-        on_error=failed,
-    )(run)
-    app.callback(
-        Output(f"{prefix}-download", "data"), Input(f"{prefix}-download-button", "n_clicks"),
-        State(f"{prefix}-shown", "data"), prevent_initial_call=True,
-    )(download)
-
-
-CANCEL_OUTPUTS = {f"{prefix}-cancel.id" for prefix in (SWEEP, STABILITY)}  # Dash registers these
-
-
-def _output_id(outputs: list) -> str:
-    return ".." + "...".join(f"{o.component_id}.{o.component_property}" for o in outputs) + ".."
+        Output(f"{p}-download", "data"), Input(f"{p}-download-button", "n_clicks"), State(f"{p}-shown", "data"),
+        prevent_initial_call=True,
+    )(lambda clicks, shown: download(p, clicks, shown))
 
 
 def register(app: Dash) -> None:
-    refuse_forged_handles(app)
-    refuse_bad_job_requests(app, {_output_id(SWEEP_OUTPUTS): _checked_sweep,
-                                  _output_id(STABILITY_OUTPUTS): _checked_stability}, CANCEL_OUTPUTS)
-    _register_job(
-        app, SWEEP, SWEEP_FIELDS, SWEEP_OUTPUTS,
-        request_sweep, run_sweep, failed_sweep, download_sweep,
-        [State("k-sweep-min", "value"), State("k-sweep-max", "value")], [State("applied-settings", "data")],
-    )
-    _register_job(
-        app, STABILITY, STABILITY_FIELDS, STABILITY_OUTPUTS,
-        request_stability, run_stability, failed_stability, download_stability,
-        [State("stability-seeds", "value")], [],
-    )
-    app.callback(Output("n-clusters", "value"), Input("k-sweep-graph", "clickData"),
+    for kind in KINDS.values():
+        _register_kind(app, kind)
+    app.callback(Output("n-clusters", "value", allow_duplicate=True), Input("k-sweep-graph", "clickData"),
                  prevent_initial_call=True)(select_k)
     # The selected k, marked on the sweep in the browser: no request.
     app.clientside_callback(
@@ -331,4 +248,3 @@ def register(app: Dash) -> None:
         Input("applied-settings", "data"), State("k-sweep-graph", "figure"),
         prevent_initial_call=True,
     )
-    replay.register(app)

@@ -1,4 +1,5 @@
-"""Lloyd's steps for the applied settings: frames built once per configuration, stepped in the browser."""
+"""Lloyd's steps: frames built once per configuration on the server; the slider and the play
+button step through them in the browser, with no request per step."""
 
 from __future__ import annotations
 
@@ -9,56 +10,48 @@ from dash import ClientsideFunction, Dash, Input, Output, State, no_update
 from dash.exceptions import PreventUpdate
 
 from components.replay_view import replay_base_figure, replay_frames
-from core import data
+from core import datasets
 from core.replay import replay
-from core.settings import InvalidSettings
+from core.settings import InvalidSettings, validate_store
 
 log = logging.getLogger(__name__)
+FAILED_TEXT = "The steps could not be computed: a server fault. Press the button to try again."
 
 
 @lru_cache(maxsize=16)  # frames once per configuration
-def _frames(init_method: str, n_clusters: int, n_init: int, seed: int) -> dict:
-    run = replay(init_method, n_clusters, n_init, seed)
+def _frames(dataset: str, init_method: str, n_clusters: int, n_init: int, seed: int) -> dict:
+    run = replay(dataset, init_method, n_clusters, n_init, seed)
     runs = "deterministic, 1 run" if init_method == "PCA-based" else f"run {run.run_index + 1} of {run.n_runs} (the one kept)"
     caption = f"{init_method} · k {n_clusters} · seed {seed} · {runs} · {run.n_iter} iterations"
-    return replay_frames(run, data.load().extent, caption)
-
-
-@lru_cache(maxsize=1)
-def _base_figure():
-    digits = data.load()
-    return replay_base_figure(digits.reduced, digits.target, digits.extent)
+    return replay_frames(run, datasets.load(dataset), caption)
 
 
 def load_replay(clicks, applied) -> list:
-    """frames, slider max, slider value, slider disabled, play disabled, caption, and the base
-    figure (the digits) the browser draws each frame on: not in the page until a replay is asked
-    for, so the first render does not draw 1,797 more points."""
-    from callbacks.jobs import _settings  # one validation of the applied settings for every job
+    """frames, slider max, slider value, slider disabled, play disabled, caption, the base figure
+    (the points) the browser draws each frame on, and the graph's style (shown)."""
     if not clicks:
         raise PreventUpdate
     try:
-        settings = _settings(applied)
+        settings = validate_store(applied)
     except InvalidSettings:
         raise PreventUpdate from None
     try:
         frames = _frames(*settings.fit_key)
     except Exception:
         log.exception("replay failed for %s", settings)
-        return [no_update, no_update, no_update, no_update, no_update,
-                "The steps could not be computed: a server fault. Press the button to try again.", no_update]
+        return [no_update] * 5 + [FAILED_TEXT, no_update, no_update]
     last = len(frames["frames"]) - 1
-    return [frames, last, last, False, False, frames["caption"], _base_figure()]
+    figure = replay_base_figure(datasets.load(settings.dataset))
+    return [frames, last, last, False, False, frames["caption"], figure, {"display": "block"}]
 
 
 def register(app: Dash) -> None:
     app.callback(
         Output("replay-frames", "data"), Output("replay-slider", "max"), Output("replay-slider", "value"),
         Output("replay-slider", "disabled"), Output("replay-play", "disabled"), Output("replay-caption", "children"),
-        Output("replay-graph", "figure", allow_duplicate=True),
+        Output("replay-graph", "figure", allow_duplicate=True), Output("replay-graph", "style"),
         Input("replay-load", "n_clicks"), State("applied-settings", "data"), prevent_initial_call=True,
     )(load_replay)
-    # Scrubbing and playing happen in the browser (assets/jobs.js): no request per step.
     app.clientside_callback(
         ClientsideFunction("jobs", "showReplayFrame"),
         Output("replay-graph", "figure"), Output("replay-step", "children"),

@@ -1,90 +1,60 @@
-"""The 64-D views of a configuration, as the table callback sends them: the metrics table, the
-headline and verdict, and the selected init's clusters as digits (gallery, matrix, names).
-
-All come from the table's fits (core.clustering: no extra fit), are built once per configuration
-(the mesh step changes none of them) and go out with the table, gallery and matrix as HTML in one
-store (components/html_string.py), which assets/html_views.js writes into the page.
-"""
+"""The views of a configuration's table fits: the metrics table, the headline and verdict, and the
+selected init's clusters (gallery, matrix, names). All from the table's rows: no extra fit."""
 
 from __future__ import annotations
 
-import dataclasses
+from collections.abc import Sequence
 from functools import lru_cache
 
-from components.cluster_views import centroid_gallery, digit_matrix, matrix_summary
+from components.cluster_views import centroid_gallery, class_matrix, matrix_summary
 from components.headline import matched_accuracy, verdict
-from components.html_string import to_html
 from components.metrics_table import metrics_table
-from core import data
-from core.clustering import fitted_inits
-from core.matching import ClusterMatching, chance_accuracy, match_clusters
-from core.pixels import centroid_pixels
-from core.settings import DEFAULTS, INIT_METHODS, Settings
-
-# The views sent as HTML in one store (components/html_string.py): view → the container it fills.
-HTML_VIEWS = {"table": "metrics-table", "gallery": "centroid-gallery", "matrix": "cluster-digit-matrix"}
+from core import datasets
+from core.clustering import TableRow, row_for
+from core.matching import ClusterMatching, chance_accuracy, matching_for
+from core.pixels import centroid_pixels, centroids_in_units
+from core.settings import Settings
 
 
 def cluster_names(matching: ClusterMatching, labels) -> dict:
-    """A store's value: each cluster's name and digit, and each sample's cluster (for the tooltip)."""
-    return {"names": list(matching.names), "digits": matching.digit.tolist(), "labels": labels.tolist()}
+    """A store's value: each cluster's name and label, and each sample's cluster (for the tooltip)."""
+    return {"names": list(matching.names), "labels": [matching.label(c) for c in range(matching.n_clusters)],
+            "clusters": labels.tolist()}
 
 
-def model_clusters(init_method: str, matching: ClusterMatching, labels) -> dict:
-    return {**cluster_names(matching, labels), "init": init_method}
-
-
-def sent_views(views: dict) -> dict:
-    """The views as the table callback sends them: table, gallery and matrix as one store of HTML."""
-    sent = {name: view for name, view in views.items() if name not in HTML_VIEWS}
-    sent["views"] = {container: to_html(views[name]) for name, container in HTML_VIEWS.items()}
-    return sent
-
-
-def results(settings: Settings, spread: dict | None = None) -> dict:
-    """Everything the 64-D fits show: the table, the headline and verdict, and the selected init's
-    clusters as digits (gallery, matrix, names). All from the table's cached fits: no extra fit.
-    `spread`: the seed spread of a stability run at these k and n_init (bold and verdict respect it)."""
-    views = dict(_results(_table_settings(settings)))
-    if spread is not None:  # the table and verdict again, judged against the seeds' spread
-        scores = [row.scores for row in fitted_inits(settings.n_clusters, settings.n_init, settings.seed)]
-        views["table"] = metrics_table(scores, settings, spread)
-        views["verdict"] = verdict(scores, spread)
+def results(settings: Settings, rows: Sequence[TableRow], spread: dict | None = None) -> dict:
+    """Everything the table's fits show. `spread`: the seed spread of a stability run at these k
+    and n_init ({init: {metric: (low, high)}}); bold marks and the verdict then respect it."""
+    if spread is None:
+        return dict(_results(settings.dataset, settings.init_method, settings.n_clusters, settings.n_init,
+                              settings.seed, tuple(rows)))
+    views = dict(_results(settings.dataset, settings.init_method, settings.n_clusters, settings.n_init,
+                          settings.seed, tuple(rows)))
+    scores = [row.scores for row in rows]
+    views["table"] = metrics_table(scores, settings, spread)
+    views["verdict"] = verdict(scores, settings.init_method, datasets.load(settings.dataset), spread)
     return views
 
 
-def sent_results(settings: Settings, spread: dict | None = None) -> dict:
-    """`results` as the table callback sends them (`sent_views`); without a spread, written once
-    per configuration."""
-    if spread is not None:
-        return sent_views(results(settings, spread))
-    return _sent_results(_table_settings(settings))
-
-
-def _table_settings(settings: Settings) -> Settings:
-    """The key of the table's views: the mesh step changes none of them."""
-    return dataclasses.replace(settings, mesh_step=DEFAULTS["mesh_step"])
-
-
-@lru_cache(maxsize=64)  # the HTML of a configuration's views: 4 ms at k = 10, 12 ms at k = 30
-def _sent_results(settings: Settings) -> dict:
-    return sent_views(_results(settings))
-
-
-@lru_cache(maxsize=64)  # ~15 ms of components per configuration; a repeat (or a mesh change) reuses them
-def _results(settings: Settings) -> dict:
-    rows = fitted_inits(settings.n_clusters, settings.n_init, settings.seed)
-    selected = rows[INIT_METHODS.index(settings.init_method)].fit
-    digits = data.load()
-    matching = match_clusters(digits.target, selected.labels, settings.n_clusters)
+@lru_cache(maxsize=64)  # a repeat (or a mesh-step change) builds nothing again
+def _results(dataset_key: str, init_method: str, n_clusters: int, n_init: int, seed: int,
+             rows: tuple[TableRow, ...]) -> dict:
+    dataset = datasets.load(dataset_key)
+    settings = Settings(dataset_key, init_method, n_init, n_clusters, seed, 0.02)
+    selected = row_for(rows, init_method).fit
+    matching = matching_for(dataset, selected.labels, n_clusters)
     scores = [row.scores for row in rows]
+    if dataset.images is not None:
+        centroids = centroid_pixels(selected.centers, dataset.scaler, dataset.info.image_side)
+    else:
+        centroids = centroids_in_units(selected.centers, dataset.scaler)
+    chance = chance_accuracy(dataset.target, selected.labels, n_clusters, dataset.n_classes)
     return {
         "table": metrics_table(scores, settings),
-        "accuracy": matched_accuracy(settings.init_method, matching,
-                                     chance_accuracy(digits.target, selected.labels, settings.n_clusters)),
-        "verdict": verdict(scores),
-        "gallery": centroid_gallery(matching, centroid_pixels(selected.centers, digits.scaler)),
-        "matrix": digit_matrix(matching),
+        "accuracy": matched_accuracy(init_method, matching, chance, dataset),
+        "verdict": verdict(scores, init_method, dataset),
+        "gallery": centroid_gallery(matching, centroids, dataset),
+        "matrix": class_matrix(matching),
         "matrix_summary": matrix_summary(matching),
-        "model_clusters": model_clusters(settings.init_method, matching, selected.labels),
+        "model_clusters": {**cluster_names(matching, selected.labels), "init": init_method},
     }

@@ -12,18 +12,21 @@ import logging
 from dash import Dash, Input, Output, State, dcc, no_update
 from dash.exceptions import PreventUpdate
 
-from callbacks.refresh import ADDRESS_NOTES, APPLIED_SETTINGS, SETTINGS_QUERY
+from callbacks.settings_map import ADDRESS_NOTES, APPLIED_SETTINGS, SETTINGS_QUERY
+from callbacks.services import Busy, services
 from components.share_panel import THEMES, table_csv
-from core import data
-from core.clustering import benchmark_inits
-from core.reproduce import PLACEHOLDERS, TEMPLATE
-from core.settings import DEFAULTS, InvalidSettings, validate
+from core.reproduce import LOADER_PLACEHOLDER, LOADERS, PLACEHOLDERS, TEMPLATE
+from core.settings import DEFAULTS, N_CLUSTERS_RANGE, InvalidSettings, validate_store
 from core.share import parse_query
+from core.sweeps import STABILITY_DEFAULT_SEEDS
 
 log = logging.getLogger(__name__)
 
-CONTROL_VALUES = {"init_method": "init-method", "n_init": "n-init", "n_clusters": "n-clusters",
-                  "seed": "random-seed", "mesh_step": "mesh-step"}
+CONTROL_VALUES = {"dataset": "dataset", "init_method": "init-method", "n_init": "n-init",
+                  "n_clusters": "n-clusters", "seed": "random-seed", "mesh_step": "mesh-step"}
+# The jobs' own fields, reset with the settings (they are mounted below the fold: set by id).
+JOB_FIELD_DEFAULTS = {"k-sweep-min": N_CLUSTERS_RANGE[0], "k-sweep-max": N_CLUSTERS_RANGE[1],
+                      "stability-seeds": STABILITY_DEFAULT_SEEDS}
 MAX_SEARCH_CHARS = 2000  # far beyond any address this page writes
 
 
@@ -33,10 +36,10 @@ def restore_from_address(search) -> dict:
     if not isinstance(search, str) or not search.startswith("?") or search == "?":
         raise PreventUpdate  # the page is served with the defaults already
     if len(search) > MAX_SEARCH_CHARS:
-        address = parse_query("", data.load().extent)
+        address = parse_query("")
         notes = ["The address is too long to hold settings; the default settings are shown."]
     else:
-        address = parse_query(search, data.load().extent)
+        address = parse_query(search)
         notes = list(address.notes)
     values = {field: getattr(address.settings, field) for field in CONTROL_VALUES}
     return {"values": values, "notes": notes}
@@ -47,15 +50,17 @@ EXPORT_FAILED = "The CSV could not be made: a fault on the server. Try again."
 
 def export_csv(clicks, applied) -> dict:
     """The table for the applied settings as a CSV download. The store is public input too."""
-    if not isinstance(clicks, int) or isinstance(clicks, bool) or clicks < 1 or not isinstance(applied, dict) \
-            or set(applied) != set(DEFAULTS):
+    if not isinstance(clicks, int) or isinstance(clicks, bool) or clicks < 1:
         raise PreventUpdate
     try:
-        settings = validate(**applied, extent=data.load().extent)
+        settings = validate_store(applied)
     except InvalidSettings:
         raise PreventUpdate from None
     try:
-        name, text = table_csv(benchmark_inits(settings.n_clusters, settings.n_init, settings.seed), settings)
+        rows = services().table_rows(settings.table_key)
+        name, text = table_csv([row.scores for row in rows], settings)
+    except Busy:
+        raise
     except Exception:  # a server fault, said as such, never a 500
         log.exception("CSV export failed for %s", settings)
         return {"download": no_update, "status": EXPORT_FAILED}
@@ -67,7 +72,9 @@ def _fill_snippet_js() -> str:
     placeholders, filled with the applied (validated) settings."""
     return f"""function (applied) {{
         if (!applied) return dash_clientside.no_update;
-        let snippet = {json.dumps(TEMPLATE)};
+        const loaders = {json.dumps(LOADERS)};
+        let snippet = {json.dumps(TEMPLATE)}.split({json.dumps(LOADER_PLACEHOLDER)})
+            .join(loaders[applied.dataset] || loaders.digits);
         const placeholders = {json.dumps(PLACEHOLDERS)};
         for (const [field, placeholder] of Object.entries(placeholders)) {{
             snippet = snippet.split(placeholder).join(String(Math.trunc(Number(applied[field]))));
@@ -112,8 +119,15 @@ def register(app: Dash) -> None:
         Input(SETTINGS_QUERY, "data"),
     )
 
+    # Every setting on the page, the jobs' fields included; theme and presenter mode stay.
     app.clientside_callback(
-        f"function (clicks) {{ return {json.dumps([DEFAULTS[field] for field in CONTROL_VALUES])}; }}",
+        f"""function (clicks) {{
+            const jobs = {json.dumps(JOB_FIELD_DEFAULTS)};
+            for (const [id, value] of Object.entries(jobs)) {{
+                if (document.getElementById(id)) dash_clientside.set_props(id, {{value: value}});
+            }}
+            return {json.dumps([DEFAULTS[field] for field in CONTROL_VALUES])};
+        }}""",
         *[Output(control, "value", allow_duplicate=True) for control in CONTROL_VALUES.values()],
         Input("reset-settings", "n_clicks"),
         prevent_initial_call=True,

@@ -1,14 +1,13 @@
 """The control panel. Component ids are a public contract for tests and scripts: keep them.
 
-Plain dcc/html controls styled in assets/style.css: a component library (Mantine) cost ~110 ms
-of every first render (interleaved A/B, 12 fresh loads each) for four number fields and a
-segmented control.
+Plain dcc/html controls styled in assets/style.css: light to render on a first load.
 """
 
 from __future__ import annotations
 
 from dash import dcc, html
 
+from core.datasets import DATASETS
 from core.settings import DEFAULTS, INIT_METHODS, MESH_STEP_MAX, N_CLUSTERS_RANGE, N_INIT_RANGE, SEED_RANGE
 
 N_INIT_HINT = "Seeded runs ({}–{}); the lowest inertia wins".format(*N_INIT_RANGE)
@@ -51,13 +50,11 @@ def _stepper(id_: str, text: str, action: str, label: str, field: str, bounds: t
 def _number(id_: str, label: str, description: str, value: float, bounds: tuple[int, int] | None = None) -> html.Div:
     # No min, max or step constraint: dcc.Input sends null for a value the browser deems invalid,
     # and the message must name what was typed ("got 99"). The server validates every value and
-    # nothing typed is clamped; the description gives the range. Dash's own stepper buttons
-    # (hidden in assets/controls.css) step past any range without min/max, so the field has its
-    # own, which stay within it (callbacks/controls.py).
+    # nothing typed is clamped; the description gives the range. The − and + buttons (and the
+    # arrow keys) step within it (assets/steppers.js).
     # debounce=True: dcc.Input sends on Enter and on leaving the field; the pause while typing is
-    # assets/steppers.js's own timer (the controls' data-typing-pause-ms), which Enter, a step or
-    # leaving the field cancels. dcc.Input's timer could not be cancelled: one left running after Enter sent
-    # the typed value again ~350 ms later, over a Reset made in between.
+    # assets/steppers.js's own timer, which Enter, a step or leaving the field cancels, so a
+    # typed value is never sent again after a Reset.
     field = dcc.Input(id=id_, type="number", value=value, step="any", debounce=True,
                       className=number_input_class(False))
     if bounds is not None:
@@ -67,7 +64,19 @@ def _number(id_: str, label: str, description: str, value: float, bounds: tuple[
     return _field(id_, label, description, field, class_name="field" if bounds is not None else "field no-stepper")
 
 
+def mesh_description(finest_mesh_step: float) -> str:
+    return f"PCA units per cell ({finest_mesh_step:g}–{MESH_STEP_MAX:g}): smaller is sharper"
+
+
 def control_panel(finest_mesh_step: float) -> html.Div:
+    dataset = dcc.Dropdown(
+        id="dataset",
+        options=[{"label": info.title, "value": key} for key, info in DATASETS.items()],
+        value=DEFAULTS["dataset"],
+        clearable=False,
+        searchable=False,
+        className="dataset-picker",
+    )
     init_method = dcc.RadioItems(
         id="init-method",
         options=[{"label": method, "value": method} for method in INIT_METHODS],
@@ -77,6 +86,9 @@ def control_panel(finest_mesh_step: float) -> html.Div:
     )
     return html.Div(
         [
+            html.Div([html.Label("Dataset", htmlFor="dataset", id="dataset-label", className="field-label"),
+                      dataset, html.Div("", id="dataset-note", className="field-description", role="status")],
+                     className="field"),
             html.Div([html.Div("Init method", id="init-method-label", className="field-label"), init_method],
                      className="field"),
             _number("n-init", "n_init", N_INIT_HINT, DEFAULTS["n_init"], N_INIT_RANGE),
@@ -85,9 +97,7 @@ def control_panel(finest_mesh_step: float) -> html.Div:
                     N_CLUSTERS_RANGE),
             _number("random-seed", "Random seed", SEED_HINT, DEFAULTS["seed"], SEED_RANGE),
             # Typed, not stepped: ±1 makes no sense for a step of 0.02.
-            _number("mesh-step", "Mesh step",
-                    f"PCA units per cell ({finest_mesh_step:g}–{MESH_STEP_MAX:g}): smaller is sharper",
-                    DEFAULTS["mesh_step"]),
+            _number("mesh-step", "Mesh step", mesh_description(finest_mesh_step), DEFAULTS["mesh_step"]),
         ],
         className="controls",
         **{"data-typing-pause-ms": TYPING_PAUSE_MS},  # assets/steppers.js

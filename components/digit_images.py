@@ -1,7 +1,7 @@
 """8×8 digit images for the page: small PNGs, and one sprite sheet of all 1,797 digits.
 
 The sprite is a static asset (assets/digit-sprite.png, ~40 KB), fetched once and cached; the
-map's hover tooltip (assets/digit_tooltip.js) and the members panel crop it with CSS, so showing
+map's hover tooltip (assets/cluster_views.js) and the members panel crop it with CSS, so showing
 a digit never needs a server request or a new image. `python -m components.digit_images`
 rewrites it; tests/test_cluster_views.py checks that it matches the data.
 """
@@ -15,7 +15,9 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
-from core.pixels import PIXEL_MAX, SIDE
+from core.pixels import PIXEL_MAX
+
+SIDE = 8  # the digits are 8×8 images
 
 SPRITE_COLUMNS, SPRITE_ROWS = 60, 30  # 1,800 cells for the 1,797 digits
 SPRITE_PATH = Path(__file__).resolve().parents[1] / "assets" / "digit-sprite.png"
@@ -62,7 +64,7 @@ def sprite_style(index: int) -> dict:
 
 
 if __name__ == "__main__":
-    from core import data
+    from core import datasets
 
-    SPRITE_PATH.write_bytes(sprite_sheet(data.load().images))
+    SPRITE_PATH.write_bytes(sprite_sheet(datasets.load("digits").images))
     print(f"wrote {SPRITE_PATH} ({SPRITE_PATH.stat().st_size:,} bytes)")

@@ -1,4 +1,5 @@
-"""The sentences above the table: how many digits K-means got right, and which init agrees best."""
+"""The top of the page, one message: how well the selected init recovered the true classes, then
+how it compares with the other two inits (by ARI)."""
 
 from __future__ import annotations
 
@@ -7,22 +8,23 @@ from collections.abc import Sequence
 from dash import html
 
 from core.clustering import InitBenchmark
+from core.datasets import Dataset
 from core.matching import ClusterMatching
 from core.ranking import SCORE_MARGIN, clear_best
 
 
-def matched_accuracy(init_method: str, matching: ClusterMatching, chance: float) -> list:
+def matched_accuracy(init_method: str, matching: ClusterMatching, chance: float, dataset: Dataset) -> list:
     """"K-means (k-means++) put 59.4% of the 1,797 digits in the cluster matched to their digit."""
-    n = matching.n_samples
+    label = dataset.info.label
     sentence = [
         f"K-means ({init_method}) put ",
         html.Strong(f"{matching.accuracy:.1%}", className="headline-figure"),
-        f" of the {n:,} digits in the cluster matched to their digit. ",
+        f" of the {matching.n_samples:,} {dataset.info.samples} in the cluster matched to their {label}. ",
         html.Span(f"Chance is about {chance:.0%}.", className="chance"),
     ]
-    if matching.n_clusters != 10:
+    if matching.n_clusters != matching.n_classes:
         sentence += [" ", html.Span(
-            f"Purity (majority vote, several clusters may share a digit): {matching.purity:.1%}.",
+            f"Purity (majority vote, several clusters may share a {label}): {matching.purity:.1%}.",
             className="purity")]
     return sentence
 
@@ -30,14 +32,19 @@ def matched_accuracy(init_method: str, matching: ClusterMatching, chance: float)
 NO_CLEAR_WINNER = "No clear winner at these settings"
 
 
-def verdict(results: Sequence[InitBenchmark], spread: dict | None = None) -> str:
-    """Which init agrees best with the true digits (by ARI), and by how much; "about equal" under 0.01.
+def _yours(name: str, selected: str) -> str:
+    return f"{name} (selected)" if name == selected else name
 
-    With `spread` ({init: {"adjusted_rand": (low, high), ...}}, 95% of seeds from a seed-stability
-    run at these k and n_init), a winner is named only when its interval overlaps no other one.
-    """
+
+def verdict(results: Sequence[InitBenchmark], selected: str, dataset: Dataset, spread: dict | None = None) -> str:
+    """How the selected init compares with the others on agreement with the true classes (ARI);
+    closer than SCORE_MARGIN is "about equal". With `spread` ({init: {"adjusted_rand": (low,
+    high)}}, 95% of seeds from a seed-stability run at these k and n_init) a winner is named only
+    when its interval overlaps no other one."""
+    truth = f"the true {dataset.info.labels}"
     scores = [result.adjusted_rand for result in results]
     names = [result.init_method for result in results]
+    mine = names.index(selected)
     ranked = sorted(range(len(results)), key=lambda i: scores[i], reverse=True)
     if spread is not None:
         intervals = [spread[name]["adjusted_rand"] for name in names]
@@ -46,17 +53,20 @@ def verdict(results: Sequence[InitBenchmark], spread: dict | None = None) -> str
         best = clear_best(scores, higher_is_better=True, margin=SCORE_MARGIN, intervals=intervals)
         if best is None:
             return f"{NO_CLEAR_WINNER}: the inits' ARI overlap across seeds (95% of seeds: {ranges})."
-        return (f"{names[best]} agrees best with the true digits, beyond the seed spread: ARI {scores[best]:.3f} "
-                f"here (95% of seeds: {ranges}).")
+        return (f"Of the three inits, {_yours(names[best], selected)} agrees best with {truth}, beyond the seed "
+                f"spread: ARI {scores[best]:.3f} here (95% of seeds: {ranges}).")
     best = clear_best(scores, higher_is_better=True, margin=SCORE_MARGIN)
     if best is None:
         tied = [i for i in ranked if scores[ranked[0]] - scores[i] < SCORE_MARGIN]
         rest = [i for i in ranked if i not in tied]
-        text = (" and ".join(names[i] for i in tied) + " agree about equally with the true digits (ARI "
+        text = (" and ".join(_yours(names[i], selected) for i in tied) + f" agree about equally with {truth} (ARI "
                 + ", ".join(f"{scores[i]:.3f}" for i in tied) + f": under {SCORE_MARGIN} apart)")
         if rest:
-            text += "; " + ", ".join(f"{names[i]} trails at {scores[i]:.3f}" for i in rest)
+            text += "; " + ", ".join(f"{_yours(names[i], selected)} trails at {scores[i]:.3f}" for i in rest)
         return text + "."
-    runner_up = ranked[1]
-    return (f"{names[best]} agrees best with the true digits: ARI {scores[best]:.3f}, "
-            f"{scores[best] - scores[runner_up]:.3f} above {names[runner_up]} ({scores[runner_up]:.3f}).")
+    if best == mine:
+        runner_up = ranked[1]
+        return (f"Of the three inits, {selected} (selected) agrees best with {truth}: ARI {scores[best]:.3f}, "
+                f"{scores[best] - scores[runner_up]:.3f} above {names[runner_up]} ({scores[runner_up]:.3f}).")
+    return (f"Of the three inits, {names[best]} agrees best with {truth}: ARI {scores[best]:.3f}, against "
+            f"{scores[mine]:.3f} for the selected {selected}. Select {names[best]} above to see its clusters.")

@@ -1,4 +1,5 @@
-"""The page: header, controls, the headline, the table, the clusters as digits, the map and the matrix."""
+"""The page: header with its section links, the settings sidebar, the headline and table, the map
+with the clusters as data, the members drawer, the background jobs, the matrix and the code."""
 
 from __future__ import annotations
 
@@ -6,42 +7,43 @@ import plotly.graph_objects as go
 from dash import dcc, html
 
 from components.below_fold import below_fold_stores
-from components.boundary_figure import digit_key
+from components.boundary_figure import class_key
 from components.controls import control_panel
-from components.html_string import HTML_VIEWS_STORE, MEMBERS_HTML_STORE
+from components.graph_config import GRAPH_CONFIG
 from components.jobs_section import job_stores, jobs_panels, jobs_section
 from components.server_fault import busy_notice, server_fault
 from components.share_panel import address_stores, reproduce_panel, reset_button, toolbar
+from core.datasets import Dataset
 from core.settings import Settings
 
 LOADING_DELAY_MS = 250  # show the spinner only when a refit is slow enough to notice
 STALE_NOTE = "Stale: showing the last valid settings"
+SECTIONS = (("table-card", "Table"), ("map-card", "Map"), ("jobs-section", "Choose k"),
+            ("matrix-card", "Matrix"), ("reproduce-card", "Code"))
 
-MAP_EXPLAINED = [
-    html.P([html.B("Not the table's model. "),
-            ("The map is a separate KMeans refit on the digits reduced to two principal "
-             "components (PC 1, PC 2), with the same init, n_init, k and seed.")]),
-    html.P([html.B("Shaded regions: "),
-            ("where each 2-D cluster's centroid is nearest (its Voronoi cell), "
-             "drawn at the mesh step.")]),
-    html.P([html.B("Dots: "),
-            ("the 1,797 digits coloured by their true label; hover one to see the digit and its "
-             "clusters. A region tinted in its dots' colour found that digit; dots of another "
-             "colour are the ones it mixed up.")]),
-    html.P([html.B("Named discs: "),
-            ("the centroids, named after the digit their region is matched to (3′ is a second 3s "
-             "cluster); click a region for its members. Zoom with a drag, double-click to reset: "
-             "the zoom stays while you change settings.")]),
-]
+
+def map_explained(dataset: Dataset) -> list:
+    samples, label = dataset.info.samples, dataset.info.label
+    return [
+        html.P([html.B("Not the table's model. "),
+                ("The map is a separate KMeans refit on the data reduced to two principal components "
+                 "(PC 1, PC 2), with the same init, n_init, k and seed.")]),
+        html.P([html.B("Shaded regions: "),
+                "where each 2-D cluster's centroid is nearest (its Voronoi cell), drawn at the mesh step."]),
+        html.P([html.B("Dots: "),
+                (f"the {dataset.n_samples:,} {samples} coloured by their true {label}; hover one to see it and its "
+                 f"clusters. A region tinted in its dots' colour found that {label}.")]),
+        html.P([html.B("Named discs: "),
+                (f"the centroids, named after the {label} their region is matched to (3′ is a second 3s "
+                 "cluster); \"mostly N\" under a disc says when the region holds more of another; a dotted "
+                 "ring marks a mixed one. Click a region for its members. Zoom with a drag, double-click to "
+                 "reset: the zoom stays while you change settings.")]),
+    ]
 
 
 def _loading(child) -> dcc.Loading:
-    return dcc.Loading(
-        child,
-        delay_show=LOADING_DELAY_MS,
-        type="circle",
-        overlay_style={"visibility": "visible", "opacity": 0.45},
-    )
+    return dcc.Loading(child, delay_show=LOADING_DELAY_MS, type="circle",
+                       overlay_style={"visibility": "visible", "opacity": 0.45})
 
 
 def _card_head(title: str, note=None, note_id: str | None = None) -> html.Div:
@@ -53,69 +55,95 @@ def _card_head(title: str, note=None, note_id: str | None = None) -> html.Div:
     return html.Div(children, className="section-head")
 
 
-def page(results: dict, figure: go.Figure, caption: str, mesh_caption: str, finest_mesh_step: float, samples,
-         applied: dict, map_clusters: dict, map_regions: dict) -> html.Div:
-    """The whole page, pre-filled with the default configuration's results (`results`: what the
-    table callback returns for them); `samples` shows the data; `applied` is the settings those
-    results are for (the table's refits follow it); `map_clusters` names the map's clusters."""
+def section_links() -> html.Nav:
+    """Jump links to each view: one obvious way to reach any of them on a small or zoomed screen."""
+    return html.Nav([html.A(text, href=f"#{target}", className="section-link") for target, text in SECTIONS],
+                    className="section-links", **{"aria-label": "Sections"})
+
+
+def header(dataset: Dataset) -> html.Header:
+    return html.Header(
+        [
+            html.Div([
+                html.H1("K-means, live", className="app-title"),
+                html.P(f"Cluster {dataset.n_samples:,} {dataset.info.samples} and see how well K-means recovers "
+                       f"their {dataset.info.labels} without ever seeing a label.", id="tagline", className="tagline"),
+            ], className="title-block"),
+            section_links(),
+            toolbar(),
+        ],
+        className="app-header",
+    )
+
+
+def data_card(dataset: Dataset, picture=None) -> html.Div:
+    """What the data is: a picture of it where there is one, and a sentence."""
+    children = [html.H2("The data", className="section-title")]
+    if picture is not None:
+        children.append(picture)
+    children.append(html.P(
+        f"{dataset.info.title}: {dataset.n_samples:,} {dataset.info.samples}, {dataset.n_features} features, "
+        f"standardized before clustering; {dataset.n_classes} true {dataset.info.labels}. K-means never sees the "
+        "labels: the scores compare its clusters with them afterwards.", className="data-note"))
+    return html.Div(children, className="data-card", id="data-card")
+
+
+def page(*, settings: Settings, dataset: Dataset, views: dict, figure: go.Figure, caption: str, mesh_caption: str,
+         finest_mesh_step: float, data_picture, map_clusters: dict, map_regions: dict,
+         dataset_limits: dict) -> html.Div:
+    """The whole page, pre-filled with `settings`' results: `views` is what the table callback
+    returns for them, `figure` and `map_regions` what the map shows."""
     sidebar = html.Aside(
         [
             html.Div([html.H2("Settings", className="section-title"), reset_button()], className="sidebar-head"),
             control_panel(finest_mesh_step),
             html.Div(id="settings-message", role="alert", className="settings-message", hidden=True),
             busy_notice(),
-            dcc.Store(id="applied-settings", data=applied),
-            dcc.Store(id="model-clusters", data=results["model_clusters"]),
+            html.Div(data_card(dataset, data_picture), id="data-card-slot"),
+            dcc.Store(id="applied-settings", data=settings.as_store()),
+            dcc.Store(id="dataset-limits", data=dataset_limits),
+            dcc.Store(id="dataset-choice"),  # set when the dataset is switched (callbacks/controls.py)
+            dcc.Store(id="model-clusters", data=views["model_clusters"]),
             dcc.Store(id="map-clusters", data=map_clusters),
             dcc.Store(id="map-regions", data=map_regions),
-            # No data: a store given one (even None) updates itself on mount, which fired the
-            # members callback, and through mesh-check the map's and the table's, on every page load.
+            # No data: a store given one (even None) updates itself on mount, which would send
+            # requests on every page load.
             dcc.Store(id="mesh-check"),
-            dcc.Store(id="page-token"),
+            dcc.Store(id="table-request"),
+            dcc.Store(id="table-answered"),
             dcc.Store(id="selected-cluster"),
             dcc.Store(id="cluster-pick"),  # a click on a gallery card, a matrix row or a map region
             *job_stores(),
-            # Mounted once the map is drawn (components/below_fold.py): the jobs' panels.
-            *below_fold_stores(jobs_panels()),
-            *address_stores(Settings(**applied)),
-            reproduce_panel(Settings(**applied)),
-            samples,
+            *below_fold_stores(jobs_panels()),  # mounted once the map is drawn
+            *address_stores(settings),
         ],
         className="sidebar",
     )
-    # The headline and verdict read first; the table behind them follows in the same card.
     table_card = html.Section(
         [
             server_fault("table"),
             html.Div([
-                html.P(results["accuracy"], id="matched-accuracy", className="headline",
-                       **{"aria-live": "polite"}),
+                html.P(views["accuracy"], id="matched-accuracy", className="headline", **{"aria-live": "polite"}),
                 html.Span(STALE_NOTE, className="stale-note"),
             ], className="headline-row"),
-            html.P(results["verdict"], id="verdict", className="verdict"),
-            # The table, the gallery and the matrix arrive as HTML in one store, written into their
-            # places by assets/html_views.js (components/html_string.py says why); the store sits
-            # here so that the table's spinner shows while it is refitted.
-            _loading([html.Div(id="metrics-table", className="table-scroll"),
-                      dcc.Store(id=HTML_VIEWS_STORE, data=results["views"])]),
+            html.P(views["verdict"], id="verdict", className="verdict"),
+            _loading(html.Div(views["table"], id="metrics-table", className="table-scroll")),
         ],
         id="table-card", className="card table-card",
     )
     members_card = html.Section(
         [html.Button("Close", id="close-members", className="close-members", title="Close (Escape)"),
          server_fault("members"),
-         html.Div(id="cluster-members", className="cluster-members"),  # HTML from the store below
-         dcc.Store(id=MEMBERS_HTML_STORE)],
-        id="members-card", className="card members-card", hidden=True, role="region",
+         html.Div(id="cluster-members", className="cluster-members")],
+        id="members-card", className="card members-card", hidden=True, role="dialog",
         **{"aria-label": "Members of the picked cluster", "aria-live": "polite"},
     )
     gallery = html.Div(
         [
             html.H3("What K-means found", className="gallery-title"),
-            html.P("Each cluster's centroid as a digit, named after the digit it is matched to: "
-                   "size · % of members that are that digit. Click one for its members.",
-                   className="gallery-note"),
-            html.Div(id="centroid-gallery", className="centroid-gallery"),  # HTML from the views store
+            html.P("Each cluster's centroid, named after the class it is matched to: size · % of members "
+                   "of that class. Click one for its members.", className="gallery-note", id="gallery-note"),
+            html.Div(views["gallery"], id="centroid-gallery", className="centroid-gallery"),
         ],
         className="found-panel",
     )
@@ -124,45 +152,37 @@ def page(results: dict, figure: go.Figure, caption: str, mesh_caption: str, fine
             _card_head("Decision boundary on the PCA plane", [
                 html.Span(caption, id="map-caption"), " · ", html.Span(mesh_caption, id="map-mesh")]),
             server_fault("map"),
-            html.Div([digit_key(), html.Details([html.Summary("How to read the map")] + MAP_EXPLAINED,
-                                                className="explainer")], className="map-key-row"),
+            html.P("", id="map-names-note", className="section-note names-note", hidden=True),
+            html.Div([html.Div(class_key(dataset), id="class-key-slot"),
+                      html.Details([html.Summary("How to read the map"), html.Div(map_explained(dataset),
+                                                                                   id="map-explained")],
+                                   className="explainer")], className="map-key-row"),
             html.Div([
                 _loading(dcc.Graph(
                     id="boundary-graph",
                     figure=figure,
                     className="boundary-graph",
-                    # Header, headline, table, key and paddings take ~410 px at 1440×900; the map gets the rest.
-                    style={"height": "max(420px, calc(100vh - 410px))"},
-                    config={"displaylogo": False, "responsive": True, "showSendToCloud": False,
-                            "showEditInChartStudio": False, "showLink": False,
-                            "modeBarButtonsToRemove": ["select2d", "lasso2d", "autoScale2d"],
-                            # assets/share.js adds the settings to the name and a title.
-                            "toImageButtonOptions": {"format": "png", "scale": 2}},
+                    config={**GRAPH_CONFIG, "responsive": True,
+                            # The card's own PNG button exports the map with its settings as a title.
+                            "modeBarButtonsToRemove": [*GRAPH_CONFIG["modeBarButtonsToRemove"], "toImage"]},
                 )),
                 gallery,
             ], className="map-body"),
+            html.Div(html.Button("Download PNG", id="map-png", className="job-button", type="button",
+                                 title="The map as a PNG, with its settings as a title"), className="map-actions"),
             html.Div(id="digit-tooltip", className="digit-tooltip", hidden=True, role="tooltip"),
         ],
         id="map-card", className="card map-card",
     )
     matrix_card = html.Section(
         [
-            _card_head("Which digits went where: clusters × true digits",
-                       "counts; shade = share of the cluster; outlined: the digit the cluster stands for"),
-            html.P(results["matrix_summary"], id="matrix-summary", className="matrix-summary"),
-            html.Div(id="cluster-digit-matrix", className="table-scroll"),  # HTML from the views store
+            _card_head("Which classes went where: clusters × true classes",
+                       "counts; shade = share of the cluster; outlined: the class the cluster is named after"),
+            html.P(views["matrix_summary"], id="matrix-summary", className="matrix-summary"),
+            html.Div(views["matrix"], id="cluster-digit-matrix", className="table-scroll"),
         ],
-        className="card matrix-card",
+        className="card matrix-card", id="matrix-card",
     )
-    header = html.Header(
-        [
-            html.H1("K-means on handwritten digits"),
-            html.P("Cluster 1,797 scanned 8×8 digits live, and see how well K-means recovers 0–9 "
-                   "without ever seeing a label."),
-            toolbar(),
-        ],
-        className="app-header",
-    )
-    content = html.Main([table_card, map_card, members_card, jobs_section(panels=[]), matrix_card],
-                        id="results", className="content")
-    return html.Div([header, html.Div([sidebar, content], className="app-body")], className="page")
+    content = html.Main([table_card, map_card, members_card, jobs_section(panels=[]), matrix_card,
+                         reproduce_panel(settings)], id="results", className="content")
+    return html.Div([header(dataset), html.Div([sidebar, content], className="app-body")], className="page")

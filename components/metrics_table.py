@@ -13,8 +13,9 @@ from dataclasses import dataclass
 from dash import html
 
 from core.clustering import InitBenchmark
+from core.datasets import DATASETS
 from core.ranking import SCORE_MARGIN, clear_best, relative_margin
-from core.settings import Settings
+from core.settings import INIT_METHODS, Settings, limits
 
 FIT_TIME_MARGIN = 0.10  # CPU times of one fit move by several % between runs: bold only a clear 10%
 
@@ -45,23 +46,23 @@ COLUMNS = (
            lambda r: r.fit_seconds, lambda v: f"{v * 1000:.0f} ms", False,
            lambda values: FIT_TIME_MARGIN * min(values)),
     Column("inertia", "Inertia",
-           "Sum of squared distances from each digit to its centroid. Lower is tighter, but compare it "
+           "Sum of squared distances from each sample to its centroid. Lower is tighter, but compare it "
            "only at equal k: more clusters always lower it.",
            lambda r: r.inertia, lambda v: f"{v:,.0f}", False, relative_margin),
-    Column("homogeneity", "Homog.", "Homogeneity, 0 to 1: 1 when every cluster holds a single digit.",
+    Column("homogeneity", "Homog.", "Homogeneity, 0 to 1: 1 when every cluster holds a single class.",
            lambda r: r.homogeneity, _score, True, _scores),
-    Column("completeness", "Compl.", "Completeness, 0 to 1: 1 when every digit sits in a single cluster.",
+    Column("completeness", "Compl.", "Completeness, 0 to 1: 1 when every class sits in a single cluster.",
            lambda r: r.completeness, _score, True, _scores),
     Column("v-measure", "V-meas.", "V-measure, 0 to 1: the harmonic mean of homogeneity and completeness.",
            lambda r: r.v_measure, _score, True, _scores),
     Column("ari", "ARI",
-           "Adjusted Rand index against the true digits: 0 = chance agreement, 1 = perfect.",
+           "Adjusted Rand index against the true classes: 0 = chance agreement, 1 = perfect.",
            lambda r: r.adjusted_rand, _score, True, _scores),
     Column("ami", "AMI",
-           "Adjusted mutual information against the true digits: 0 = chance, 1 = perfect.",
+           "Adjusted mutual information against the true classes: 0 = chance, 1 = perfect.",
            lambda r: r.adjusted_mutual_info, _score, True, _scores),
     Column("silhouette", "Silhouette",
-           "Exact silhouette over all 1,797 digits, euclidean, on the standardized data: −1 to 1, "
+           "Exact silhouette over every sample, euclidean, on the standardized data: −1 to 1, "
            "higher means tighter, better separated clusters. It never looks at the labels.",
            lambda r: r.silhouette, _score, True, _scores),
 )
@@ -92,8 +93,9 @@ def _header(column: Column) -> html.Th:
 
 
 def table_caption(settings: Settings, spread: dict | None = None) -> str:
-    caption = (f"Computed at k = {settings.n_clusters}, n_init = {settings.n_init}, seed = {settings.seed} "
-               "(PCA-based: one deterministic run) · bold: clearly best in its column")
+    caption = (f"{DATASETS[settings.dataset].title}, standardized · k = {settings.n_clusters}, "
+               f"n_init = {settings.n_init}, seed = {settings.seed} (PCA-based: one deterministic run) · "
+               "bold: clearly best in its column")
     if spread is not None:
         caption += "; for inertia, ARI, AMI and silhouette, also beyond the seed spread (95% of seeds)"
     return caption
@@ -118,5 +120,11 @@ def metrics_table(results: Sequence[InitBenchmark], settings: Settings, spread: 
                 **{"data-init": result.init_method, "aria-selected": "true" if is_selected else "false"},
             )
         )
+    shown = {result.init_method for result in results}
+    for method in (m for m in INIT_METHODS if m not in shown):  # PCA-based past the number of features
+        rows.append(html.Tr([html.Th(method, className="init-name", scope="row"),
+                             html.Td(f"Not available: {method} seeding needs k ≤ {limits(settings.dataset).pca_max_k} "
+                                     "(the number of features)", colSpan=len(COLUMNS), className="unavailable")],
+                            className="unavailable", **{"data-unavailable": method}))
     return html.Table([html.Caption(table_caption(settings, spread), className="table-caption"),
                        html.Thead(header), html.Tbody(rows)], className="metrics")

@@ -10,6 +10,7 @@ from dash import dcc, html
 
 from components.metrics_table import COLUMNS
 from core.clustering import InitBenchmark
+from core.datasets import DATASETS
 from core.reproduce import reproduce_snippet
 from core.settings import Settings
 from core.share import format_query
@@ -59,19 +60,17 @@ def address_stores(settings: Settings) -> list:
 
 
 def reproduce_panel(settings: Settings) -> html.Details:
-    """The snippet that prints the table's numbers, in a code block of its own, with a copy button."""
+    """The snippet that prints the table's numbers: a wide monospace block, its copy button beside
+    the title rather than over the code."""
     return html.Details(
         [
-            html.Summary("Reproduce the table in Python"),
-            html.Div(
-                [dcc.Clipboard(target_id="reproduce-code", title="Copy the code", className="copy-code"),
-                 # Focusable, so the keyboard can scroll it (it scrolls when longer than its box).
-                 html.Pre(reproduce_snippet(settings), id="reproduce-code", className="code-block", tabIndex="0",
-                          **{"aria-label": "Python code that reproduces the table"})],
-                className="code-wrap",
-            ),
+            html.Summary([html.Span("Reproduce the table in Python", className="reproduce-title"),
+                          dcc.Clipboard(target_id="reproduce-code", title="Copy the code", className="copy-code")]),
+            # Focusable, so the keyboard can scroll it (it scrolls when longer than its box).
+            html.Pre(reproduce_snippet(settings), id="reproduce-code", className="code-block", tabIndex="0",
+                     **{"aria-label": "Python code that reproduces the table"}),
         ],
-        className="reproduce",
+        className="card reproduce", id="reproduce-card",
     )
 
 
@@ -86,9 +85,12 @@ def table_csv(results: Sequence[InitBenchmark], settings: Settings) -> tuple[str
     rows = [[result.init_method, *(column.value(result) for column in COLUMNS)] for result in results]
     frame = pd.DataFrame(rows, columns=CSV_HEADERS)
     text = io.StringIO()
-    text.write("# K-means on handwritten digits: init strategies compared (64-D standardized digits)\n")
-    text.write(f"# k={settings.n_clusters}, n_init={settings.n_init}, seed={settings.seed}, "
-               f"selected init={settings.init_method}\n")
-    frame.to_csv(text, index=False, float_format="%.17g")
-    name = f"kmeans-digits_k{settings.n_clusters}_n_init{settings.n_init}_seed{settings.seed}.csv"
+    title = DATASETS[settings.dataset].title
+    text.write(f"# K-means on {title.lower()} (scikit-learn's {settings.dataset} dataset, standardized): "
+               "init strategies compared\n")
+    text.write(f"# dataset={settings.dataset}, k={settings.n_clusters}, n_init={settings.n_init}, "
+               f"seed={settings.seed}, selected init={settings.init_method}\n")
+    # Python's shortest repr of each float: it reads back to the same number.
+    frame.to_csv(text, index=False)
+    name = f"kmeans-{settings.dataset}_k{settings.n_clusters}_n_init{settings.n_init}_seed{settings.seed}.csv"
     return name, text.getvalue()

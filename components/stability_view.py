@@ -8,7 +8,8 @@ import plotly.graph_objects as go
 from dash import html
 from plotly.subplots import make_subplots
 
-from components.sweep_figure import _layout
+from components.sweep_figure import job_figure_layout
+from core.datasets import DATASETS
 from core.sweeps import METRICS, Stability
 
 INIT_COLOURS = {"k-means++": "#3f90da", "random": "#e76300", "PCA-based": "#1b1b1b"}
@@ -56,7 +57,7 @@ def stability_figure(result: Stability) -> go.Figure:
             ), **panel)
         figure.update_yaxes(tickformat=FORMATS[name], **panel)
     figure.update_xaxes(showticklabels=False, range=[-0.6, len(result.inits) - 0.4], showgrid=False, zeroline=False)
-    return _layout(figure, hovermode="closest", margin={"l": 56, "r": 12, "t": 28, "b": 12},
+    return job_figure_layout(figure, hovermode="closest", margin={"l": 56, "r": 12, "t": 28, "b": 12},
                    legend={"orientation": "h", "x": 0, "y": -0.04, "yanchor": "top"})
 
 
@@ -83,7 +84,8 @@ def stability_table(result: Stability) -> html.Div:
                                  **{"data-init": row.init_method}))
         rows.append(html.Tr(cells, **{"data-metric": name}))
     seeds = f"seeds {result.seeds[0]}…{result.seeds[-1]}" if len(result.seeds) > 1 else f"seed {result.seeds[0]}"
-    note = (f"{len(result.seeds)} seeds ({seeds}) at k {result.n_clusters}, n_init {result.n_init}: mean ± "
+    note = (f"{DATASETS[result.dataset].title}: {len(result.seeds)} seeds ({seeds}) at k {result.n_clusters}, "
+            f"n_init {result.n_init}: mean ± "
             "standard deviation; 95%: the middle 95% of the seeds' values. * PCA-based seeding is "
             "deterministic: fitted once, its spread is 0 by construction.")
     return html.Div([html.Table([html.Thead(header), html.Tbody(rows)], className="stability-table"),
@@ -102,5 +104,5 @@ def stability_frame(result: Stability) -> pd.DataFrame:
 
 
 def stability_file_name(result: Stability) -> str:
-    return (f"seed-stability_k{result.n_clusters}_n_init{result.n_init}_"
+    return (f"seed-stability_{result.dataset}_k{result.n_clusters}_n_init{result.n_init}_"
             f"seeds{result.seeds[0]}+{len(result.seeds)}.csv")

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import textwrap
-
 import pandas as pd
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
 from components.boundary_figure import FONT_STACK
+from core.datasets import DATASETS
 from core.sweeps import KSweep
 
 # Score traces on the lower panel (all on 0..1 or -1..1): field, legend label, colour, dash.
@@ -29,24 +28,14 @@ def current_k_line(k: int | None) -> dict:
             "opacity": 0.7 if isinstance(k, int) else 0, "layer": "below"}
 
 
-def _layout(figure: go.Figure, **extra) -> go.Figure:
+def job_figure_layout(figure: go.Figure, **extra) -> go.Figure:
+    """The jobs' plots: transparent, so they sit on the card in either theme (assets/themes.css
+    gives their text and grid the theme's colours)."""
     defaults = {"margin": {"l": 64, "r": 12, "t": 36, "b": 44}, "hovermode": "x unified",
                 "legend": {"orientation": "h", "x": 0, "y": 1.02, "yanchor": "bottom"}}
-    figure.update_layout(template="plotly_white", font={"family": FONT_STACK, "size": 13}, **{**defaults, **extra})
+    figure.update_layout(template="plotly_white", font={"family": FONT_STACK, "size": 13},
+                         paper_bgcolor="rgba(0,0,0,0)", plot_bgcolor="rgba(0,0,0,0)", **{**defaults, **extra})
     return figure
-
-
-EMPTY_LINE_CHARS = 30  # a line of the 14 px hint fits a phone's graph (Plotly does not wrap annotations)
-
-
-def empty_figure(text: str) -> go.Figure:
-    """A blank graph holding `text`, broken into short lines so that a 390 px screen shows all of it."""
-    figure = go.Figure()
-    figure.add_annotation(text="<br>".join(textwrap.wrap(text, EMPTY_LINE_CHARS)), showarrow=False, xref="paper",
-                          yref="paper", x=0.5, y=0.5, font={"size": 14, "color": "#5b6475"})
-    figure.update_xaxes(visible=False)
-    figure.update_yaxes(visible=False)
-    return _layout(figure, margin={"l": 8, "r": 8, "t": 8, "b": 8})
 
 
 def sweep_figure(sweep: KSweep, current_k: int | None) -> go.Figure:
@@ -55,7 +44,7 @@ def sweep_figure(sweep: KSweep, current_k: int | None) -> go.Figure:
     figure = make_subplots(rows=2, cols=1, shared_xaxes=True, vertical_spacing=0.06, row_heights=[0.42, 0.58])
     figure.add_trace(go.Scatter(
         x=ks, y=[p.inertia for p in sweep.points], customdata=ks, name="Inertia", mode="lines+markers",
-        line={"color": "#1b1b1b"}, marker={"size": 7}, hovertemplate="%{y:,.0f}", showlegend=False,
+        line={"color": "#5b6475"}, marker={"size": 7}, hovertemplate="%{y:,.0f}",
     ), row=1, col=1)
     for field, label, colour, dash in SCORES:
         values = [getattr(p, field) for p in sweep.points]
@@ -68,12 +57,12 @@ def sweep_figure(sweep: KSweep, current_k: int | None) -> go.Figure:
     figure.update_xaxes(title_text="k (clusters)", row=2, col=1)
     figure.update_yaxes(title_text="Inertia (elbow)", tickformat=",.0f", row=1, col=1)
     figure.update_yaxes(title_text="Score", row=2, col=1)
-    return _layout(figure, shapes=[current_k_line(current_k)], clickmode="event")
+    return job_figure_layout(figure, shapes=[current_k_line(current_k)], clickmode="event")
 
 
 def sweep_caption(sweep: KSweep) -> str:
     runs = "deterministic, 1 run" if sweep.init_method == "PCA-based" else f"n_init {sweep.n_init}"
-    return (f"64-D fits · {sweep.init_method} ({runs}) · seed {sweep.seed} · "
+    return (f"{DATASETS[sweep.dataset].title}, all features · {sweep.init_method} ({runs}) · seed {sweep.seed} · "
             f"k {sweep.ks[0]}–{sweep.ks[-1]}")
 
 
@@ -88,4 +77,5 @@ def sweep_table(sweep: KSweep) -> pd.DataFrame:
 
 def sweep_file_name(sweep: KSweep) -> str:
     runs = "1" if sweep.init_method == "PCA-based" else str(sweep.n_init)
-    return (f"k-sweep_{sweep.init_method}_k{sweep.ks[0]}-{sweep.ks[-1]}_n_init{runs}_seed{sweep.seed}.csv")
+    return (f"k-sweep_{sweep.dataset}_{sweep.init_method}_k{sweep.ks[0]}-{sweep.ks[-1]}_n_init{runs}"
+            f"_seed{sweep.seed}.csv")

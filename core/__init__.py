@@ -1,4 +1,3 @@
-"""Pure K-means core: data, validation, fitting, metrics and the decision boundary.
-
-Nothing in this package imports Dash, so it can be tested and timed on its own.
-"""
+"""Pure maths and data: datasets, the one settings validator, fits and metrics, matching and
+names, the decision boundary, sweeps, replay, sharing and colour. No processes, threads, files,
+Flask or Dash: `python -c "import core"` needs scikit-learn alone."""

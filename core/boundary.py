@@ -2,36 +2,33 @@
 
 from __future__ import annotations
 
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from functools import lru_cache
 
 import numpy as np
 from sklearn.cluster import KMeans
-from sklearn.cluster._k_means_common import CHUNK_SIZE
 
-from core import data, fit_store
-from core.clustering import fit_full
-from core.matching import ClusterMatching, match_clusters
+from core import datasets
+from core.clustering import fit_cached
+from core.matching import ClusterMatching, matching_for
 from core.settings import Settings, fit_parameters
 
 
-def plane_estimator(init_method: str, n_clusters: int, n_init: int, seed: int) -> KMeans:
+def plane_estimator(dataset: str, init_method: str, n_clusters: int, n_init: int, seed: int) -> KMeans:
     """The unfitted KMeans the map fits on the 2-D PCA projection (core.replay replays its run)."""
     if init_method == "PCA-based":
-        # The 2-D analogue of PCA-based seeding: start from the 64-D PCA-based model's
-        # centroids projected onto the plane. Deterministic, and the points are distinct.
-        full = fit_full("PCA-based", n_clusters, *fit_parameters("PCA-based", n_init, seed))
-        seeds = data.load().pca_plane.transform(full.centers)
+        # The 2-D analogue of PCA-based seeding: start from the full model's PCA-based centroids
+        # projected onto the plane. Deterministic, and the points are distinct.
+        full = fit_cached(dataset, "PCA-based", n_clusters, *fit_parameters("PCA-based", n_init, seed))
+        seeds = datasets.load(dataset).pca_plane.transform(full.centers)
         return KMeans(init=seeds, n_clusters=n_clusters, n_init=1, random_state=seed)
     return KMeans(init=init_method, n_clusters=n_clusters, n_init=n_init, random_state=seed)
 
 
 @lru_cache(maxsize=64)
-@fit_store.shared("fit_plane")  # across processes and machines, when the server shares a store
-def fit_plane(init_method: str, n_clusters: int, n_init: int, seed: int) -> KMeans:
+def fit_plane(dataset: str, init_method: str, n_clusters: int, n_init: int, seed: int) -> KMeans:
     """KMeans on the 2-D PCA projection (never mutated after fitting; shared by every caller)."""
-    return plane_estimator(init_method, n_clusters, n_init, seed).fit(data.load().reduced)
+    return plane_estimator(dataset, init_method, n_clusters, n_init, seed).fit(datasets.load(dataset).reduced)
 
 
 @dataclass(frozen=True, eq=False)
@@ -39,11 +36,11 @@ class PlaneMap:
     """The map's 2-D fit: what the page draws regions from (the browser rasterizes them, from the
     centroids, at whatever mesh step is chosen); compared by identity (it is cached)."""
 
-    fit_key: tuple  # (init_method, n_clusters, n_init, seed) as the fit ran
+    fit_key: tuple  # (dataset, init_method, n_clusters, n_init, seed) as the fit ran
     extent: tuple[float, float, float, float]  # x_min, x_max, y_min, y_max of the plot
     centroids: np.ndarray  # (k, 2)
     point_clusters: np.ndarray  # (n,) the 2-D cluster of each digit
-    matching: ClusterMatching  # the 2-D clusters named after the true digits of their points
+    matching: ClusterMatching  # the 2-D clusters named after the true classes of their points
     inertia: float
     touching: frozenset[tuple[int, int]]  # pairs (a < b) of clusters whose regions share a border in view
 
@@ -97,22 +94,22 @@ def touching_clusters(centroids: np.ndarray, extent: tuple[float, float, float, 
 
 
 @lru_cache(maxsize=64)
-def plane_map(init_method: str, n_clusters: int, n_init: int, seed: int) -> PlaneMap:
+def plane_map(dataset: str, init_method: str, n_clusters: int, n_init: int, seed: int) -> PlaneMap:
     """The 2-D fit behind the map, its clusters named and their touching pairs found."""
-    digits = data.load()
-    model = fit_plane(init_method, n_clusters, n_init, seed)
+    data = datasets.load(dataset)
+    model = fit_plane(dataset, init_method, n_clusters, n_init, seed)
     centroids = model.cluster_centers_.copy()  # the cached model keeps its own
     point_clusters = model.labels_.copy()
     for array in (centroids, point_clusters):
         array.setflags(write=False)
     return PlaneMap(
-        fit_key=(init_method, n_clusters, n_init, seed),
-        extent=digits.extent,
+        fit_key=(dataset, init_method, n_clusters, n_init, seed),
+        extent=data.extent,
         centroids=centroids,
         point_clusters=point_clusters,
-        matching=match_clusters(digits.target, point_clusters, n_clusters),
+        matching=matching_for(data, point_clusters, n_clusters),
         inertia=float(model.inertia_),
-        touching=touching_clusters(centroids, digits.extent),
+        touching=touching_clusters(centroids, data.extent),
     )
 
 
@@ -154,30 +151,15 @@ def mesh_points(extent: tuple[float, float, float, float], step: float) -> np.nd
     return points
 
 
-# Predicting a fine mesh (~880k points at h = 0.02) is the map's largest single step after the
-# fit; its compiled loop releases the GIL, so two halves run on two cores. scikit-learn works in
-# chunks of CHUNK_SIZE rows from the start of what it is given: split at a multiple of that, and
-# every chunk, so every label, is computed exactly as in one call.
-_PREDICT_HALVES = ThreadPoolExecutor(max_workers=2, thread_name_prefix="mesh-predict")
-SPLIT_FROM = 64 * CHUNK_SIZE  # smaller meshes are not worth a thread hop
-
-
-def predict_mesh(model: KMeans, points: np.ndarray) -> np.ndarray:
-    """model.predict(points), in two halves side by side for large meshes; the same labels."""
-    if len(points) < 2 * SPLIT_FROM:
-        return model.predict(points)
-    middle = len(points) // 2 // CHUNK_SIZE * CHUNK_SIZE
-    halves = _PREDICT_HALVES.map(model.predict, (points[:middle], points[middle:]))
-    return np.concatenate(list(halves))
-
-
 @lru_cache(maxsize=16)  # ≤ 2 MB of labels each
 def decision_boundary(settings: Settings) -> Boundary:
-    digits = data.load()
+    """The map's regions at the settings' mesh step, as the example draws them: KMeans.predict on
+    every mesh point."""
+    data = datasets.load(settings.dataset)
     model = fit_plane(*settings.fit_key)
-    xs, ys = mesh(digits.extent, settings.mesh_step)
-    cells = mesh_points(digits.extent, settings.mesh_step)
-    labels = predict_mesh(model, cells).astype(np.uint8).reshape(len(ys), len(xs))
+    xs, ys = mesh(data.extent, settings.mesh_step)
+    cells = mesh_points(data.extent, settings.mesh_step)
+    labels = model.predict(cells).astype(np.uint8).reshape(len(ys), len(xs))
     for array in (xs, ys, labels):
         array.setflags(write=False)
     return Boundary(settings=settings, plane=plane_map(*settings.fit_key), xs=xs, ys=ys, labels=labels)

@@ -1,12 +1,13 @@
 """Lloyd's algorithm step by step, for the run the map's KMeans kept.
 
 The map's model (`core.boundary.fit_plane`) keeps the best of its n_init runs. This module
-draws the same initial centres scikit-learn drew for each run (same estimator, same random
-state sequence, on the mean-centred data as `KMeans.fit` does), replays each run's Lloyd
-iterations in numpy, keeps the run scikit-learn keeps, and records every step: the initial
-centres, then per iteration the assignment (which centre each digit goes to) and the update
-(the centres moved to their clusters' means). The last centres equal the fitted
-`cluster_centers_` to rounding (tests/test_replay.py checks to 1e-6).
+draws the same initial centres `KMeans.fit` draws for each run, with scikit-learn's public
+`kmeans_plusplus` (or the random choice "random" makes) on one RandomState, in order, on the
+mean-centred data as `KMeans.fit` does; replays each run's Lloyd iterations in numpy; keeps the
+run scikit-learn keeps; and records every step: the initial centres, then per iteration the
+assignment (which centre each point goes to) and the update (the centres moved to their
+clusters' means). The last centres equal the fitted `cluster_centers_` to rounding
+(tests/unit/test_replay.py checks to 1e-6, and fails if scikit-learn ever draws differently).
 """
 
 from __future__ import annotations
@@ -15,10 +16,10 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 import numpy as np
-from sklearn.cluster._kmeans import _is_same_clustering, _tolerance
+from sklearn.cluster import kmeans_plusplus
 from sklearn.utils import check_random_state
 
-from core import data
+from core import datasets
 from core.boundary import plane_estimator
 
 
@@ -45,7 +46,7 @@ def _assign(points: np.ndarray, centers: np.ndarray) -> np.ndarray:
 
 def _update(points: np.ndarray, centers: np.ndarray, labels: np.ndarray) -> np.ndarray:
     """The clusters' means, with scikit-learn's rule for a cluster left empty: it takes the point
-    farthest from its own centre (`_relocate_empty_clusters_dense`)."""
+    farthest from its own centre."""
     k = len(centers)
     sums = np.zeros_like(centers)
     np.add.at(sums, labels, points)
@@ -68,7 +69,7 @@ def _update(points: np.ndarray, centers: np.ndarray, labels: np.ndarray) -> np.n
 
 
 def lloyd(points: np.ndarray, initial: np.ndarray, max_iter: int, tol: float):
-    """scikit-learn's `_kmeans_single_lloyd` in numpy: the same steps and stopping rules."""
+    """One run of scikit-learn's Lloyd iterations in numpy: the same steps and stopping rules."""
     centers, history, assignments = initial, [initial], []
     previous = None
     strict = False
@@ -90,35 +91,51 @@ def lloyd(points: np.ndarray, initial: np.ndarray, max_iter: int, tol: float):
     return history, assignments, final_labels, inertia
 
 
+def same_clustering(labels: np.ndarray, other: np.ndarray) -> bool:
+    """Whether two labellings are the same partition, up to renumbering."""
+    pairs = set(zip(labels.tolist(), other.tolist()))
+    return len(pairs) == len(set(labels.tolist())) == len(set(other.tolist()))
+
+
+def initial_centres(points: np.ndarray, init, n_clusters: int, random_state: np.random.RandomState) -> np.ndarray:
+    """One run's initial centres, drawn from `random_state` as `KMeans.fit` draws them for `init`."""
+    if not isinstance(init, str):
+        return np.array(init, dtype=points.dtype)
+    if init == "k-means++":
+        centres, _ = kmeans_plusplus(points, n_clusters, x_squared_norms=(points ** 2).sum(axis=1),
+                                     random_state=random_state)
+        return centres
+    # "random": n_clusters distinct points, uniformly (every sample weighs 1).
+    weights = np.ones(len(points))
+    return points[random_state.choice(len(points), size=n_clusters, replace=False, p=weights / weights.sum())]
+
+
 @lru_cache(maxsize=32)
-def replay(init_method: str, n_clusters: int, n_init: int, seed: int) -> LloydRun:
-    """The run `fit_plane(init_method, n_clusters, n_init, seed)` kept, step by step."""
-    estimator = plane_estimator(init_method, n_clusters, n_init, seed)
-    reduced = data.load().reduced
+def replay(dataset: str, init_method: str, n_clusters: int, n_init: int, seed: int) -> LloydRun:
+    """The run `fit_plane(dataset, init_method, n_clusters, n_init, seed)` kept, step by step."""
+    estimator = plane_estimator(dataset, init_method, n_clusters, n_init, seed)
+    reduced = datasets.load(dataset).reduced
     # As KMeans.fit: work on mean-centred data (and centres), shift back at the end.
     mean = reduced.mean(axis=0)
     points = reduced - mean
-    estimator._check_params_vs_input(points)  # sets the effective n_init, as fit does
-    random_state = check_random_state(estimator.random_state)
     init = estimator.init
     if not isinstance(init, str):
         init = np.array(init, dtype=points.dtype) - mean
-    squared_norms = (points ** 2).sum(axis=1)
-    weights = np.ones(len(points))
-    tol = _tolerance(points, estimator.tol)
+    n_runs = 1 if not isinstance(init, str) else estimator.n_init
+    random_state = check_random_state(estimator.random_state)
+    tol = float(np.mean(np.var(points, axis=0))) * estimator.tol  # KMeans's tolerance, scaled by the data
     best = None
-    for run in range(estimator._n_init):
-        initial = estimator._init_centroids(points, x_squared_norms=squared_norms, init=init,
-                                            random_state=random_state, sample_weight=weights)
+    for run in range(n_runs):
+        initial = initial_centres(points, init, n_clusters, random_state)
         history, assignments, final_labels, inertia = lloyd(points, initial, estimator.max_iter, tol)
         # scikit-learn's rule: a lower inertia wins unless it is the same clustering relabelled.
-        if best is None or (inertia < best[3] and not _is_same_clustering(final_labels, best[2], n_clusters)):
+        if best is None or (inertia < best[3] and not same_clustering(final_labels, best[2])):
             best = (history, assignments, final_labels, inertia, run)
     history, assignments, final_labels, inertia, run = best
     centers = tuple(_read_only(step + mean) for step in history)
     return LloydRun(
         centers=centers, labels=tuple(_read_only(labels) for labels in assignments),
-        final_labels=_read_only(final_labels), inertia=inertia, run_index=run, n_runs=estimator._n_init,
+        final_labels=_read_only(final_labels), inertia=inertia, run_index=run, n_runs=n_runs,
     )
 
 

@@ -1,33 +1,36 @@
 """A self-contained Python snippet that prints the benchmark table for given settings (pure).
 
-It repeats what core.data and core.clustering do with plain scikit-learn calls, and prints each
-number as the table shows it; tests/test_share.py runs it and compares. The page fills the
-template in the browser (callbacks/share.py), so a change costs no request for it.
+It repeats what core.datasets and core.clustering do with plain scikit-learn calls, and prints
+each number as the table shows it; a test runs it and compares. The page fills the template in
+the browser (callbacks/share.py), so a change costs no request for it.
 """
 
 from __future__ import annotations
 
+from core.datasets import DATASETS
 from core.settings import Settings
 
-# Placeholders, replaced by plain whole numbers (validated settings).
+# Placeholders, replaced by plain whole numbers (validated settings) and the dataset's loader.
 PLACEHOLDERS = {"n_clusters": "__K__", "n_init": "__N_INIT__", "seed": "__SEED__"}
+LOADER_PLACEHOLDER = "__LOADER__"
+LOADERS = {key: info.loader.__name__ for key, info in DATASETS.items()}  # dataset → "load_iris"
 
 TEMPLATE = '''\
-# The "Init strategies compared" table of the K-means digits dashboard,
-# for k=__K__, n_init=__N_INIT__, seed=__SEED__. Needs scikit-learn; run as is.
+# The "Init strategies compared" table of the K-means dashboard,
+# on __LOADER__(), for k=__K__, n_init=__N_INIT__, seed=__SEED__. Needs scikit-learn; run as is.
 from time import thread_time
 
 from sklearn import metrics
 from sklearn.cluster import KMeans
-from sklearn.datasets import load_digits
+from sklearn.datasets import __LOADER__
 from sklearn.decomposition import PCA
 from sklearn.preprocessing import StandardScaler
 
 K, N_INIT, SEED = __K__, __N_INIT__, __SEED__
 
-digits = load_digits()
-data = StandardScaler().fit_transform(digits.data)
-truth = digits.target
+dataset = __LOADER__()
+data = StandardScaler().fit_transform(dataset.data)
+truth = dataset.target
 
 estimators = {
     "k-means++": KMeans(init="k-means++", n_clusters=K, n_init=N_INIT, random_state=SEED),
@@ -57,7 +60,7 @@ for name, kmeans in estimators.items():
 
 def reproduce_snippet(settings: Settings) -> str:
     """The snippet for these settings' table (the init method and mesh step do not change it)."""
-    snippet = TEMPLATE
+    snippet = TEMPLATE.replace(LOADER_PLACEHOLDER, LOADERS[settings.dataset])
     for field, placeholder in PLACEHOLDERS.items():
         snippet = snippet.replace(placeholder, str(int(getattr(settings, field))))
     return snippet

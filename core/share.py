@@ -1,6 +1,6 @@
 """The settings as a shareable address: the query string written and read back (pure, no Dash).
 
-`?init=random&n_init=4&k=10&seed=0&mesh=0.02`. Reading is as strict as the callback endpoint: an
+`?data=digits&init=random&n_init=4&k=10&seed=0&mesh=0.02`. Reading is as strict as the callback endpoint: an
 address is typed or pasted by anyone, so each value is validated like a control value, and a bad
 or unknown one falls back to the default with a note saying so (plain text: the page shows notes
 as text, never as HTML).
@@ -11,10 +11,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from urllib.parse import parse_qsl, urlencode
 
+from core.datasets import DATASETS
 from core.settings import DEFAULTS, INIT_METHODS, InvalidSettings, Settings, validate
 
 # Query parameter → Settings field, in the order the address lists them.
-PARAMETERS = {"init": "init_method", "n_init": "n_init", "k": "n_clusters", "seed": "seed", "mesh": "mesh_step"}
+PARAMETERS = {"data": "dataset", "init": "init_method", "n_init": "n_init", "k": "n_clusters", "seed": "seed",
+              "mesh": "mesh_step"}
 MAX_PARAMETERS = 20  # an address with more is not ours
 MAX_SHOWN = 30  # characters of a bad value repeated in a note
 
@@ -40,7 +42,7 @@ def _shown(text: str) -> str:
 
 def _typed(field: str, text: str) -> object:
     """The text as the control would send it: a number for a number field, if it is one."""
-    if field == "init_method":
+    if field in ("init_method", "dataset"):
         return text
     try:
         number = float(text)
@@ -49,7 +51,7 @@ def _typed(field: str, text: str) -> object:
     return int(number) if number.is_integer() and abs(number) < 2**63 else number
 
 
-def parse_query(search: str, extent: tuple[float, float, float, float]) -> AddressSettings:
+def parse_query(search: str) -> AddressSettings:
     """The settings an address's query string asks for; anything unknown or invalid is named in a
     note and replaced by that field's default."""
     try:
@@ -65,19 +67,26 @@ def parse_query(search: str, extent: tuple[float, float, float, float]) -> Addre
         else:
             raw.setdefault(PARAMETERS[parameter], text)  # the first of repeated ones
     values = {field: _typed(field, raw[field]) if field in raw else DEFAULTS[field] for field in DEFAULTS}
+    problems: dict[str, str] = {}
+    if values["dataset"] not in DATASETS:
+        problems["dataset"] = f"Dataset must be one of {', '.join(DATASETS)}."
+        values["dataset"] = DEFAULTS["dataset"]
     # Each field on its own: PCA-based would silently skip a bad n_init or seed, but the address
     # should say it was not used. (Any valid init method stands in while the others are checked.)
     try:
-        validate(**{**values, "init_method": INIT_METHODS[0]}, extent=extent)
-        problems: dict[str, str] = {}
+        validate({**values, "init_method": INIT_METHODS[0]})
     except InvalidSettings as invalid:
-        problems = dict(invalid.by_field)
+        problems.update(invalid.by_field)
     if values["init_method"] not in INIT_METHODS:
         problems["init_method"] = f"Init method must be one of {', '.join(INIT_METHODS)}."
     by_field = {field: parameter for parameter, field in PARAMETERS.items()}
     for field, problem in problems.items():
-        rule = problem.split("; got ")[0].rstrip(".")  # the note shows what was received itself
-        notes.append(f"The address's {by_field[field]}={_shown(raw[field])} was ignored ({rule}); "
+        rule = problem.split("; ")[0].rstrip(".")  # the note shows what was received itself
+        notes.append(f"The address's {by_field[field]}={_shown(raw.get(field, ''))} was ignored ({rule}); "
                      f"the default, {DEFAULTS[field]}, is used.")
         values[field] = DEFAULTS[field]
-    return AddressSettings(validate(**values, extent=extent), tuple(notes))
+    try:
+        return AddressSettings(validate(values), tuple(notes))
+    except InvalidSettings as invalid:  # a combination (PCA-based with a k past the features)
+        notes.extend(f"The address's settings were not used: {problem}" for problem in invalid.problems)
+        return AddressSettings(validate(DEFAULTS), tuple(notes))

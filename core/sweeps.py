@@ -13,10 +13,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from core import data
+from core import datasets
 from core.clustering import InitBenchmark, fit, score
-from core.matching import match_clusters
-from core.settings import INIT_METHODS, N_CLUSTERS_RANGE, SEED_RANGE, fit_parameters
+from core.matching import matching_for
+from core.settings import SEED_RANGE, STABILITY_SEEDS_RANGE, available_inits, fit_parameters, limits
 
 Progress = Callable[[int, int], None]
 Cancelled = Callable[[], bool]
@@ -28,7 +28,6 @@ METRICS = {
     "adjusted_rand": "ARI",
     "adjusted_mutual_info": "AMI",
 }
-STABILITY_SEEDS_RANGE = (2, 100)
 STABILITY_DEFAULT_SEEDS = 20
 DETERMINISTIC_INITS = ("PCA-based",)  # one fit stands for every seed
 INTERVAL_PERCENTILES = (2.5, 97.5)  # the middle 95% of what a seed gives
@@ -55,11 +54,12 @@ class SweepPoint:
     silhouette: float
     adjusted_rand: float
     adjusted_mutual_info: float
-    matched_accuracy: float  # Hungarian-matched clusters ↔ digits (core.matching)
+    matched_accuracy: float  # Hungarian-matched clusters ↔ classes (core.matching)
 
 
 @dataclass(frozen=True)
 class KSweep:
+    dataset: str
     init_method: str
     n_init: int  # as requested (PCA-based runs once whatever it is)
     seed: int
@@ -69,32 +69,39 @@ class KSweep:
     def ks(self) -> list[int]:
         return [point.n_clusters for point in self.points]
 
+    @classmethod
+    def from_dict(cls, value: dict) -> KSweep:
+        """The inverse of dataclasses.asdict (a job's result travels as JSON)."""
+        return cls(**{**value, "points": tuple(SweepPoint(**point) for point in value["points"])})
 
-def _matched_accuracy(labels: np.ndarray, n_clusters: int) -> float:
-    return float(match_clusters(data.load().target, labels, n_clusters).accuracy)
+
+def _matched_accuracy(dataset: str, labels: np.ndarray, n_clusters: int) -> float:
+    return float(matching_for(datasets.load(dataset), labels, n_clusters).accuracy)
 
 
 def k_sweep(
-    init_method: str, k_range: tuple[int, int], n_init: int, seed: int,
+    dataset: str, init_method: str, k_range: tuple[int, int], n_init: int, seed: int,
     progress: Progress = _no_progress, cancelled: Cancelled = _never,
 ) -> KSweep:
     """KMeans at every k in [k_min, k_max] (inclusive) with the table's metrics for each."""
     k_min, k_max = k_range
-    if not N_CLUSTERS_RANGE[0] <= k_min < k_max <= N_CLUSTERS_RANGE[1]:
-        raise ValueError(f"k range must lie within {N_CLUSTERS_RANGE} and hold two values or more")
+    allowed = limits(dataset).k_range
+    if not allowed[0] <= k_min < k_max <= allowed[1]:
+        raise ValueError(f"k range must lie within {allowed} and hold two values or more")
     ks = range(k_min, k_max + 1)
     points = []
     for done, k in enumerate(ks):
         if cancelled():
             raise JobCancelled
-        fitted = fit(init_method, k, *fit_parameters(init_method, n_init, seed))
+        fitted = fit(dataset, init_method, k, *fit_parameters(init_method, n_init, seed))
         row = score(fitted)
         points.append(SweepPoint(
             n_clusters=k, inertia=row.inertia, silhouette=row.silhouette, adjusted_rand=row.adjusted_rand,
-            adjusted_mutual_info=row.adjusted_mutual_info, matched_accuracy=_matched_accuracy(fitted.labels, k),
+            adjusted_mutual_info=row.adjusted_mutual_info,
+            matched_accuracy=_matched_accuracy(dataset, fitted.labels, k),
         ))
         progress(done + 1, len(ks))
-    return KSweep(init_method, n_init, seed, tuple(points))
+    return KSweep(dataset, init_method, n_init, seed, tuple(points))
 
 
 # ---------------------------------------------------------------------------------------------
@@ -135,41 +142,50 @@ class InitStability:
 
 @dataclass(frozen=True)
 class Stability:
+    dataset: str
     n_clusters: int
     n_init: int
     seeds: tuple[int, ...]
-    inits: tuple[InitStability, ...]  # in INIT_METHODS order
+    inits: tuple[InitStability, ...]  # in INIT_METHODS order, those that can run at this k
 
     def by_init(self) -> dict[str, InitStability]:
         return {row.init_method: row for row in self.inits}
 
+    @classmethod
+    def from_dict(cls, value: dict) -> Stability:
+        """The inverse of dataclasses.asdict (a job's result travels as JSON)."""
+        inits = tuple(InitStability(row["init_method"], row["deterministic"], {
+            name: MetricSpread(**{**spread, "values": tuple(spread["values"])})
+            for name, spread in row["metrics"].items()}) for row in value["inits"])
+        return cls(value["dataset"], value["n_clusters"], value["n_init"], tuple(value["seeds"]), inits)
 
-def stability_fit_count(n_seeds: int) -> int:
+
+def stability_fit_count(dataset: str, n_clusters: int, n_seeds: int) -> int:
     """Fits a stability run makes: N per seeded init, one per deterministic init."""
-    return sum(1 if method in DETERMINISTIC_INITS else n_seeds for method in INIT_METHODS)
+    return sum(1 if method in DETERMINISTIC_INITS else n_seeds for method in available_inits(dataset, n_clusters))
 
 
 def seed_stability(
-    n_clusters: int, n_init: int, first_seed: int, n_seeds: int,
+    dataset: str, n_clusters: int, n_init: int, first_seed: int, n_seeds: int,
     progress: Progress = _no_progress, cancelled: Cancelled = _never,
 ) -> Stability:
     """Every init at this k and n_init over `n_seeds` seeds; PCA-based fitted once (it ignores the seed)."""
     if not STABILITY_SEEDS_RANGE[0] <= n_seeds <= STABILITY_SEEDS_RANGE[1]:
         raise ValueError(f"n_seeds must lie within {STABILITY_SEEDS_RANGE}")
     seeds = stability_seeds(first_seed, n_seeds)
-    total, done = stability_fit_count(n_seeds), 0
+    total, done = stability_fit_count(dataset, n_clusters, n_seeds), 0
     inits = []
-    for method in INIT_METHODS:
+    for method in available_inits(dataset, n_clusters):
         deterministic = method in DETERMINISTIC_INITS
         rows: list[InitBenchmark] = []
         for seed in seeds[:1] if deterministic else seeds:
             if cancelled():
                 raise JobCancelled
-            rows.append(score(fit(method, n_clusters, *fit_parameters(method, n_init, seed))))
+            rows.append(score(fit(dataset, method, n_clusters, *fit_parameters(method, n_init, seed))))
             done += 1
             progress(done, total)
         inits.append(InitStability(
             init_method=method, deterministic=deterministic,
             metrics={name: spread([getattr(row, name) for row in rows]) for name in METRICS},
         ))
-    return Stability(n_clusters, n_init, tuple(seeds), tuple(inits))
+    return Stability(dataset, n_clusters, n_init, tuple(seeds), tuple(inits))

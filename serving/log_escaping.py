@@ -1,11 +1,11 @@
-"""Log lines that cannot be forged: control characters in log messages written as escapes.
+"""Log lines a request cannot forge: text that comes from a request is logged with its control
+characters written as visible escapes. The program's own lines print as they are.
 
-Pure standard library, so gunicorn's master process can load it (gunicorn.conf.py) without the app.
+Pure standard library, so gunicorn's master can load it (serving/access_log.py) without the app.
 """
 
 from __future__ import annotations
 
-import logging
 import re
 
 # Anything that could end a log line or drive a terminal: C0/C1 controls, DEL, Unicode line breaks.
@@ -20,15 +20,3 @@ def _escape_char(match: re.Match) -> str:
 def escape_controls(text: str) -> str:
     """`text` with every control character written as a visible escape (\\x0a, \\u2028)."""
     return _CONTROL.sub(_escape_char, text)
-
-
-class _OneLineRecord(logging.LogRecord):
-    def getMessage(self) -> str:  # logging calls it by this name
-        return escape_controls(super().getMessage())
-
-
-def escape_log_messages() -> None:
-    """Every log record's message, in this process and those it forks, has its control characters
-    escaped: a request path or header in a message can never start a forged line. (Tracebacks,
-    formatted apart from the message, keep their lines.)"""
-    logging.setLogRecordFactory(_OneLineRecord)

@@ -1,54 +1,36 @@
-"""`/ready`: whether this web worker can serve fits now, for a load balancer or an orchestrator.
+"""`/ready`: whether this server can serve fits and jobs now, for a load balancer or an
+orchestrator. `/health` (Dash's health endpoint) stays the cheap liveness check.
 
-200 with a small JSON of what is configured and whether it is reachable; 503 (same JSON) when
-something is not. `/health` (Dash's health endpoint) stays the cheap liveness check: it only says
-the process answers. No paths, versions or hostnames in the answer: it is public.
-
-With `REDIS_URL`: Redis must answer a ping, and (when the jobs run on Celery) at least one Celery
-worker must answer within `CELERY_PING_S`. Redis down is "not ready", yet fits still work (locally).
+Everyone gets 200 or 503 and `{"ready": true|false}`; only a caller on this machine or a private
+network that did not come through the proxy (no X-Forwarded-For) also gets the details: whether
+the jobs' store answers, how many job workers answer a ping, and whether Redis answers.
 """
 
 from __future__ import annotations
 
-from flask import jsonify
+import ipaddress
 
-from core.clustering import benchmark_rows
-from serving import jobs_manager, shared_cache
-
-CELERY_PING_S = 0.5
+from flask import jsonify, request
 
 
-def _celery_workers() -> int:
-    from serving.celery_app import ping_workers  # only with REDIS_URL
-
-    return ping_workers(timeout=CELERY_PING_S)
-
-
-def readiness() -> tuple[bool, dict]:
-    alive, expected = benchmark_rows.workers_alive()
-    table_ok = expected > 0 and alive == expected
-    report = {"table_workers": {"alive": alive, "expected": expected, "ok": table_ok}}
-    store = shared_cache.store()
-    redis_ok = True
-    if store is not None:
-        redis_ok = store.reachable()
-        report["redis"] = {"configured": True, "reachable": redis_ok, "ok": redis_ok}
-    if jobs_manager.uses_celery():
-        workers = _celery_workers() if redis_ok else 0
-        jobs_ok = workers > 0
-        report["jobs"] = {"manager": "celery", "workers": workers, "ok": jobs_ok}
-    else:
-        jobs_ok = jobs_manager.store_writable()
-        report["jobs"] = {"manager": "diskcache", "store_writable": jobs_ok, "ok": jobs_ok}
-    ready = table_ok and redis_ok and jobs_ok
-    return ready, {"ready": ready, **report}
+def _internal() -> bool:
+    if request.headers.get("X-Forwarded-For"):  # came through the proxy: from outside
+        return False
+    try:
+        address = ipaddress.ip_address(request.remote_addr or "")
+    except ValueError:
+        return False
+    return address.is_loopback or address.is_private
 
 
-def register(server, path: str = "/ready") -> None:
+def register(server, jobs, path: str = "/ready") -> None:
+    """`jobs`: the serving.jobs.queue.JobQueue whose store and workers must answer."""
+
     @server.route(path, methods=["GET"])
     def _ready():
-        ready, report = readiness()
-        response = jsonify(report)
+        details = {"jobs": jobs.ready()}
+        ready = all(part["ok"] for part in details.values())
+        response = jsonify({"ready": ready, **details} if _internal() else {"ready": ready})
         response.status_code = 200 if ready else 503
         response.headers["Cache-Control"] = "no-store"
         return response

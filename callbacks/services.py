@@ -1,0 +1,82 @@
+"""What the callbacks need from the server, as plain interfaces: app.py hands in serving's
+implementations, and tests hand in fakes. Callbacks never import serving/ itself.
+
+- `table_rows(table_key)`: the table's three rows (core.clustering.TableRow, INIT_METHODS order)
+  for (dataset, k, n_init, seed), computed off the web threads. It raises `Busy` when the server
+  cannot take the work now; any other exception is a server fault.
+- `jobs`: the background jobs (k sweep, seed stability): start, poll, cancel, by handle.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Protocol
+
+from core.clustering import TableRow
+
+
+class Busy(Exception):
+    """The server refused the work for now (its queue is full): not the user's fault, and not a
+    fault either. The request is answered 503 with Retry-After, and the page sends it again."""
+
+    def __init__(self, message: str, retry_after_s: int = 2) -> None:
+        super().__init__(message)
+        self.retry_after_s = retry_after_s
+
+
+# A job's states, as the page shows them.
+QUEUED, RUNNING, DONE, FAILED, LOST, REFUSED, CANCELLED, UNKNOWN = (
+    "queued", "running", "done", "failed", "lost", "refused", "cancelled", "unknown")
+
+
+@dataclass(frozen=True)
+class JobView:
+    """What the page is told about one job."""
+
+    state: str
+    handle: str | None = None  # signed, bound to the page; None when no job runs
+    ahead: int = 0  # jobs before it in the queue (queued)
+    done: int = 0
+    total: int = 0
+    result: dict | None = None  # the core result as a dict (done)
+    message: str = ""  # why it was refused, lost or failed, in the page's words
+    params: dict = field(default_factory=dict)  # the validated parameters it runs with
+
+
+class Jobs(Protocol):
+    def page_token(self, token: object) -> str:
+        """`token` if it is one this server issued, else a new one (a page is one browser tab)."""
+
+    def start(self, kind: str, params: dict, page: str) -> JobView:
+        """Start (or join, or answer from a stored result) the job `kind` with validated params."""
+
+    def status(self, handle: object, page: str) -> JobView:
+        """The job behind a handle, if it is this page's; UNKNOWN for any other handle."""
+
+    def cancel(self, handle: object, page: str) -> JobView:
+        """Cancel the job behind a handle, if it is this page's; nothing otherwise."""
+
+    def stored(self, kind: str, params: dict) -> dict | None:
+        """The finished result of `kind` with these params, if one is kept."""
+
+
+@dataclass(frozen=True)
+class Services:
+    table_rows: Callable[[tuple[str, int, int, int]], tuple[TableRow, ...]]
+    jobs: Jobs
+
+
+_services: Services | None = None
+
+
+def install(services: Services) -> None:
+    """Set what the callbacks call (app.py at start-up, or a test)."""
+    global _services  # pylint: disable=global-statement
+    _services = services
+
+
+def services() -> Services:
+    if _services is None:
+        raise RuntimeError("callbacks.services.install() was not called")
+    return _services

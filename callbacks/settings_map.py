@@ -1,0 +1,232 @@
+"""Every settings change, first: validate, say what is wrong if anything is, and send the map's 2-D
+fit; record valid settings in `applied-settings` (for the jobs, the exports and the members).
+
+The page rasterizes the regions itself (assets/map_regions.js, clientside callbacks below) from
+the centroids this sends, and patches them into the figure: a mesh-step change asks nothing of
+the server. A new dataset also sends a new figure (its points), its colour key and its texts.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+
+from dash import ClientsideFunction, Dash, Input, Output, State, ctx, html, no_update
+
+from callbacks.results_views import cluster_names
+from components.boundary_figure import (
+    boundary_figure,
+    class_key,
+    map_caption,
+    map_regions,
+    mesh_caption,
+)
+from components.controls import mesh_description, number_input_class
+from components.digit_samples import digit_samples
+from components.layout import data_card, map_explained
+from components.server_fault import card_class
+from core import datasets
+from core.boundary import PlaneMap, decision_boundary, plane_map
+from core.settings import InvalidSettings, Settings, limits, validate
+from core.share import format_query
+
+log = logging.getLogger(__name__)
+
+APPLIED_SETTINGS = "applied-settings"
+ADDRESS_NOTES = "address-notes"  # set by callbacks/share.py when an address is opened
+SETTINGS_QUERY = "settings-query"  # the applied settings as a query string, for the address bar
+MAP_REGIONS = "map-regions"  # what the page draws the map from
+MESH_CHECK = "mesh-check"  # set by the page when a mesh step needs the server's validation
+DATASET_CHOICE = "dataset-choice"  # the dataset, once the page has adjusted the settings to it
+ADDRESS_TITLE = "From the address:"
+INVALID_TITLE = "Settings not applied — the results shown are for the last valid settings:"
+MAP_CARD = ("map-card", "card map-card")
+RESULTS_CLASS, STALE_CLASS = "content", "content stale"  # stale: the views show the last valid settings
+# Settings field → the number input that shows it (the dataset and init are pickers: no error state).
+FIELD_INPUTS = {"n_init": "n-init", "n_clusters": "n-clusters", "seed": "random-seed", "mesh_step": "mesh-step"}
+
+
+def control_values(dataset, init_method, n_init, n_clusters, seed, mesh_step) -> dict:
+    """The raw control values, keyed as core.settings.validate reads them."""
+    return {"dataset": dataset, "init_method": init_method, "n_init": n_init, "n_clusters": n_clusters,
+            "seed": seed, "mesh_step": mesh_step}
+
+
+def map_clusters(plane: PlaneMap) -> dict:
+    return cluster_names(plane.matching, plane.point_clusters)
+
+
+def _table_changes(before, after: dict) -> bool:
+    """Whether the table shows something else: anything but the mesh step."""
+    if not isinstance(before, dict):
+        return True
+    return any(before.get(field) != value for field, value in after.items() if field != "mesh_step")
+
+
+def _address_message(notes) -> list:
+    if not isinstance(notes, list) or not notes:
+        return []
+    return [html.Strong(ADDRESS_TITLE), html.Ul([html.Li(str(note)) for note in notes[:10]])]
+
+
+def dataset_views(settings: Settings) -> dict:
+    """What changes with the dataset: the map's figure (its points), key and explainer, the data
+    card, the tagline and the mesh step's range."""
+    dataset = datasets.load(settings.dataset)
+    picture = digit_samples(dataset.images, dataset.target) if dataset.images is not None else None
+    return {
+        "figure": boundary_figure(decision_boundary(settings), dataset),
+        "key": class_key(dataset),
+        "explained": map_explained(dataset),
+        "data_card": data_card(dataset, picture),
+        "tagline": (f"Cluster {dataset.n_samples:,} {dataset.info.samples} and see how well K-means recovers "
+                    f"their {dataset.info.labels} without ever seeing a label."),
+        "mesh_description": mesh_description(limits(settings.dataset).mesh_range[0]),
+    }
+
+
+DATASET_OUTPUTS = ("figure", "key", "explained", "data_card", "tagline", "mesh_description")
+
+
+def map_view(values: dict, shown: dict | None = None, address_notes: list | None = None,
+             mesh_check=None) -> dict:
+    """The map's regions and caption, the settings message and the number fields' classes
+    (outlined when refused), the applied settings and their query string. `shown` is what the
+    page shows now (message hidden, field classes, applied settings), so that nothing is redrawn
+    for no reason; `address_notes` say what an address just opened asked for in vain; `mesh_check`
+    is the page's request to validate the mesh step, whose stamp goes back with the regions so
+    that the page redraws them at that step even when the fit is the one it has. A refit that
+    fails on the server shows the map's fault box, whose Retry sends the same settings again."""
+    shown = shown or {}
+    keep = {name: no_update for name in ("regions", "caption", "applied", "clusters", "query", "fault_hidden",
+                                         "card_class", *DATASET_OUTPUTS)}
+    from_address = _address_message(address_notes)
+    fallback = shown.get("applied") if isinstance(shown.get("applied"), dict) else None
+    try:
+        settings = validate(values, fallback=fallback)
+    except InvalidSettings as invalid:
+        message = [html.Strong(INVALID_TITLE), html.Ul([html.Li(problem) for problem in invalid.problems])]
+        return {**keep, "message": from_address + message, "message_hidden": False, "results_class": STALE_CLASS,
+                "field_classes": [number_input_class(field in invalid.by_field) for field in FIELD_INPUTS]}
+    applied = settings.as_store()
+    valid_class = number_input_class(False)
+    clear = not from_address and shown.get("message_hidden") is True and all(
+        shown_class == valid_class for shown_class in shown.get("field_classes") or [None])
+    outputs = {
+        **keep,
+        "query": format_query(settings),
+        "message": no_update if clear else from_address,
+        "message_hidden": no_update if clear else not from_address,
+        "results_class": no_update if clear else RESULTS_CLASS,
+        "field_classes": [no_update if clear else valid_class for _ in FIELD_INPUTS],
+        "applied": applied if _table_changes(shown.get("applied"), applied) else no_update,
+    }
+    try:
+        plane = plane_map(*settings.fit_key)
+        if (fallback or {}).get("dataset", settings.dataset) != settings.dataset:
+            outputs.update(dataset_views(settings))
+    except Exception:  # a server fault (the settings are valid): never a traceback; the log keeps it
+        log.exception("map refit failed for %s", settings)
+        return {**outputs, "fault_hidden": False, "card_class": card_class(MAP_CARD[1], failed=True)}
+    regions = {**map_regions(plane), "check": _check_stamp(mesh_check), "step": settings.mesh_step}
+    return {**outputs, "regions": regions, "caption": map_caption(plane), "clusters": map_clusters(plane),
+            "fault_hidden": True, "card_class": MAP_CARD[1]}
+
+
+def _check_stamp(mesh_check) -> float | None:
+    """The page's stamp on a mesh-step check ({"step": ..., "at": ms}), if it is a plain number."""
+    stamp = mesh_check.get("at") if isinstance(mesh_check, dict) else None
+    finite = isinstance(stamp, (int, float)) and not isinstance(stamp, bool) and math.isfinite(stamp)
+    return float(stamp) if finite else None
+
+
+def _map_callback(dataset, init_method, n_init, n_clusters, seed, mesh_check, address_notes, retry, mesh_step,
+                  dataset_value, shown):
+    # An address's notes are shown once, when it is opened, not at every later change.
+    opened = f"{ADDRESS_NOTES}.data" in ctx.triggered_prop_ids
+    # Until the dataset is first switched, the page's picker holds it.
+    values = control_values(dataset or dataset_value, init_method, n_init, n_clusters, seed, mesh_step)
+    return map_view(values, shown=shown, address_notes=address_notes if opened else None, mesh_check=mesh_check)
+
+
+def register(app: Dash) -> None:
+    # The page is served already drawn for the defaults, so no callback runs on load.
+    app.callback(
+        output={
+            "regions": Output(MAP_REGIONS, "data"),
+            "caption": Output("map-caption", "children"),
+            "message": Output("settings-message", "children"),
+            "message_hidden": Output("settings-message", "hidden"),
+            "results_class": Output("results", "className"),
+            "field_classes": [Output(input_id, "className") for input_id in FIELD_INPUTS.values()],
+            "applied": Output(APPLIED_SETTINGS, "data"),
+            "clusters": Output("map-clusters", "data"),
+            "query": Output(SETTINGS_QUERY, "data"),
+            "fault_hidden": Output("map-fault", "hidden"),
+            "card_class": Output(MAP_CARD[0], "className"),
+            "figure": Output("boundary-graph", "figure", allow_duplicate=True),
+            "key": Output("class-key-slot", "children"),
+            "explained": Output("map-explained", "children"),
+            "data_card": Output("data-card-slot", "children"),
+            "tagline": Output("tagline", "children"),
+            "mesh_description": Output("mesh-step-description", "children"),
+        },
+        inputs={
+            "dataset": Input(DATASET_CHOICE, "data"),
+            "init_method": Input("init-method", "value"),
+            "n_init": Input("n-init", "value"),
+            "n_clusters": Input("n-clusters", "value"),
+            "seed": Input("random-seed", "value"),
+            # The mesh step reaches the server only through MESH_CHECK: the page draws a valid
+            # step itself and asks the server when there is a message to write or clear.
+            "mesh_check": Input(MESH_CHECK, "data"),
+            "address_notes": Input(ADDRESS_NOTES, "data"),
+            "retry": Input("map-retry", "n_clicks"),
+        },
+        state={
+            "mesh_step": State("mesh-step", "value"),
+            "dataset_value": State("dataset", "value"),
+            "shown": {
+                "message_hidden": State("settings-message", "hidden"),
+                "field_classes": [State(input_id, "className") for input_id in FIELD_INPUTS.values()],
+                "applied": State(APPLIED_SETTINGS, "data"),
+            },
+        },
+        prevent_initial_call=True,
+    )(_map_callback)
+    # The regions are drawn in the browser, from the fit's centroids: when a fit arrives, and
+    # when the mesh step changes (with no request when the step is valid). Two callbacks: one
+    # that fed itself through the server (step → mesh-check → server → map-regions) would not
+    # run again within one chain.
+    app.clientside_callback(
+        ClientsideFunction("kmeansMap", "onFit"),
+        Output("boundary-graph", "figure", allow_duplicate=True),
+        Output("map-mesh", "children", allow_duplicate=True),
+        Input(MAP_REGIONS, "data"),
+        State("mesh-step", "value"),
+        prevent_initial_call=True,
+    )
+    app.clientside_callback(
+        ClientsideFunction("kmeansMap", "onStep"),
+        Output("boundary-graph", "figure", allow_duplicate=True),
+        Output("map-mesh", "children", allow_duplicate=True),
+        Output(MESH_CHECK, "data"),
+        Input("mesh-step", "value"),
+        State(MAP_REGIONS, "data"),
+        State("settings-message", "hidden"),
+        prevent_initial_call=True,
+    )
+    # When the map's 2-D names are not the table's model's, the map says so (no request).
+    app.clientside_callback(
+        ClientsideFunction("kmeansMap", "namesNote"),
+        Output("map-names-note", "children"),
+        Output("map-names-note", "hidden"),
+        Input("map-clusters", "data"),
+        Input("model-clusters", "data"),
+    )
+    app.clientside_callback(
+        ClientsideFunction("kmeansMap", "downloadPng"),
+        Output("map-png", "title"),
+        Input("map-png", "n_clicks"),
+        prevent_initial_call=True,
+    )

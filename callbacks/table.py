@@ -1,0 +1,109 @@
+"""The table and the views of its fits (headline, verdict, gallery, matrix), for every change.
+
+The page sends a table request beside the map's, from the same control values, and keeps at most
+one in flight: changes made while one is out wait, and only the newest of them is sent when it is
+answered (assets/table_requests.js). So a presenter clicking "+" ten times fits the table for the
+first and the last click, not ten. The server validates the request as the map callback does (a
+refused value anywhere changes nothing here: the map's message says why), fits the three rows
+off the web threads (`services().table_rows`), and always answers with the request's stamp, so
+the page knows it may send the next.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from dash import ClientsideFunction, Dash, Input, Output, State, no_update
+
+from callbacks.results_views import results
+from callbacks.services import Busy, services
+from components.server_fault import card_class
+from core.settings import InvalidSettings, Settings, validate
+from core.sweeps import Stability
+
+log = logging.getLogger(__name__)
+
+TABLE_CARD = ("table-card", "card table-card")
+RESULTS_OUTPUTS = {
+    "table": ("metrics-table", "children"),
+    "accuracy": ("matched-accuracy", "children"),
+    "verdict": ("verdict", "children"),
+    "gallery": ("centroid-gallery", "children"),
+    "matrix": ("cluster-digit-matrix", "children"),
+    "matrix_summary": ("matrix-summary", "children"),
+    "model_clusters": ("model-clusters", "data"),
+}
+
+
+def _stamp(request) -> float | None:
+    stamp = request.get("at") if isinstance(request, dict) else None
+    return stamp if isinstance(stamp, (int, float)) and not isinstance(stamp, bool) else None
+
+
+def seed_spread(stability: dict | None, settings: Settings) -> dict | None:
+    """{init: {metric: (low, high)}} from the stability run the page shows, when it ran at these
+    settings' dataset, k and n_init (the seeds' spread does not depend on the table's seed)."""
+    if not isinstance(stability, dict):
+        return None
+    params = {"dataset": settings.dataset, "n_clusters": settings.n_clusters, "n_init": settings.n_init}
+    if any(stability.get(key) != value for key, value in params.items()):
+        return None
+    stored = services().jobs.stored("stability", stability)
+    if stored is None:
+        return None
+    result = Stability.from_dict(stored)
+    return {row.init_method: {name: (spread.low, spread.high) for name, spread in row.metrics.items()}
+            for row in result.inits}
+
+
+def table_view(request, stability=None) -> dict:
+    """The table callback. `request` is the page's {"values": control values, "fallback": the
+    applied settings, "at": stamp}; `stability` the params of the seed-stability run the page
+    shows, if any. A table the server cannot take now is answered busy (503, sent again); rows
+    that fail show the table's fault box, whose Retry asks again."""
+    unchanged = {name: no_update for name in RESULTS_OUTPUTS}
+    answered = {"answered": _stamp(request)}
+    values = request.get("values") if isinstance(request, dict) else None
+    fallback = request.get("fallback") if isinstance(request, dict) else None
+    if not isinstance(values, dict):
+        return {**unchanged, **answered, "fault_hidden": no_update, "card_class": no_update}
+    try:
+        settings = validate(values, fallback=fallback if isinstance(fallback, dict) else None)
+    except InvalidSettings:
+        return {**unchanged, **answered, "fault_hidden": no_update, "card_class": no_update}
+    try:
+        rows = services().table_rows(settings.table_key)
+        views = results(settings, rows, seed_spread(stability, settings))
+    except Busy:
+        raise  # 503 with Retry-After: the page waits and sends the same request again
+    except Exception:  # a server fault: the settings were validated above
+        log.exception("table refit failed for %s", settings)
+        return {**unchanged, **answered, "fault_hidden": False, "card_class": card_class(TABLE_CARD[1], failed=True)}
+    return {**views, **answered, "fault_hidden": True, "card_class": TABLE_CARD[1]}
+
+
+def register(app: Dash) -> None:
+    app.clientside_callback(
+        ClientsideFunction("tableRequests", "request"),
+        Output("table-request", "data"),
+        Input("dataset-choice", "data"), Input("init-method", "value"), Input("n-init", "value"),
+        Input("n-clusters", "value"), Input("random-seed", "value"),
+        # A mesh step the page sent for checking: once it is good again, so are the others.
+        Input("mesh-check", "data"),
+        Input("table-retry", "n_clicks"), Input("stability-shown", "data"),
+        State("mesh-step", "value"), State("applied-settings", "data"), State("dataset", "value"),
+        prevent_initial_call=True,
+    )
+    app.clientside_callback(
+        ClientsideFunction("tableRequests", "answered"),
+        Input("table-answered", "data"),
+        prevent_initial_call=True,
+    )
+    app.callback(
+        output={**{key: Output(*target) for key, target in RESULTS_OUTPUTS.items()},
+                "answered": Output("table-answered", "data"),
+                "fault_hidden": Output("table-fault", "hidden"), "card_class": Output(TABLE_CARD[0], "className")},
+        inputs={"request": Input("table-request", "data")},
+        state={"stability": State("stability-shown", "data")},
+        prevent_initial_call=True,
+    )(table_view)

@@ -1,0 +1,70 @@
+"""Table rows shared through Redis when `REDIS_URL` is set: a row fitted by any web process on any
+machine is read by the others instead of fitted again.
+
+Keys carry the scikit-learn and numpy versions and a digest of the data, so a row made by other
+code or from other data is never reused. Values are pickled: Redis must be private to the app
+(compose.yaml publishes no port for it). Redis is never a reason to fail a request: while it is
+unreachable every read is a miss and every write is dropped, with one log line each way.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import pickle
+import time
+from functools import lru_cache
+
+import numpy as np
+import sklearn
+
+from core import datasets
+
+log = logging.getLogger(__name__)
+
+TTL_S = 6 * 3600
+RETRY_S = 5.0  # after a failure, compute locally this long before asking Redis again
+CODE_VERSION = 2  # bump when what a cached row holds, or how it is computed, changes
+
+
+@lru_cache(maxsize=None)
+def data_version(dataset: str) -> str:
+    data = datasets.load(dataset)
+    return hashlib.sha256(data.scaled.tobytes() + data.target.tobytes()).hexdigest()[:16]
+
+
+def cache_key(kind: str, args: tuple) -> str:
+    return (f"kmeans-fits:{CODE_VERSION}:sklearn{sklearn.__version__}:numpy{np.__version__}:"
+            f"{data_version(args[0])}:{kind}:{args!r}")
+
+
+class FitCache:
+    def __init__(self, url: str) -> None:
+        import redis
+
+        self.client = redis.Redis.from_url(url, socket_connect_timeout=0.5, socket_timeout=2)
+        self._down_until = 0.0
+
+    def _failed(self, error: Exception) -> None:
+        if time.monotonic() >= self._down_until:
+            log.warning("Redis unreachable (%s): fitting locally, asking again every %.0f s",
+                        type(error).__name__, RETRY_S)
+        self._down_until = time.monotonic() + RETRY_S
+
+    def get(self, kind: str, args: tuple):
+        if time.monotonic() < self._down_until:
+            return None
+        try:
+            raw = self.client.get(cache_key(kind, args))
+        except Exception as error:  # noqa: BLE001  (connection, timeout)
+            self._failed(error)
+            return None
+        return None if raw is None else pickle.loads(raw)  # noqa: S301 (a private Redis, see above)
+
+    def set(self, kind: str, args: tuple, value) -> None:
+        if time.monotonic() < self._down_until:
+            return
+        try:
+            self.client.set(cache_key(kind, args), pickle.dumps(value), ex=TTL_S)
+        except Exception as error:  # noqa: BLE001
+            self._failed(error)

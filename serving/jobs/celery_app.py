@@ -1,0 +1,70 @@
+"""The Celery app the background jobs run on.
+
+With `REDIS_URL`: Redis is the broker and the result backend, and workers on any machine that
+reaches it take jobs. Without it: kombu's filesystem transport and Celery's file result backend in
+this machine's private jobs directory (serving/jobs/store.py), with a worker the server starts
+beside itself (serving/jobs/local_worker.py). Either way a worker runs
+
+    celery -A serving.jobs.celery_app worker --concurrency 2
+
+and imports only serving.jobs.tasks (the core's maths): never the web app.
+"""
+
+from __future__ import annotations
+
+import os
+
+from celery import Celery
+
+from serving.jobs.store import jobs_dir, private_directory, redis_url
+
+DEFAULT_TIME_LIMIT_S = 1800  # far past the longest valid job; a stuck one is ended (a server fault)
+RESULT_TTL_S = 24 * 3600
+
+
+def job_time_limit_s() -> float:
+    try:
+        value = float(os.environ.get("JOB_TIME_LIMIT_S", ""))
+    except ValueError:
+        return DEFAULT_TIME_LIMIT_S
+    return value if 0 < value < float("inf") else DEFAULT_TIME_LIMIT_S
+
+
+def _local_broker() -> dict:
+    base = private_directory(jobs_dir())
+    folders = {name: private_directory(os.path.join(base, name)) for name in ("queue", "control", "results")}
+    return {
+        "broker_url": "filesystem://",
+        "result_backend": f"file://{folders['results']}",
+        "broker_transport_options": {
+            "data_folder_in": folders["queue"], "data_folder_out": folders["queue"],
+            "control_folder": folders["control"], "store_processed": False, "polling_interval": 0.2,
+        },
+    }
+
+
+def make_celery() -> Celery:
+    url = redis_url()
+    app = Celery("kmeans_jobs")
+    app.conf.update(
+        **({"broker_url": url, "result_backend": url} if url else _local_broker()),
+        imports=("serving.jobs.tasks",),
+        task_serializer="json", result_serializer="json", accept_content=["json"],
+        task_track_started=True,
+        # A job whose process dies is not run again: a job that killed its process would kill the
+        # next one too. The page shows it as failed, with Retry.
+        task_acks_late=False,
+        task_reject_on_worker_lost=False,
+        task_time_limit=job_time_limit_s(),
+        result_expires=RESULT_TTL_S,
+        worker_prefetch_multiplier=1,  # a job is long: a free worker takes the next, in order
+        broker_connection_retry_on_startup=True,
+        task_publish_retry=False,  # with the broker gone, starting a job fails at once
+        worker_hijack_root_logger=False,
+        worker_send_task_events=False,
+    )
+    return app
+
+
+celery_app = make_celery()
+app = celery_app  # `celery -A serving.jobs.celery_app` finds it by this name

@@ -1,0 +1,62 @@
+"""What a job worker runs: the core's k sweep and seed stability, with progress after each fit.
+
+A worker imports this module and the core alone. Each job process runs at a lower priority than
+the web processes and the table's fits, with one OpenMP/BLAS thread.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import time
+
+from celery import signals
+from threadpoolctl import threadpool_limits
+
+from core.sweeps import k_sweep, seed_stability
+from serving.jobs.celery_app import RESULT_TTL_S, celery_app
+from serving.jobs.store import job_store
+
+JOB_NICENESS = 15  # below the table's processes (10): the map first, then the table, then the jobs
+SWEEP, STABILITY = "k-sweep", "stability"
+
+
+def run_key(kind: str, params: dict) -> str:
+    """The name of a run: the same job with the same parameters is the same run."""
+    return f"{kind}:" + ",".join(f"{key}={params[key]!r}" for key in sorted(params))
+
+
+def result_key(kind: str, params: dict) -> str:
+    return f"result:{run_key(kind, params)}"
+
+
+def compute(kind: str, params: dict, progress) -> dict:
+    """The job's core result, as a JSON-able dict."""
+    if kind == SWEEP:
+        result = k_sweep(params["dataset"], params["init_method"], (params["k_min"], params["k_max"]),
+                         params["n_init"], params["seed"], progress=progress)
+    elif kind == STABILITY:
+        result = seed_stability(params["dataset"], params["n_clusters"], params["n_init"], params["seed"],
+                                params["n_seeds"], progress=progress)
+    else:
+        raise ValueError(f"unknown job kind {kind!r}")
+    return dataclasses.asdict(result)
+
+
+@signals.worker_process_init.connect
+def _job_process(**_) -> None:
+    threadpool_limits(limits=1)
+    os.nice(JOB_NICENESS)
+
+
+@celery_app.task(bind=True, name="kmeans.run_job")
+def run_job(self, kind: str, params: dict) -> str:
+    """Compute the job, reporting each fit done, and keep its result for every page that asks."""
+    def progress(done: int, total: int) -> None:
+        self.update_state(state="PROGRESS", meta={"done": done, "total": total, "at": time.time(),
+                                                  "hostname": self.request.hostname})
+
+    progress(0, 0)
+    result = compute(kind, params, progress)
+    job_store().set(result_key(kind, params), result, RESULT_TTL_S)
+    return "stored"
