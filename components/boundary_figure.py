@@ -115,6 +115,8 @@ def centroid_markers(plane: PlaneMap) -> dict:
         names.append({
             "x": x, "y": y, "xref": "x", "yref": "y", "showarrow": False, "opacity": opacity,
             "text": matching.names[cluster] if used else "",
+            # A label box in the class's colour: a digit fits in its disc, a longer name spills over it.
+            "bgcolor": colour, "borderpad": 1,
             "font": {"color": ink_on(colour) if used else "white", "size": CENTROID_FONT_PX, "family": FONT_STACK},
         })
         note = (matching.mostly(cluster) + (" (mixed)" if mixed else "")) if used else ""
@@ -154,7 +156,7 @@ def boundary_figure(boundary: Boundary, dataset: Dataset) -> go.Figure:
         **centroid_markers(boundary.plane),
         margin=MAP_MARGIN,
         plot_bgcolor="white",
-        paper_bgcolor="white",
+        paper_bgcolor="rgba(0,0,0,0)",  # the card's colour around the plot, in either theme
         font={"family": FONT_STACK, "size": 13},
         showlegend=False,
         # Keep the user's zoom while settings change (a new dataset is a new plane).

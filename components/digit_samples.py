@@ -30,18 +30,7 @@ def digit_montage(images: np.ndarray, target: np.ndarray) -> bytes:
     return buffer.getvalue()
 
 
-def digit_samples(images: np.ndarray, target: np.ndarray) -> html.Div:
+def digit_samples(images: np.ndarray, target: np.ndarray) -> html.Img:
+    """One scanned image of each digit, for the data card."""
     source = "data:image/png;base64," + base64.b64encode(digit_montage(images, target)).decode("ascii")
-    return html.Div(
-        [
-            html.H2("The data", className="section-title"),
-            html.Img(src=source, alt="One scanned 8×8 image of each digit, 0 to 9", className="digit-strip"),
-            html.P(
-                f"{len(target):,} scanned digits, 8×8 pixels each: 64 features, standardized "
-                "before clustering. K-means never sees the labels; the scores compare its clusters "
-                "with them afterwards.",
-                className="data-note",
-            ),
-        ],
-        className="data-card",
-    )
+    return html.Img(src=source, alt="One scanned 8×8 image of each digit, 0 to 9", className="digit-strip")

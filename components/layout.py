@@ -18,7 +18,7 @@ from core.settings import Settings
 
 LOADING_DELAY_MS = 250  # show the spinner only when a refit is slow enough to notice
 STALE_NOTE = "Stale: showing the last valid settings"
-SECTIONS = (("table-card", "Table"), ("map-card", "Map"), ("jobs-section", "Choose k"),
+SECTIONS = (("settings", "Settings"), ("table-card", "Table"), ("map-card", "Map"), ("jobs-section", "Choose k"),
             ("matrix-card", "Matrix"), ("reproduce-card", "Code"))
 
 
@@ -69,7 +69,6 @@ def header(dataset: Dataset) -> html.Header:
                 html.P(f"Cluster {dataset.n_samples:,} {dataset.info.samples} and see how well K-means recovers "
                        f"their {dataset.info.labels} without ever seeing a label.", id="tagline", className="tagline"),
             ], className="title-block"),
-            section_links(),
             toolbar(),
         ],
         className="app-header",
@@ -117,16 +116,23 @@ def page(*, settings: Settings, dataset: Dataset, views: dict, figure: go.Figure
             *below_fold_stores(jobs_panels()),  # mounted once the map is drawn
             *address_stores(settings),
         ],
-        className="sidebar",
+        className="sidebar", id="settings", **{"aria-label": "Settings"},
     )
-    table_card = html.Section(
+    # The message first: what the selected init recovered, and how it compares with the others.
+    headline_card = html.Section(
         [
-            server_fault("table"),
             html.Div([
                 html.P(views["accuracy"], id="matched-accuracy", className="headline", **{"aria-live": "polite"}),
                 html.Span(STALE_NOTE, className="stale-note"),
             ], className="headline-row"),
             html.P(views["verdict"], id="verdict", className="verdict"),
+        ],
+        id="headline-card", className="card headline-card",
+    )
+    table_card = html.Section(
+        [
+            _card_head("Init strategies compared"),
+            server_fault("table"),
             _loading(html.Div(views["table"], id="metrics-table", className="table-scroll")),
         ],
         id="table-card", className="card table-card",
@@ -162,6 +168,7 @@ def page(*, settings: Settings, dataset: Dataset, views: dict, figure: go.Figure
                     id="boundary-graph",
                     figure=figure,
                     className="boundary-graph",
+                    style={"height": "var(--map-height)"},  # assets/style.css sets it per screen and mode
                     config={**GRAPH_CONFIG, "responsive": True,
                             # The card's own PNG button exports the map with its settings as a title.
                             "modeBarButtonsToRemove": [*GRAPH_CONFIG["modeBarButtonsToRemove"], "toImage"]},
@@ -183,6 +190,7 @@ def page(*, settings: Settings, dataset: Dataset, views: dict, figure: go.Figure
         ],
         className="card matrix-card", id="matrix-card",
     )
-    content = html.Main([table_card, map_card, members_card, jobs_section(panels=[]), matrix_card,
+    content = html.Main([headline_card, table_card, map_card, members_card, jobs_section(panels=[]), matrix_card,
                          reproduce_panel(settings)], id="results", className="content")
-    return html.Div([header(dataset), html.Div([sidebar, content], className="app-body")], className="page")
+    return html.Div([header(dataset), section_links(), html.Div([sidebar, content], className="app-body")],
+                    className="page")

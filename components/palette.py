@@ -45,7 +45,20 @@ _WHITE_STRENGTHS = np.round(np.arange(0.04, 0.99, 0.02), 2)  # share of the colo
 # its digit's colour: only greys (3 and 8, chroma below _GREY_CHROMA) may be that pale.
 _MIN_CHROMA_SHARE = 0.5
 _GREY_CHROMA = 10.0
-_BLACK_SHARES = np.round(np.arange(0.04, 0.61, 0.04), 2)  # shades: share of black
+FROM_WHITE_MIN = 8.0  # CIEDE2000 from white: a region must read as a region, not as blank
+_BLACK_SHARES = np.round(np.arange(0.04, 0.41, 0.04), 2)  # shades: share of black (none so deep it dominates)
+# A digit's own tint where mixing its colour with white leaves no visible region: 3's grey would
+# be near-white. Light sage instead: CIEDE2000 16 from white, >= 10 from every other digit's tint,
+# >= 12 from every dot colour (found by a search over sRGB under those constraints).
+OWN_TINTS = {3: (186, 208, 194)}
+# The colour a digit's extras are mixed from, where it is not its dot colour: 3's extras are
+# lighter and deeper sages, its own tint's family (a grey's mixes were near-white or too dark).
+FAMILY_BASES = {3: "#6f9a80"}
+
+
+def own_tint(digit: int) -> tuple[int, int, int]:
+    """A matched cluster's region colour: its digit's colour mixed with white, or OWN_TINTS's."""
+    return OWN_TINTS.get(digit) or _tint(DIGIT_COLOURS[digit], BASE_STRENGTHS[digit])
 
 
 def _tint(colour: str, strength: float) -> tuple[int, int, int]:
@@ -57,7 +70,7 @@ def _tint(colour: str, strength: float) -> tuple[int, int, int]:
 def _family(digit: int) -> tuple[np.ndarray, list[tuple[float, float, float]]]:
     """Every qualifying member of a digit's colour family: sRGB rows, and per row how far it
     strays (share of black, hue turn, chroma change): the mildest are liked best."""
-    lightness, a, b = srgb_to_lab_array(hex_to_rgb(DIGIT_COLOURS[digit]))
+    lightness, a, b = srgb_to_lab_array(hex_to_rgb(FAMILY_BASES.get(digit, DIGIT_COLOURS[digit])))
     chroma, hue = np.hypot(a, b), np.arctan2(b, a)
     rows, strays = [], []
     for turn in _HUE_TURNS:
@@ -77,8 +90,9 @@ def _family(digit: int) -> tuple[np.ndarray, list[tuple[float, float, float]]]:
     dots = srgb_to_lab_array([hex_to_rgb(colour) for colour in DIGIT_COLOURS])
     apart = ciede2000_array(srgb_to_lab_array(rgbs)[:, None, :], dots[None, :, :])
     legible = (apart.min(axis=1) >= DOT_MIN_DIFFERENCE) & (apart[:, digit] >= OWN_DOT_MIN_DIFFERENCE)
+    legible &= ciede2000_array(srgb_to_lab_array(rgbs), srgb_to_lab_array((255, 255, 255))) >= FROM_WHITE_MIN
     if chroma >= _GREY_CHROMA:
-        own = srgb_to_lab_array(_tint(DIGIT_COLOURS[digit], BASE_STRENGTHS[digit]))
+        own = srgb_to_lab_array(own_tint(digit))
         labs = srgb_to_lab_array(rgbs)
         legible &= np.hypot(labs[:, 1], labs[:, 2]) >= _MIN_CHROMA_SHARE * np.hypot(own[1], own[2])
     return rgbs[legible], [stray for stray, keep in zip(strays, legible, strict=True) if keep]
@@ -86,14 +100,14 @@ def _family(digit: int) -> tuple[np.ndarray, list[tuple[float, float, float]]]:
 
 @lru_cache(maxsize=1)
 def _variants() -> np.ndarray:
-    """(10, TINT_VARIANTS, 3) sRGB: variant 0 is the digit's own tint (BASE_STRENGTHS); the others
+    """(10, TINT_VARIANTS, 3) sRGB: variant 0 is the digit's own tint (own_tint); the others
     are picked from its family one by one, each the member farthest (CIEDE2000) from those picked
     so far (spread out, so some are far from any neighbour), then ordered mildest first."""
     variants = []
     for digit in range(len(DIGIT_COLOURS)):
         rgbs, strays = _family(digit)
         labs = srgb_to_lab_array(rgbs)
-        own = _tint(DIGIT_COLOURS[digit], BASE_STRENGTHS[digit])
+        own = own_tint(digit)
         nearest = ciede2000_array(labs, srgb_to_lab_array(own))
         picked: list[int] = []
         for _ in range(TINT_VARIANTS - 1):
