@@ -100,7 +100,6 @@ server = app.server
 if __name__ == "__main__":
     from serving.jobs import local_worker
 
-    logging.basicConfig(level=logging.INFO, format="%(message)s")
     worker = None if redis_url() else local_worker.start()
     app.table_fits.start()
     try:

@@ -1,0 +1,193 @@
+"""Components: pure functions from core results to Dash components and figures."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import plotly.io as pio
+import pytest
+
+from components.boundary_figure import (
+    CENTROID_RADIUS_PX,
+    POINTS_TRACE,
+    boundary_figure,
+    class_colours,
+    map_regions,
+    region_image,
+    region_tint_indices,
+)
+from components.cluster_views import centroid_gallery, class_matrix, matrix_summary, members_panel
+from components.headline import matched_accuracy, verdict
+from components.jobs_section import jobs_panels
+from components.metrics_table import COLUMNS, metrics_table
+from components.sweep_figure import sweep_figure
+from core import datasets
+from core.boundary import decision_boundary
+from core.clustering import row_keys, table_row
+from core.matching import cluster_members, matching_for
+from core.pixels import centroid_pixels
+from core.settings import DEFAULTS, N_CLUSTERS_RANGE, Settings
+from core.sweeps import k_sweep
+
+
+def _text(component) -> str:
+    if isinstance(component, str):
+        return component
+    if isinstance(component, (list, tuple)):
+        return " ".join(_text(child) for child in component)
+    children = getattr(component, "children", None)
+    return "" if children is None else _text(children)
+
+
+def _scores(settings):
+    return [table_row(*key).scores for key in row_keys(*settings.table_key)]
+
+
+def _body_rows(table):
+    _caption, _head, body = table.children
+    return body.children
+
+
+def test_metrics_table_formats_for_reading_and_says_what_it_was_computed_at():
+    settings = Settings(**{**DEFAULTS, "init_method": "random"})
+    results = _scores(settings)
+    table = metrics_table(results, settings)
+    rows = _body_rows(table)
+    assert [row.children[0].children for row in rows] == ["k-means++", "random", "PCA-based"]
+    assert [row.className for row in rows] == [None, "selected", None]
+    cells = [cell.children for cell in rows[0].children[1:]]
+    first = results[0]
+    assert cells[0] == f"{first.fit_seconds * 1000:.0f} ms"
+    assert cells[1] == f"{first.inertia:,.0f}"
+    assert cells[2:] == [f"{v:.3f}" for v in (first.homogeneity, first.completeness, first.v_measure,
+                                              first.adjusted_rand, first.adjusted_mutual_info, first.silhouette)]
+    assert "Handwritten digits" in table.children[0].children and "k = 10, n_init = 10, seed = 0" in table.children[0].children
+
+
+def test_metrics_table_bolds_only_a_clear_winner():
+    for k, seed in ((10, 0), (4, 3)):
+        settings = Settings(**{**DEFAULTS, "n_clusters": k, "seed": seed})
+        results = _scores(settings)
+        rows = _body_rows(metrics_table(results, settings))
+        for index, column in enumerate(COLUMNS, start=1):
+            values = [column.value(result) for result in results]
+            bold = [i for i, row in enumerate(rows) if row.children[index].className == "best"]
+            ordered = sorted(values, reverse=column.higher_is_better)
+            expected = [values.index(ordered[0])] if abs(ordered[0] - ordered[1]) >= column.margin(values) else []
+            assert bold == expected, (column.header, values)
+
+
+def test_an_init_that_cannot_run_at_this_k_says_so_in_its_row():
+    settings = Settings("iris", "random", 10, 6, 0, 0.02)
+    rows = _body_rows(metrics_table(_scores(settings), settings))
+    assert [row.children[0].children for row in rows] == ["k-means++", "random", "PCA-based"]
+    assert "needs k ≤ 4 (the number of features)" in _text(rows[2])
+
+
+def test_the_verdict_speaks_of_the_selected_init():
+    data = datasets.load()
+    results = _scores(Settings(**DEFAULTS))
+    best = max(results, key=lambda r: r.adjusted_rand).init_method
+    for selected in ("k-means++", "random", "PCA-based"):
+        text = verdict(results, selected, data)
+        assert text.startswith("Of the three inits") or "agree about equally" in text
+        assert selected in text
+        if best != selected and "agree about equally" not in text:
+            assert f"Select {best} above" in text
+
+
+def test_the_headline_is_the_hungarian_accuracy_in_the_datasets_words():
+    for key, k in (("digits", 10), ("iris", 4)):
+        data = datasets.load(key)
+        fitted = table_row(*row_keys(key, k, 4, 0)[0]).fit
+        matching = matching_for(data, fitted.labels, k)
+        text = _text(matched_accuracy("k-means++", matching, 0.1, data))
+        assert f"{matching.accuracy:.1%}" in text and f"{data.n_samples:,} {data.info.samples}" in text
+        assert ("Purity" in text) == (k != data.n_classes)
+
+
+def test_gallery_matrix_and_members_say_mostly_and_mixed_in_words():
+    data = datasets.load()
+    fitted = table_row(*row_keys("digits", 10, 10, 0)[0]).fit
+    matching = matching_for(data, fitted.labels, 10)
+    gallery = centroid_gallery(matching, centroid_pixels(fitted.centers, data.scaler, 8), data)
+    labels = [card.title for card in gallery]
+    for card, cluster in zip(gallery, matching.order, strict=True):
+        assert matching.label(cluster) in card.title
+        assert ("mixed" in card.className) == matching.mixed(cluster)
+        assert ("MIXED" in _text(card).upper()) == matching.mixed(cluster)
+    assert any("mostly" in label for label in labels)  # this fit has such a cluster
+    matrix_text = _text(class_matrix(matching))
+    summary = matrix_summary(matching)
+    for cluster in range(10):
+        if matching.mostly(cluster):
+            assert matching.mostly(cluster) in matrix_text
+    assert "Most mixed up:" in summary and "in cluster" in summary
+    cluster = matching.order[0]
+    members = cluster_members(data.scaled, fitted.centers[cluster], fitted.labels, data.target, cluster,
+                              int(matching.stands_for[cluster]))
+    assert matching.names[cluster] in _text(members_panel("model", matching, cluster, members, data))
+
+
+def test_without_images_centroids_are_profiles_and_members_are_rows():
+    data = datasets.load("wine")
+    fitted = table_row(*row_keys("wine", 3, 4, 0)[0]).fit
+    matching = matching_for(data, fitted.labels, 3)
+    gallery = centroid_gallery(matching, data.scaler.inverse_transform(fitted.centers), data)
+    profile = gallery[0].children[0]
+    assert profile.className == "centroid-profile" and len(profile.children) == data.n_features
+    assert all(bar.title.split(":")[0] in data.feature_names for bar in profile.children)
+    members = cluster_members(data.scaled, fitted.centers[0], fitted.labels, data.target, 0, 0)
+    assert "member-rows" in str(members_panel("model", matching, 0, members, data))
+
+
+def test_the_map_draws_points_once_and_centroids_as_fixed_slots():
+    data = datasets.load()
+    boundary = decision_boundary(Settings(**{**DEFAULTS, "n_clusters": 5, "mesh_step": 0.1}))
+    figure = boundary_figure(boundary, data)
+    assert [trace.name for trace in figure.data] == [POINTS_TRACE]
+    sent = json.loads(pio.to_json(figure))
+    assert "template" not in sent["layout"]
+    assert all(isinstance(sent["data"][0][key], list) for key in ("x", "y", "customdata"))
+    matching, order = boundary.matching, list(boundary.matching.order)
+    names, notes = figure.layout.annotations[:30], figure.layout.annotations[30:]
+    assert len(figure.layout.shapes) == N_CLUSTERS_RANGE[1] and len(notes) == N_CLUSTERS_RANGE[1]
+    assert [n.text for n in names[:5]] == [matching.names[c] for c in order]
+    assert all(item.opacity == 0 for item in list(figure.layout.shapes[5:]) + list(names[5:]))
+    for disc, cluster in zip(figure.layout.shapes[:5], order, strict=True):
+        assert (disc.xanchor, disc.yanchor) == tuple(boundary.centroids[cluster])
+        assert disc.fillcolor == class_colours(10)[matching.stands_for[cluster]]
+        assert (disc.x0, disc.x1) == (-CENTROID_RADIUS_PX, CENTROID_RADIUS_PX)
+        assert (disc.line.dash == "dot") == matching.mixed(cluster)
+    for note, cluster in zip(notes[:5], order, strict=True):
+        assert note.text.startswith(matching.mostly(cluster)) and (("mixed" in note.text) == matching.mixed(cluster))
+
+
+def test_the_first_pictures_pixels_are_the_mesh_labels():
+    import base64
+    import io
+
+    from PIL import Image
+
+    boundary = decision_boundary(Settings(**{**DEFAULTS, "mesh_step": 0.5}))
+    image = region_image(boundary)
+    picture = Image.open(io.BytesIO(base64.b64decode(image["source"].split(",", 1)[1])))
+    pixels = np.asarray(picture)[::-1]  # PNG rows run top-down
+    np.testing.assert_array_equal(pixels, region_tint_indices(boundary.plane)[boundary.labels])
+
+
+def test_the_map_sends_centroids_and_tints_not_a_raster():
+    plane = decision_boundary(Settings(**DEFAULTS)).plane
+    regions = map_regions(plane)
+    assert len(regions["centers"]) == 10 and len(regions["tints"]) == 10
+    assert regions["mesh_range"][0] == pytest.approx(0.014) and regions["images"] is True
+    assert len(json.dumps(regions)) < 30_000
+
+
+def test_job_plots_start_hidden_and_sweeps_read_at_a_glance():
+    panels = str(jobs_panels())
+    assert panels.count("'display': 'none'") >= 3  # no empty boxes before a job has run
+    sweep = sweep_figure(k_sweep("digits", "k-means++", (2, 4), 1, 0), 3)
+    assert "Inertia" in [trace.name for trace in sweep.data if trace.showlegend is not False]
+    assert sweep.layout.paper_bgcolor == "rgba(0,0,0,0)"  # sits on the card in either theme
