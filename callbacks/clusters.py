@@ -13,8 +13,8 @@ from components.cluster_views import MAP, MODEL, members_panel
 from components.server_fault import card_class
 from core import datasets
 from core.boundary import plane_map
-from core.matching import cluster_members, matching_for
 from core.clustering import row_for
+from core.matching import cluster_members, matching_for
 from core.settings import InvalidSettings, Settings, validate_store
 
 log = logging.getLogger(__name__)

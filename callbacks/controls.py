@@ -10,6 +10,7 @@ from components.controls import N_INIT_HINT, N_INIT_PCA_HINT, SEED_HINT, stepper
 from core.datasets import DATASETS
 from core.settings import limits
 
+
 def dataset_limits() -> dict:
     """What the page needs to adjust the settings to a dataset: its k range, PCA-based's largest
     k, its number of classes and their name."""

@@ -26,9 +26,9 @@ from core.settings import (
     InvalidSettings,
     Settings,
     fit_parameters,
+    validate,
     validate_k_range,
     validate_n_seeds,
-    validate,
     validate_store,
     validated_together,
     whole_number,
@@ -38,8 +38,7 @@ from core.sweeps import KSweep, Stability, stability_fit_count
 INVALID_TITLE = "Not started:"
 LOST_TEXT = "The server restarted; this job did not finish."
 UNKNOWN_TEXT = "The server does not know this job (it may have expired): run it again."
-SHOWN = {"display": "block"}
-HIDDEN = {"display": "none"}
+SHOWN = {"display": "block"}  # a job's plot, once it has a result
 
 
 def _store_or_defaults(applied) -> Settings:

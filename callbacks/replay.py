@@ -21,7 +21,8 @@ FAILED_TEXT = "The steps could not be computed: a server fault. Press the button
 @lru_cache(maxsize=16)  # frames once per configuration
 def _frames(dataset: str, init_method: str, n_clusters: int, n_init: int, seed: int) -> dict:
     run = replay(dataset, init_method, n_clusters, n_init, seed)
-    runs = "deterministic, 1 run" if init_method == "PCA-based" else f"run {run.run_index + 1} of {run.n_runs} (the one kept)"
+    runs = ("deterministic, 1 run" if init_method == "PCA-based"
+            else f"run {run.run_index + 1} of {run.n_runs} (the one kept)")
     caption = f"{init_method} · k {n_clusters} · seed {seed} · {runs} · {run.n_iter} iterations"
     return replay_frames(run, datasets.load(dataset), caption)
 

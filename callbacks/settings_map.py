@@ -19,7 +19,6 @@ from components.boundary_figure import (
     class_key,
     map_caption,
     map_regions,
-    mesh_caption,
 )
 from components.controls import mesh_description, number_input_class
 from components.digit_samples import digit_samples

@@ -12,8 +12,8 @@ import logging
 from dash import Dash, Input, Output, State, dcc, no_update
 from dash.exceptions import PreventUpdate
 
-from callbacks.settings_map import ADDRESS_NOTES, APPLIED_SETTINGS, SETTINGS_QUERY
 from callbacks.services import Busy, services
+from callbacks.settings_map import ADDRESS_NOTES, APPLIED_SETTINGS, SETTINGS_QUERY
 from components.share_panel import THEMES, table_csv
 from core.reproduce import LOADER_PLACEHOLDER, LOADERS, PLACEHOLDERS, TEMPLATE
 from core.settings import DEFAULTS, N_CLUSTERS_RANGE, InvalidSettings, validate_store

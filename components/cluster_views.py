@@ -145,10 +145,10 @@ def matrix_summary(matching: ClusterMatching) -> str:
 def _tiles(indices: tuple[int, ...], dataset: Dataset) -> list:
     truth = dataset.target
     if dataset.images is not None:
-        return [html.Figure([html.Span(className="digit-sprite", style=sprite_style(index)),
-                             html.Figcaption(dataset.class_names[int(truth[index])])],
-                            className="digit-tile", title=f"Sample #{index}: a {dataset.class_names[int(truth[index])]}")
-                for index in indices]
+        names = [dataset.class_names[int(truth[index])] for index in indices]
+        return [html.Figure([html.Span(className="digit-sprite", style=sprite_style(index)), html.Figcaption(name)],
+                            className="digit-tile", title=f"Sample #{index}: a {name}")
+                for index, name in zip(indices, names, strict=True)]
     header = html.Tr([html.Th("#", scope="col"), html.Th(dataset.info.label, scope="col")]
                      + [html.Th(name, scope="col") for name in dataset.feature_names])
     rows = [html.Tr([html.Td(str(index)), html.Td(dataset.class_names[int(truth[index])])]

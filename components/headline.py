@@ -48,8 +48,11 @@ def verdict(results: Sequence[InitBenchmark], selected: str, dataset: Dataset, s
     ranked = sorted(range(len(results)), key=lambda i: scores[i], reverse=True)
     if spread is not None:
         intervals = [spread[name]["adjusted_rand"] for name in names]
-        ranges = ", ".join(f"{names[i]} {intervals[i][0]:.3f}–{intervals[i][1]:.3f}" if intervals[i][0] != intervals[i][1]
-                           else f"{names[i]} {intervals[i][0]:.3f} (deterministic)" for i in ranked)
+        def spread_text(i: int) -> str:
+            low, high = intervals[i]
+            return f"{names[i]} {low:.3f}–{high:.3f}" if low != high else f"{names[i]} {low:.3f} (deterministic)"
+
+        ranges = ", ".join(spread_text(i) for i in ranked)
         best = clear_best(scores, higher_is_better=True, margin=SCORE_MARGIN, intervals=intervals)
         if best is None:
             return f"{NO_CLEAR_WINNER}: the inits' ARI overlap across seeds (95% of seeds: {ranges})."

@@ -63,7 +63,8 @@ def touching_clusters(centroids: np.ndarray, extent: tuple[float, float, float, 
     bisector where no other centroid is nearer; along the bisector (middle + t * along) each such
     condition, and each side of the extent, bounds t from one side: slope * t <= bound."""
     x_min, x_max, y_min, y_max = extent
-    x_min, x_max, y_min, y_max = x_min - MESH_OVERHANG, x_max + MESH_OVERHANG, y_min - MESH_OVERHANG, y_max + MESH_OVERHANG
+    x_min, x_max = x_min - MESH_OVERHANG, x_max + MESH_OVERHANG
+    y_min, y_max = y_min - MESH_OVERHANG, y_max + MESH_OVERHANG
     k = len(centroids)
     first, second = np.triu_indices(k, 1)
     at_a, at_b = centroids[first], centroids[second]
