@@ -1,0 +1,95 @@
+"""A server fault in the browser: the table's worker processes are killed in the middle of a fit
+(as the kernel's OOM killer would). The page says it is a server error, never that the settings
+are wrong, and its Retry sends the same settings again and shows the table.
+
+The table's processes are the app's children started by loky (`popen_loky_posix` in their command
+line); they are found in /proc, by their parent, and killed only once one is busy with this fit.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+from pathlib import Path
+
+from components.server_fault import SERVER_FAULT_TEXT
+from core.settings import INIT_METHODS
+from tests.browser.pages import (
+    settings_message,
+    table_cells,
+    type_into,
+    wait_for_map_caption,
+    wait_for_table_caption,
+)
+
+HEAVY_K, HEAVY_N_INIT = 30, 50  # a table row of ~1 s of CPU: time to catch its fit running
+FRESH_SEED = 987_654  # asked for by no other test: nothing cached
+BUSY_TICKS = 5  # CPU clock ticks (10 ms each) a worker must have spent on the fit
+FIT_START_TIMEOUT_S = 30
+
+
+def table_processes(app_pid: int) -> list[int]:
+    """The app's loky worker processes: its children whose command line names loky's launcher."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = (entry / "stat").read_text()
+            command = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+        except OSError:  # gone meanwhile
+            continue
+        parent = int(stat.rsplit(")", 1)[1].split()[1])
+        if parent == app_pid and "popen_loky_posix" in command:
+            found.append(int(entry.name))
+    return found
+
+
+def cpu_ticks(pid: int) -> int:
+    """User + system CPU time of a process, in clock ticks (0 once it is gone)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0
+    return int(fields[11]) + int(fields[12])  # utime, stime (fields 14 and 15 of stat)
+
+
+def kill_once_fitting(page, workers: list[int]) -> None:
+    """SIGKILL every worker as soon as one has spent BUSY_TICKS of CPU since now (on our fit)."""
+    before = {pid: cpu_ticks(pid) for pid in workers}
+    for _ in range(int(FIT_START_TIMEOUT_S * 1000 / 25)):
+        if any(cpu_ticks(pid) - ticks >= BUSY_TICKS for pid, ticks in before.items()):
+            break
+        page.wait_for_timeout(25)  # a poll of the processes' CPU time, not of the page
+    else:
+        raise AssertionError(f"no table process started the fit within {FIT_START_TIMEOUT_S} s")
+    for pid in workers:
+        try:
+            os.kill(pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+
+
+def test_killed_table_processes_show_a_server_error_and_retry_recovers(page, app):
+    type_into(page, "#n-init", str(HEAVY_N_INIT))
+    type_into(page, "#n-clusters", str(HEAVY_K))
+    wait_for_table_caption(page, f"k = {HEAVY_K}, n_init = {HEAVY_N_INIT}, seed = 0", timeout_ms=90_000)
+    workers = table_processes(app.pid)
+    assert workers, f"no table processes (popen_loky_posix children of the app, pid {app.pid}) found"
+
+    page.fill("#random-seed", str(FRESH_SEED))
+    page.keyboard.press("Enter")
+    kill_once_fitting(page, workers)
+
+    page.wait_for_selector("#table-fault", state="visible", timeout=60_000)
+    assert page.inner_text("#table-fault").startswith(SERVER_FAULT_TEXT)
+    assert page.locator("#table-retry").is_visible()
+    assert settings_message(page) == "", "a server fault was blamed on the settings"
+    wait_for_map_caption(page, f"· k {HEAVY_K} · seed {FRESH_SEED} ·")  # the map is not the table's
+
+    page.click("#table-retry")
+    wait_for_table_caption(page, f"k = {HEAVY_K}, n_init = {HEAVY_N_INIT}, seed = {FRESH_SEED}", timeout_ms=90_000)
+    page.wait_for_selector("#table-fault", state="hidden")
+    rows = table_cells(page)
+    assert sorted(rows) == sorted(INIT_METHODS) and all(cells.get("Inertia") for cells in rows.values()), rows
+    assert set(table_processes(app.pid)).isdisjoint(workers), "the killed processes are still there"
