@@ -1,152 +1,129 @@
-"""This checkout against another one (and/or the naive baseline), interleaved, in one run: first
-render, or with --changes, change -> map re-rendered.
+"""Issue 22's figure: the table back to back at k 17, n_init 17, this checkout against another one,
+in interleaved rounds of one run.
 
-    git worktree add /tmp/base <commit>        # the code to compare with
-    python benchmarks/ab.py /tmp/base [--loads 12] [--naive]
-    python benchmarks/ab.py --naive          # this checkout against the naive baseline only
-    python benchmarks/ab.py /tmp/base --naive --changes 4 --rounds 5
+    git worktree add /tmp/base-36736e2 36736e2          # the code to compare with
+    python benchmarks/ab.py /tmp/base-36736e2 [--rounds 6] [--clicks 7]
 
-Starts each checkout under gunicorn (each with its own gunicorn.conf.py) and, with --naive, the
-naive baseline (`benchmarks/naive_app.py`, as speed.py starts it), then, alternating A, B, ... so
-that all see the same machine noise:
+Starts both checkouts as deployed (each under gunicorn with its own gunicorn.conf.py, a SECRET_KEY
+made here and a private jobs directory), keeps one page of each open at k 17, n_init 17, and in
+each round, on each page in turn (the order alternating round by round): the seed is typed (untimed,
+a seed of that round's own, so every fit is new on both servers) and everything left to settle;
+then a presenter clicks the seed's "+" `--clicks` times back to back (the next click as soon as the
+map shows the previous one). Timed as benchmarks/user_timing.py times a change (public signals: the
+captions, `plotly_afterplot` and the regions' picture, frame by frame):
 
-- first render: loads each page in a fresh browser context (cold cache, as a new user) and prints
-  the medians (navigation start -> first map drawn), where the time went (HTML received,
-  DOMContentLoaded, first callback sent) and the ratios;
-- with --changes N: in each round, a fresh page moved to a seed of that round's own, then n_init
-  set to 11, 12, ... (N values), each timed as speed.py's request-timed series (first request
-  sent -> the map drawn). Every app refits the same configurations, each fresh on its server.
-  Prints the medians, the ratios and each app's speed-up over the baseline.
+- table: the last click -> the table showing the last click's settings (k, n_init, seed), and
+  from the first click;
+- map: each click -> the map drawn with its seed (it must not move);
+- the table requests the page sent during the clicks (the callback with matched-accuracy among its
+  outputs, in both versions), and how many tables it showed.
+
+Prints the medians of both, the ratios (issue 22's budget: this checkout's table <= 1.5x the
+other's), and every sample.
 """
 
 from __future__ import annotations
 
 import argparse
-import os
 import statistics
 import sys
+import time
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from benchmarks.browser_timing import change_render, first_render
-from benchmarks.harness import Server, machine
-from benchmarks.headless import CHROMIUM, CHROMIUM_ARGS
+from benchmarks.harness import gunicorn_server, launch_browser, print_footer, print_header  # noqa: E402
+from benchmarks.user_timing import AppPage  # noqa: E402
 
-# Like speed.py: the baseline gets the same one-thread OpenMP/BLAS pools as the project.
-NAIVE_ENV = {"OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1"}
-CHANGE_SEED = 300  # --changes: round r runs at seed 300 + r, a seed none of the other benchmarks use
-
-
-def gunicorn(name: str, checkout: Path, port: int) -> Server:
-    return Server(name, [sys.executable, "-m", "gunicorn", "--chdir", str(checkout),
-                         "-c", str(checkout / "gunicorn.conf.py"), "app:server"], "/health", port=port)
+K, N_INIT = 17, 17
+FIRST_SEED = 5000  # round r starts at 5000 + 100 r; both servers start empty, so every fit is new
+BUDGET = 1.5
+# Where a click's map time goes: to its request sent, to the answer's last byte, to the map drawn.
+WHERE = {"to_request_ms": "click -> request", "request_ms": "request -> answer", "drawing_ms": "answer -> drawn"}
 
 
-def naive(port: int) -> Server:
-    return Server("naive", [sys.executable, str(REPO / "benchmarks" / "naive_app.py")], "/health",
-                  NAIVE_ENV, port=port)
-
-
-def _median(values) -> float | None:
-    values = [v for v in values if v is not None]
-    return statistics.median(values) if values else None
+def clicks_round(page: AppPage, seed: int, clicks: int) -> dict:
+    """One round on one page: the seed typed (untimed), then `clicks` back-to-back "+" clicks."""
+    page.set_state(seed=seed)
+    before = len(page.network.callbacks)
+    records = page.series("seed", list(range(seed + 1, seed + clicks + 1)), paused=False)
+    tables = [c for c in page.network.callbacks[before:] if "matched-accuracy.children" in c.output]
+    first, last = records[0], records[-1]
+    return {"table_ms": last["table_ms"], "from_first_ms": last["t0"] + last["table_ms"] - first["t0"],
+            "map_ms": [r["map_ms"] for r in records], "table_requests": len(tables),
+            "where": {key: [r.get(key) for r in records] for key in WHERE},
+            "tables_shown": sum(r["table_ms"] is not None for r in records),
+            "statuses": sorted({c.status for c in tables if c.status is not None})}
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("other", type=Path, nargs="?", help="the checkout to compare with")
-    parser.add_argument("--naive", action="store_true", help="also load the naive baseline")
-    parser.add_argument("--loads", type=int, default=12)
-    parser.add_argument("--changes", type=int, default=0,
-                        help="time N n_init changes per round instead of first loads")
-    parser.add_argument("--rounds", type=int, default=5, help="with --changes: rounds (fresh pages)")
-    parser.add_argument("--port", type=int, default=0,
-                        help="first of consecutive ports to serve on (default: free ones)")
+    parser.add_argument("other", type=Path, help="the checkout to compare with (e.g. a worktree of 36736e2)")
+    parser.add_argument("--rounds", type=int, default=6)
+    parser.add_argument("--clicks", type=int, default=7)
     args = parser.parse_args()
-    if args.other is None and not args.naive:
-        parser.error("give a checkout to compare with, --naive, or both")
+    other = args.other.resolve()
+    started = time.perf_counter()
+    print_header(f"Issue 22: the table back to back at k {K}, n_init {N_INIT}, before and after",
+                 {"before": other, "after": REPO})
+    print(f"  plan: {args.rounds} rounds x {args.clicks} back-to-back clicks of the seed's \"+\" per app, "
+          "interleaved (the order alternating by round)", flush=True)
     from playwright.sync_api import sync_playwright
 
-    port = iter(range(args.port, args.port + 3)) if args.port else iter([0, 0, 0])
-    servers = {"this": gunicorn("this", REPO, next(port))}
-    if args.other is not None:
-        servers["other"] = gunicorn("other", args.other.resolve(), next(port))
-    if args.naive:
-        servers["naive"] = naive(next(port))
-    where = {"this": REPO, "other": args.other, "naive": "benchmarks/naive_app.py"}
-    samples: dict[str, list[dict]] = {name: [] for name in servers}
-    load_at_start = os.getloadavg()
+    servers = {"before": gunicorn_server("before", other), "after": gunicorn_server("after", REPO)}
+    results = {name: [] for name in servers}
     try:
         for server in servers.values():
             server.start()
+            print(f"  {server.name} up on {server.url} after {server.startup_s:.1f} s (log {server.log_path})",
+                  flush=True)
         with sync_playwright() as playwright:
-            browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-            for server in servers.values():  # one warm-up load each, not counted
-                first_render(browser, server.url + "/", 1)
-            if args.changes:
-                values = list(range(11, 11 + args.changes))
+            browser = launch_browser(playwright)
+            try:
+                pages = {name: AppPage(browser, server, dashboard=True) for name, server in servers.items()}
+                for page in pages.values():
+                    page.set_state(k=K, n_init=N_INIT)
                 for round_ in range(args.rounds):
-                    for name, server in servers.items():
-                        samples[name] += change_render(browser, server.url, values, seed=CHANGE_SEED + round_)["rows"]
-            else:
-                for _ in range(args.loads):
-                    for name, server in servers.items():
-                        samples[name] += first_render(browser, server.url + "/", 1)["breakdown"]
-            browser.close()
+                    for name in (list(pages) if round_ % 2 == 0 else list(reversed(pages))):
+                        result = clicks_round(pages[name], FIRST_SEED + 100 * round_, args.clicks)
+                        results[name].append(result)
+                        print(f"  round {round_ + 1} {name:6}: last table {result['table_ms']:.0f} ms after the "
+                              f"last click ({result['from_first_ms']:.0f} ms after the first); "
+                              f"{result['table_requests']} table requests (HTTP {result['statuses']}), "
+                              f"{result['tables_shown']} tables shown; "
+                              f"map {[round(ms) for ms in result['map_ms']]} ms", flush=True)
+                faults = {name: page.table_faults for name, page in pages.items()}
+            finally:
+                browser.close()
     finally:
         for server in servers.values():
             server.stop()
-    if args.changes:
-        report_changes(samples, where, load_at_start)
-    else:
-        report_first_render(samples, where, load_at_start)
 
-
-def _print_header(title: str, load_at_start) -> None:
-    print(title, machine())
-    print(f"  load average at the end: {' '.join(f'{v:.2f}' for v in os.getloadavg())} "
-          f"(start: {' '.join(f'{v:.2f}' for v in load_at_start)})")
-
-
-def _print_ratios(medians: dict) -> None:
-    for name, median in medians.items():
-        if name != "this":
-            print(f"  this / {name}: {medians['this'] / median:.3f}  ({name} / this: {median / medians['this']:.2f}x)")
-
-
-def report_changes(samples: dict, where: dict, load_at_start) -> None:
-    _print_header("Change -> map A/B:", load_at_start)
+    print(f"\nMedians over {args.rounds} rounds ({args.clicks} clicks each):")
     medians = {}
-    for name, rows in samples.items():
-        times = [row["request_to_render_ms"] for row in rows]
-        medians[name] = statistics.median(times)
-        print(f"  {name:5} ({where[name]}): change -> map drawn, from the first request: median "
-              f"{medians[name]:.1f} ms over {len(rows)} changes (request -> map response "
-              f"{_median(row['map_request_to_response_ms'] for row in rows):.1f} ms); all: "
-              f"{', '.join(f'{v:.0f}' for v in times)}")
-    _print_ratios(medians)
-    if "naive" in medians:
-        for name, median in medians.items():
-            if name != "naive":
-                print(f"  speed-up of {name} over the baseline: {medians['naive'] / median:.2f}x")
-
-
-def report_first_render(samples: dict, where: dict, load_at_start) -> None:
-    _print_header("First render A/B:", load_at_start)
-    medians = {}
-    for name, rows in samples.items():
-        first_map = [row["first_map"] / 1000 for row in rows]
-        medians[name] = statistics.median(first_map)
-        parts = {label: _median(row[key] for row in rows) for label, key in
-                 (("HTML", "response_end"), ("DOMContentLoaded", "dom_content_loaded"),
-                  ("first callback sent", "first_callback_sent"))}
-        print(f"  {name:5} ({where[name]}): median {medians[name]:.3f} s over {len(rows)} loads; "
-              f"all: {', '.join(f'{v:.2f}' for v in first_map)}")
-        print("        medians: " + ", ".join(f"{label} {value:.0f} ms" for label, value in parts.items()
-                                               if value is not None))
-    _print_ratios(medians)
+    for name, rounds in results.items():
+        medians[name] = {
+            "table": statistics.median(r["table_ms"] for r in rounds),
+            "from_first": statistics.median(r["from_first_ms"] for r in rounds),
+            "map": statistics.median(ms for r in rounds for ms in r["map_ms"]),
+        }
+        print(f"  {name:6} ({servers[name].cwd}): last click -> last table {medians[name]['table']:.0f} ms "
+              f"(from the first click {medians[name]['from_first']:.0f} ms); click -> map drawn "
+              f"{medians[name]['map']:.0f} ms; table requests per round "
+              f"{statistics.median(r['table_requests'] for r in rounds):g}, tables shown "
+              f"{statistics.median(r['tables_shown'] for r in rounds):g}; all last tables: "
+              f"{', '.join(str(round(r['table_ms'])) for r in rounds)} ms")
+        parts = [(label, [v for r in rounds for v in r["where"][key] if v is not None]) for key, label in WHERE.items()]
+        print("         the map's time: " + ", ".join(f"{label} {statistics.median(values):.0f} ms"
+                                                  for label, values in parts if values))
+    table_ratio = medians["after"]["table"] / medians["before"]["table"]
+    map_ratio = medians["after"]["map"] / medians["before"]["map"]
+    print(f"  the back-to-back table: after / before = {table_ratio:.2f}x (budget <= {BUDGET:g}x): "
+          f"{'met' if table_ratio <= BUDGET else 'NOT MET'}")
+    print(f"  the map's change time: after / before = {map_ratio:.2f}x (it must not move)")
+    print(f"  the table's server-fault box, seen while settling (then retried): {faults}")
+    print_footer(started)
 
 
 if __name__ == "__main__":

@@ -1,309 +1,314 @@
-"""Speed as a user feels it: each control changed the way a person does, timed from that gesture.
+"""Speed as a person feels it: each control changed the way a person does, timed from that gesture
+to what the page shows, with public signals only.
 
-For each control (n_init, k and the seed by their "+" buttons, the init method by its labels, the
-mesh step typed and sent with Enter) a series of fresh values is set, either back to back (the next
-change as soon as the map shows the previous one: a presenter clicking "+") or paused (the next one
-1.5 s after everything has settled). Each change is timed from its gesture's event to:
+The page is watched by a script installed before the page's own (PAGE_JS). On every animation
+frame it reads the map's caption (#map-caption and #map-mesh), the table's caption and highlighted
+row, and whether the map was redrawn since the previous frame: a `plotly_afterplot` event on the
+graph, or a new `layout.images[0].source` (the regions' picture). A frame that shows something new
+is logged with `performance.now()`, the moment that frame is being painted. Gestures (click, Enter,
+input) are logged with their event's timeStamp. So:
 
-- map re-rendered: the first Plotly draw of the map after the gesture whose caption names the new
-  value (the naive baseline's caption too);
-- table updated: the project's table showing the change's k, n_init, seed and selected init (its
-  caption and highlighted row); the baseline's table changes in the same response as its map. Back
-  to back, a table can be superseded by the next change before it shows: counted, not timed;
-- bytes: the callback responses whose requests the change sent, as transferred.
+- map drawn: the first frame after the gesture whose caption names the change, the map having been
+  redrawn since the gesture;
+- table updated: the first frame after the gesture whose table shows the change's k, n_init, seed and
+  selected init (the naive baseline's table, which has no caption, comes in the same response as its
+  map: the first frame where it differs from what it showed at the gesture);
+- requests and KB: the callback requests started from the gesture to the next one (Playwright's
+  network events; the background jobs' polls are left out), bytes as transferred.
 
-The baseline (benchmarks/naive_app.py) has no "+" buttons and no typing pause: its number fields
-send on every input event, which is when its changes are timed from.
+The dashboard is driven by its "+" buttons (n_init, k, seed), its init labels and the mesh step typed
+and sent with Enter. The baseline (benchmarks/naive_app.py) has no "+" buttons and sends on every
+input event: its number fields are filled, and timed from that input event.
 """
 
 from __future__ import annotations
 
-import time
+from benchmarks.harness import CHANGE_TIMEOUT_MS, LOAD_TIMEOUT_MS, VIEWPORT, Network
 
-from benchmarks.harness import CHANGE_TIMEOUT_MS, LOAD_TIMEOUT_MS, UPDATE_PATH
-from benchmarks.headless import VIEWPORT
+PAUSE_MS = 1500  # paused: the next change this long after everything has settled
+INITS = ("random", "PCA-based", "k-means++")
+DEFAULT_STATE = {"init": "k-means++", "n_init": 10, "k": 10, "seed": 0, "mesh": 0.02}
+FIELDS = {"n_init": "n-init", "k": "n-clusters", "seed": "random-seed", "mesh": "mesh-step"}
 
-PAUSE_MS = 1500
-# Installed before any page script: every map draw with the caption it showed, every change of the
-# table with what it showed, and the gestures' events.
-USER_JS = r"""
+PAGE_JS = r"""
 (() => {
-  if (window.__user) return;
-  const U = window.__user = {plots: [], tables: [], gestures: [], ev: null};
+  if (window.__timing) return;
+  const T = window.__timing = {frames: [], gestures: [], redraws: 0, firstMap: null};
   const text = (id) => { const e = document.getElementById(id); return e ? e.textContent : ''; };
-  const note = () => text('map-caption') + ' | ' + text('map-mesh');
   function table() {
     const t = document.getElementById('metrics-table');
     if (!t) return '';
-    const selected = t.querySelector('tr.selected');
-    const caption = t.querySelector('caption');
+    const caption = t.querySelector('caption'), selected = t.querySelector('tr.selected');
     return (caption ? caption.textContent : t.textContent) + ' | ' + (selected ? selected.dataset.init : '');
   }
-  function attach() {
+  let graph = null, source, plotted = false, last = null;
+  function frame() {
     const gd = document.querySelector('#boundary-graph .js-plotly-plot');
-    if (!gd || typeof gd.on !== 'function' || !gd._ev || U.ev === gd._ev) return;
-    U.ev = gd._ev;
-    const record = () => U.plots.push({t: performance.now(), note: note()});
-    gd.on('plotly_afterplot', record);
-    gd.on('plotly_react', record);
-    gd.addEventListener('kmeans-map-drawn', record);  // a fit or mesh step drawn by the page (map_regions.js)
-  }
-  let watched = null;
-  const tableObserver = new MutationObserver(() => U.tables.push({t: performance.now(), text: table()}));
-  new MutationObserver(() => {
-    attach();
-    const t = document.getElementById('metrics-table');
-    if (t && t !== watched) {
-      watched = t;
-      tableObserver.disconnect();
-      tableObserver.observe(t, {subtree: true, childList: true, characterData: true, attributes: true});
+    if (gd && gd !== graph && typeof gd.on === 'function') {
+      graph = gd;
+      gd.on('plotly_afterplot', () => { T.redraws++; if (gd.data && gd.data.length) plotted = true; });
     }
-  }).observe(document, {subtree: true, childList: true});
+    if (graph) {
+      const images = graph.layout && graph.layout.images;
+      const now = images && images[0] ? images[0].source : undefined;
+      if (now !== source) { source = now; T.redraws++; }
+    }
+    const t = performance.now();
+    if (plotted && T.firstMap === null) T.firstMap = t;
+    const state = {map: text('map-caption') + ' | ' + text('map-mesh'), table: table(), redraws: T.redraws};
+    if (!last || state.map !== last.map || state.table !== last.table || state.redraws !== last.redraws) {
+      T.frames.push({t, ...state});
+      last = state;
+    }
+    requestAnimationFrame(frame);
+  }
+  requestAnimationFrame(frame);
   const gesture = (kind) => (event) => {
     if (kind === 'key' && event.key !== 'Enter') return;
-    U.gestures.push({t: event.timeStamp, kind, id: (event.target && (event.target.id || event.target.textContent)) || ''});
+    T.gestures.push({t: event.timeStamp, kind, redraws: T.redraws, frame: T.frames.length, table: table()});
   };
-  U.fetches = [];
-  const originalFetch = window.fetch;
-  window.fetch = function (input, init) {
-    const url = typeof input === 'string' ? input : (input && input.url) || '';
-    if (!url.includes('_dash-update-component')) return originalFetch.apply(this, arguments);
-    let output = '';
-    try { output = JSON.parse(init.body).output || ''; } catch (e) { /* not JSON */ }
-    const rec = {sent: performance.now(), arrived: null, output};
-    U.fetches.push(rec);
-    return originalFetch.apply(this, arguments).then((response) => {
-      const json = response.json.bind(response);
-      response.json = () => json().then((value) => { rec.arrived = performance.now(); return value; });
-      return response;
-    });
-  };
-  document.addEventListener('click', gesture('click'), true);
-  document.addEventListener('keydown', gesture('key'), true);
-  document.addEventListener('input', gesture('input'), true);
+  window.addEventListener('click', gesture('click'), true);
+  window.addEventListener('keydown', gesture('key'), true);
+  window.addEventListener('input', gesture('input'), true);
 })();
 """
 
-FIELDS = {"n_init": "n-init", "k": "n-clusters", "seed": "random-seed", "mesh": "mesh-step"}
-
-
-# Each form starts at a seed of its own (set untimed), so that the paused series does not repeat the
-# back-to-back one's configurations (cached by then): every change of both is a fit never computed.
-FIRST_SEED = {False: 0, True: 50}  # paused? -> the seed its series start from
-
-
-def _series(values: int, app: str, first_seed: int = 0) -> dict[str, list]:
-    """Fresh values for each control, in the order they are driven (from the defaults: n_init 10,
-    k 10, k-means++, mesh 0.02, at `first_seed`). The init method has three values: each round of
-    three starts at a seed not seen before (set untimed), so its fits are fresh where they can be
-    (the PCA-based fit does not depend on the seed)."""
-    inits = ["random", "PCA-based", "k-means++"]
-    return {
-        "n_init": list(range(11, 11 + values)),
-        "k": list(range(11, 11 + values)),
-        "seed": list(range(first_seed + 1, first_seed + 1 + values)),
-        "init": [inits[i % 3] for i in range(values)],
-        # Coarse and fine, on the baseline's own grid (its field has min 0.005 and step 0.01, and
-        # sends nothing for a value off that grid); then, for the project, the finest step it
-        # allows (0.014: ~1.8 million cells).
-        "mesh": [round(0.005 + 0.01 * n, 3) for n in (2, 3, 5, 10, 20, 50, 1, 4, 6, 7)][:values]
-        + ([0.014] if app == "project" else []),
-    }
-
-
-def _caption_tokens(app: str, control: str, value, state: dict) -> list[str]:
-    """What the map's caption shows once it draws this change."""
-    if app == "project":
-        tokens = {"n_init": f"(n_init {value})", "k": f" · k {value} · ", "seed": f" · seed {value} · ",
-                  "init": f"refit · {value} (", "mesh": f"step {value:g} =" if control == "mesh" else ""}
-        # PCA-based ignores the seed (its caption says seed 0): the others name the round's seed.
-        return [tokens[control]] + ([f" · seed {state['seed']} · "] if control == "init" and value != "PCA-based" else [])
-    tokens = {"n_init": f"n_init {value},", "k": f", k {value},", "seed": f", seed {value},",
-              "init": f"{value}, n_init", "mesh": f", h {value} ("}
-    return [tokens[control]] + ([f", seed {state['seed']},"] if control == "init" else [])
-
-
-def _table_tokens(state: dict) -> list[str]:
-    # The caption goes on after the seed with " (": without it, seed = 1 would match seed = 10.
-    return [f"k = {state['k']}, n_init = {state['n_init']}, seed = {state['seed']} (", f"| {state['init']}"]
-
-
-def _gesture(page, app: str, control: str, value) -> str:
-    """Make the change as a person would; return the kind of event it is timed from."""
-    if control == "init":
-        page.locator("#init-method label", has_text=value).first.click()
-        return "click"
-    field = FIELDS[control]
-    if app == "project" and control != "mesh":
-        page.click(f"#{field}-increment")  # the presenter's "+"
-        return "click"
-    page.fill(f"#{field}", str(value))
-    if app == "project":
-        page.press(f"#{field}", "Enter")  # sends at once, without the typing pause
-        return "key"
-    return "input"
-
-
-def _first(records: list, since: float, tokens: list[str], key: str) -> float | None:
-    for record in records:
-        if record["t"] >= since and all(token in record[key] for token in tokens):
-            return record["t"]
-    return None
-
-
-def drive(browser, url: str, app: str, values: int, paused: bool) -> list[dict]:
-    """Every control's series on one page; one record per change."""
-    context = browser.new_context(viewport=VIEWPORT)
-    sizes = []  # (sent at, python clock) per callback response, with its transferred bytes
-
-    def finished(request):
-        if UPDATE_PATH in request.url:
-            sizes.append((request.timing.get("startTime", 0), time.perf_counter(), request.sizes()["responseBodySize"]))
-
-    records = []
-    try:
-        context.add_init_script(USER_JS)
-        page = context.new_page()
-        page.on("requestfinished", finished)
-        page.goto(url, wait_until="commit", timeout=LOAD_TIMEOUT_MS)
-        page.wait_for_function("() => window.__user && window.__user.plots.length > 0", timeout=LOAD_TIMEOUT_MS)
-        page.wait_for_timeout(1000)
-        state = {"n_init": 10, "k": 10, "seed": FIRST_SEED[paused], "init": "k-means++", "mesh": 0.02}
-        if state["seed"]:
-            page.fill("#random-seed", str(state["seed"]))
-            if app == "project":
-                page.press("#random-seed", "Enter")
-            page.wait_for_function("tokens => window.__user.plots.some((p) => tokens.every((x) => p.note.includes(x)))",
-                                   arg=_caption_tokens(app, "seed", state["seed"], state), timeout=CHANGE_TIMEOUT_MS)
-            _wait_quiet(page, 500)
-        for control, series in _series(values, app, state["seed"]).items():
-            for index, value in enumerate(series):
-                if control == "init" and index % 3 == 0:  # a fresh seed for each round of inits
-                    state["seed"] += 1
-                    page.click("#random-seed-increment") if app == "project" else page.fill("#random-seed", str(state["seed"]))
-                    _wait_quiet(page, 300)
-                state[control] = value
-                gestures_before = page.evaluate("() => window.__user.gestures.length")
-                started = time.perf_counter()
-                kind = _gesture(page, app, control, value)
-                tokens = _caption_tokens(app, control, value, state)
-                try:
-                    page.wait_for_function(
-                        """([n, kind, tokens]) => { const U = window.__user;
-                            const g = U.gestures.slice(n).find((e) => e.kind === kind);
-                            return !!g && U.plots.some((p) => p.t >= g.t && tokens.every((x) => p.note.includes(x))); }""",
-                        arg=[gestures_before, kind, tokens], timeout=20_000, polling=5)
-                except Exception as error:
-                    shown = page.evaluate("() => [window.__user.plots.slice(-2), window.__user.gestures.slice(-3)]")
-                    raise RuntimeError(f"{app}: {control} = {value}: the map never showed {tokens}; last: {shown}") from error
-                record = {"control": control, "value": value, "paused": paused, "kind": kind,
-                          "started": started, "state": dict(state), "caption_tokens": tokens,
-                          "gestures_before": gestures_before}
-                if paused:
-                    _wait_quiet(page, 300)
-                    if app == "project" and control != "mesh":
-                        page.wait_for_function(
-                            "tokens => window.__user.tables.some((r) => tokens.every((x) => r.text.includes(x)))",
-                            arg=_table_tokens(state), timeout=CHANGE_TIMEOUT_MS, polling=20)
-                    page.wait_for_timeout(PAUSE_MS)
-                records.append(record)
-            _wait_quiet(page, 500)  # between controls: everything answered
-        log = page.evaluate("() => window.__user")
-    finally:
-        context.close()
-    return _timings(records, log, sizes, app)
-
-
-def _wait_quiet(page, quiet_ms: int) -> None:
-    """Until no callback request has been in flight for `quiet_ms`."""
-    page.wait_for_function(
-        """(quiet) => { const s = window.store && window.store.getState();
-            const busy = s && Object.entries(s.callbacks || {}).some(([stage, list]) =>
-                stage !== 'stored' && stage !== 'completed' && Array.isArray(list) && list.length > 0);
-            const U = window.__user; const now = performance.now();
-            if (busy) { U.busyAt = now; return false; }
-            return now - (U.busyAt || 0) >= quiet; }""",
-        arg=quiet_ms, timeout=CHANGE_TIMEOUT_MS, polling=20)
-
-
-def _timings(records: list[dict], log: dict, sizes: list, app: str) -> list[dict]:
-    gestures, plots, tables = log["gestures"], log["plots"], log["tables"]
-    for index, record in enumerate(records):
-        gesture = next((g for g in gestures[record["gestures_before"]:] if g["kind"] == record["kind"]), None)
-        t0 = gesture["t"] if gesture else None
-        drawn = _first(plots, t0, record["caption_tokens"], "note") if t0 is not None else None
-        record["t0"], record["map_ms"] = t0, (drawn - t0) if drawn is not None else None
-        # Where the map's time went: gesture -> its request sent -> answer parsed -> drawn.
-        request = next((f for f in log["fetches"] if t0 is not None and f["sent"] >= t0
-                        and ("map-regions.data" in f["output"] or "boundary-graph.figure" in f["output"])), None)
-        if request and drawn is not None and request["arrived"] is not None and request["arrived"] <= drawn:
-            record["to_request_ms"] = request["sent"] - t0
-            record["request_ms"] = request["arrived"] - request["sent"]
-            record["drawing_ms"] = drawn - request["arrived"]
-        if record["control"] == "mesh":
-            table = None  # the mesh step does not change the table
-        elif app == "project":
-            table = _first(tables, t0, _table_tokens(record["state"]), "text")
-        else:  # the baseline's table comes with its map, in the same response
-            table = max((r["t"] for r in tables if t0 <= r["t"] <= (drawn or t0)), default=None)
-        record["table_ms"] = (table - t0) if table is not None else None
-        # Superseded: the next change started before this change's table showed.
-        following = records[index + 1]["started"] if index + 1 < len(records) else float("inf")
-        record["superseded_table"] = record["control"] != "mesh" and record["table_ms"] is None
-        ended = following
-        record["bytes"] = sum(size for _, clock, size in sizes if record["started"] <= clock < ended)
-        record["requests"] = sum(1 for _, clock, _ in sizes if record["started"] <= clock < ended)
-    return records
+# True once the gesture made after `n` gestures has been followed by a frame that shows `tokens`
+# in the map's caption, the map redrawn since the gesture.
+DRAWN_JS = """([n, kind, tokens]) => {
+  const T = window.__timing;
+  const g = T.gestures.slice(n).find((e) => e.kind === kind);
+  return !!g && T.frames.slice(g.frame).some(
+    (f) => f.t >= g.t && f.redraws > g.redraws && tokens.every((x) => f.map.includes(x)));
+}"""
 
 
 # ---------------------------------------------------------------------------------------------
-# report
-
-TARGETS = {"map_speedup": 8.0, "table_over_map": 2.5, "mesh_ms": 40.0, "first_render_speedup": 3.0,
-           "payload_kb": 20.0}
+# what each app shows
 
 
-def _median(values):
-    values = sorted(v for v in values if v is not None)
-    if not values:
-        return None
-    middle = len(values) // 2
-    return values[middle] if len(values) % 2 else (values[middle - 1] + values[middle]) / 2
+def caption_tokens(dashboard: bool, control: str, value, state: dict) -> list[str]:
+    """What the map's caption shows once it has drawn this change."""
+    if dashboard:
+        tokens = {"n_init": f"(n_init {value})", "k": f" · k {value} · ", "seed": f" · seed {value} · ",
+                  "init": f"refit · {value} (", "mesh": f"step {value:g} =" if control == "mesh" else ""}
+        # PCA-based ignores the seed (its 2-D fit is deterministic): the others name the state's seed.
+        extra = [f" · seed {state['seed']} · "] if control == "init" and value != "PCA-based" else []
+        return [tokens[control], *extra]
+    tokens = {"n_init": f"n_init {value},", "k": f", k {value},", "seed": f", seed {value},",
+              "init": f"{value}, n_init", "mesh": f", h {value} ("}
+    return [tokens[control], *([f", seed {state['seed']},"] if control == "init" else [])]
 
 
-def summary(project: dict, naive: dict) -> list[dict]:
-    """One row per control and form: medians, ratios and whether each target is met."""
-    rows = []
-    for form in ("back_to_back", "paused"):
-        if form not in project.get("user", {}):
-            continue
-        mine, theirs = project["user"][form], naive["user"][form]
-        for control in ("n_init", "k", "seed", "init", "mesh"):
-            own = [r for r in mine if r["control"] == control]
-            base = [r for r in theirs if r["control"] == control]
-            map_ms, base_ms = _median([r["map_ms"] for r in own]), _median([r["map_ms"] for r in base])
-            table_ms = _median([r["table_ms"] for r in own])
-            payload_kb = sum(r["bytes"] for r in own) / max(len(own), 1) / 1024
-            row = {"form": form.replace("_", "-"), "control": control, "changes": len(own),
-                   "map ms": map_ms, "baseline map ms": base_ms,
-                   "speed-up": base_ms / map_ms if map_ms and base_ms else None,
-                   "table ms": table_ms, "table / map": table_ms / map_ms if table_ms and map_ms else None,
-                   "tables superseded": sum(r["superseded_table"] for r in own),
-                   "gesture->request ms": _median([r.get("to_request_ms") for r in own]),
-                   "request->answer ms": _median([r.get("request_ms") for r in own]),
-                   "answer->drawn ms": _median([r.get("drawing_ms") for r in own]),
-                   "KB per change": payload_kb, "requests": sum(r["requests"] for r in own),
-                   "baseline KB per change": sum(r["bytes"] for r in base) / max(len(base), 1) / 1024}
-            if control == "mesh":
-                finest = [r["map_ms"] for r in own if r["value"] == min(r2["value"] for r2 in own)]
-                row["finest step ms"] = finest[0] if finest else None
-                row["target"] = f"no request, <= {TARGETS['mesh_ms']:g} ms"
-                row["met"] = row["requests"] == 0 and map_ms is not None and map_ms <= TARGETS["mesh_ms"]
-            else:
-                row["target"] = (f">= {TARGETS['map_speedup']:g}x, table <= {TARGETS['table_over_map']:g}x map, "
-                                 f"<= {TARGETS['payload_kb']:g} KB")
-                row["met"] = bool(row["speed-up"] and row["speed-up"] >= TARGETS["map_speedup"]
-                                  and row["table / map"] and row["table / map"] <= TARGETS["table_over_map"]
-                                  and payload_kb <= TARGETS["payload_kb"])
-            rows.append(row)
-    return rows
+def state_tokens(dashboard: bool, state: dict) -> list[str]:
+    """The caption of a map drawn at `state`."""
+    if dashboard:
+        if state["init"] == "PCA-based":  # deterministic: no n_init, no seed
+            return [f"PCA-based (deterministic, 1 run) · k {state['k']} · ", f"step {state['mesh']:g} ="]
+        return [f"{state['init']} (n_init {state['n_init']}) · k {state['k']} · seed {state['seed']} · ",
+                f"step {state['mesh']:g} ="]
+    return [f"{state['init']}, n_init {state['n_init']}, k {state['k']}, seed {state['seed']}, h {state['mesh']} ("]
+
+
+def table_tokens(state: dict) -> list[str]:
+    # " (" after the seed: without it, seed = 1 would match seed = 10.
+    return [f"k = {state['k']}, n_init = {state['n_init']}, seed = {state['seed']} (", f"| {state['init']}"]
+
+
+# ---------------------------------------------------------------------------------------------
+# one app's page
+
+
+class AppPage:
+    """One app's page, in a browser context of its own, driven as a person does."""
+
+    def __init__(self, browser, server, dashboard: bool) -> None:
+        self.server, self.dashboard = server, dashboard
+        self.context = browser.new_context(viewport=VIEWPORT)
+        self.context.add_init_script(PAGE_JS)
+        self.page = self.context.new_page()
+        self.network = Network(self.page)
+        self.state = dict(DEFAULT_STATE)
+        self.table_faults = 0  # the table's server-fault box seen while settling (then retried)
+        self.page.goto(server.url, wait_until="commit", timeout=LOAD_TIMEOUT_MS)
+        self.page.wait_for_function("() => window.__timing && window.__timing.firstMap !== null",
+                                    timeout=LOAD_TIMEOUT_MS, polling=20)
+        self.time_origin = self.page.evaluate("() => performance.timeOrigin")
+        self.network.wait_quiet(self.page, 1000)
+
+    def close(self) -> None:
+        self.context.close()
+
+    def now(self) -> float:
+        return self.page.evaluate("() => performance.now()")
+
+    # -- gestures ---------------------------------------------------------------------------------
+
+    def _gesture(self, control: str, value, typed: bool = False) -> str:
+        """Make the change as a person would; return the kind of event it is timed from."""
+        page = self.page
+        if control == "init":
+            page.locator("#init-method label", has_text=value).first.click()
+            return "click"
+        field = FIELDS[control]
+        if not self.dashboard:
+            page.fill(f"#{field}", str(value))  # the baseline sends on this input event
+            return "input"
+        if control != "mesh" and not typed:
+            page.click(f"#{field}-increment")  # the presenter's "+"
+            return "click"
+        page.fill(f"#{field}", str(value))
+        page.press(f"#{field}", "Enter")  # sends at once, without the typing pause
+        return "key"
+
+    def change(self, control: str, value, typed: bool = False) -> dict:
+        """One change, waited for until the map shows it; the record to time it by."""
+        if control != "init" and not typed and self.dashboard and control != "mesh":
+            assert value == self.state[control] + 1, (control, value, self.state)
+        self.state[control] = value
+        before = self.page.evaluate("() => window.__timing.gestures.length")
+        kind = self._gesture(control, value, typed)
+        tokens = caption_tokens(self.dashboard, control, value, self.state)
+        try:
+            self.page.wait_for_function(DRAWN_JS, arg=[before, kind, tokens], timeout=CHANGE_TIMEOUT_MS, polling="raf")
+        except Exception as error:
+            shown = self.page.evaluate("() => [window.__timing.frames.slice(-2), window.__timing.gestures.slice(-2)]")
+            raise RuntimeError(f"{self.server.name}: {control} = {value}: the map never showed {tokens}; "
+                               f"last frames and gestures: {shown}") from error
+        return {"control": control, "value": value, "kind": kind, "gestures_before": before,
+                "state": dict(self.state), "tokens": tokens}
+
+    def wait_table(self, state: dict, timeout_ms: int = CHANGE_TIMEOUT_MS) -> str:
+        """Until the table shows `state` ("shown") or its server-fault box ("fault")."""
+        return self.page.wait_for_function(
+            "(tokens) => { const f = document.getElementById('table-fault'); if (f && !f.hidden) return 'fault';"
+            " const t = document.querySelector('#metrics-table');"
+            " const c = t && t.querySelector('caption'), s = t && t.querySelector('tr.selected');"
+            " const text = (c ? c.textContent : '') + ' | ' + (s ? s.dataset.init : '');"
+            " return tokens.every((x) => text.includes(x)) && 'shown'; }",
+            arg=table_tokens(state), timeout=timeout_ms, polling=20).json_value()
+
+    def settle(self, quiet_ms: int = 500) -> None:
+        """Until the map shows the page's state, the table too (the dashboard), and no callback
+        request has been in flight for `quiet_ms`."""
+        tokens = state_tokens(self.dashboard, self.state)
+        try:
+            self.page.wait_for_function(
+                "(tokens) => { const t = (id) => (document.getElementById(id) || {}).textContent || '';"
+                " const text = t('map-caption') + ' | ' + t('map-mesh');"
+                " return tokens.every((x) => text.includes(x)); }",
+                arg=tokens, timeout=CHANGE_TIMEOUT_MS, polling=20)
+        except Exception as error:
+            shown = self.page.evaluate("() => window.__timing.frames.slice(-1)")
+            raise RuntimeError(f"{self.server.name}: the map never showed {tokens}; it shows {shown}") from error
+        if self.dashboard:
+            self._wait_table_or_retry()
+        self.network.wait_quiet(self.page, quiet_ms)
+
+    def _wait_table_or_retry(self, tries: int = 3) -> None:
+        """The table showing the state; should it show its server-fault box instead, Retry is
+        clicked, as a person would, and the fault counted (the run prints it)."""
+        for _ in range(tries):
+            if self.wait_table(self.state) == "shown":
+                return
+            self.table_faults += 1
+            print(f"  {self.server.name}: the table showed its server-fault box at {self.state}; Retry clicked",
+                  flush=True)
+            self.page.click("#table-retry")
+            self.page.wait_for_function("() => document.getElementById('table-fault').hidden",
+                                        timeout=CHANGE_TIMEOUT_MS)
+        raise RuntimeError(f"{self.server.name}: the table failed {tries} times at {self.state}")
+
+    def set_state(self, **target) -> None:
+        """Untimed: bring the page to `target` (the init first: PCA-based disables n_init and the
+        seed), one field at a time, and wait until everything has settled."""
+        if "init" in target and target["init"] != self.state["init"]:
+            self.state["init"] = target["init"]
+            self._gesture("init", target["init"])
+        for control in ("n_init", "k", "seed", "mesh"):
+            if control in target and target[control] != self.state[control]:
+                self.state[control] = target[control]
+                self._gesture(control, target[control], typed=True)
+        self.settle()
+
+    # -- a series of changes ----------------------------------------------------------------------
+
+    def series(self, control: str, values: list, paused: bool) -> list[dict]:
+        """Each value in turn, back to back (the next as soon as the map shows the previous) or
+        paused; every change timed. The init method's values come three at a time, each three
+        at a new seed (a "+" of the seed, untimed), so that its fits are new."""
+        records, untimed = [], []
+        for index, value in enumerate(values):
+            if control == "init" and index % 3 == 0 and index:
+                untimed.append(self.change("seed", self.state["seed"] + 1, typed=not self.dashboard))
+                self.settle(300)
+            records.append(self.change(control, value))
+            if paused:
+                self.network.wait_quiet(self.page, 300)
+                if self.dashboard and control != "mesh" and self.wait_table(self.state) == "fault":
+                    self.table_faults += 1
+                    print(f"  {self.server.name}: the table showed its server-fault box at {self.state}", flush=True)
+                self.page.wait_for_timeout(PAUSE_MS)
+        self.settle()
+        return self._timings(records, untimed)
+
+    def _timings(self, records: list[dict], untimed: list[dict]) -> list[dict]:
+        """Each change's times from the page's log; its requests are those started from its gesture
+        to the next gesture, timed or not (the end of the series for the last)."""
+        log = self.page.evaluate("() => ({gestures: window.__timing.gestures, frames: window.__timing.frames})")
+        end = self.now()
+        gestures, frames = log["gestures"], log["frames"]
+        callbacks = [(c.started - self.time_origin, c) for c in self.network.callbacks]
+        for record in records + untimed:
+            record["gesture"] = next(g for g in gestures[record["gestures_before"]:] if g["kind"] == record["kind"])
+        starts = sorted(record["gesture"]["t"] for record in records + untimed)
+        for record in records:
+            gesture = record["gesture"]
+            t0 = gesture["t"]
+            following = next((t for t in starts if t > t0), end)
+            seen = [f for f in frames[gesture["frame"]:] if t0 <= f["t"] <= end]
+            drawn = next(f["t"] for f in seen if f["redraws"] > gesture["redraws"]
+                         and all(token in f["map"] for token in record["tokens"]))
+            record["t0"], record["map_ms"] = t0, drawn - t0
+            if record["control"] == "mesh":
+                table = None  # the mesh step does not change the table
+            elif self.dashboard:
+                tokens = table_tokens(record["state"])
+                table = next((f["t"] for f in seen if all(token in f["table"] for token in tokens)), None)
+            else:  # the baseline's table comes in its map's response
+                table = next((f["t"] for f in seen if f["table"] != gesture["table"]), None)
+            record["table_ms"] = None if table is None else table - t0
+            mine = [c for start, c in callbacks if t0 <= start < following]
+            record["requests"], record["bytes"] = len(mine), sum(c.bytes for c in mine)
+            # Where the map's time went: the gesture -> its request sent -> the answer -> drawn.
+            request = next((c for start, c in callbacks if t0 <= start < following and
+                            ("map-regions.data" in c.output or "boundary-graph.figure" in c.output)), None)
+            if request is not None and request.answered is not None:
+                record["to_request_ms"] = request.started - self.time_origin - t0
+                record["request_ms"] = request.answered - request.started
+                record["drawing_ms"] = drawn - (request.answered - self.time_origin)
+            del record["gesture"]
+        return records
+
+
+def first_render(browser, url: str) -> dict:
+    """One fresh page load (a new browser context: cold HTTP cache): navigation start -> the first
+    frame after a `plotly_afterplot` of the map with data, and where the time went."""
+    context = browser.new_context(viewport=VIEWPORT)
+    try:
+        context.add_init_script(PAGE_JS)
+        page = context.new_page()
+        page.goto(url, wait_until="commit", timeout=LOAD_TIMEOUT_MS)
+        page.wait_for_function("() => window.__timing && window.__timing.firstMap !== null",
+                               timeout=LOAD_TIMEOUT_MS, polling=20)
+        return page.evaluate("""() => {
+            const nav = performance.getEntriesByType('navigation')[0] || {};
+            return {first_map_ms: window.__timing.firstMap, html_ms: nav.responseEnd,
+                    dom_content_loaded_ms: nav.domContentLoadedEventEnd,
+                    transferred_kb: performance.getEntriesByType('resource')
+                        .reduce((sum, r) => sum + r.transferSize, nav.transferSize || 0) / 1024};
+        }""")
+    finally:
+        context.close()
+
+
