@@ -24,7 +24,7 @@ from components.boundary_figure import boundary_figure, map_caption, map_regions
 from components.digit_samples import digit_samples  # noqa: E402
 from components.layout import page  # noqa: E402
 from core import datasets  # noqa: E402
-from core.boundary import decision_boundary  # noqa: E402
+from core.boundary import plane_map  # noqa: E402
 from core.clustering import row_keys, table_row  # noqa: E402
 from core.settings import DEFAULTS, limits, validate  # noqa: E402
 from serving import http, readiness  # noqa: E402
@@ -45,19 +45,19 @@ def initial_page():
     """The page as it first loads: the default settings' map and table, computed here."""
     settings = validate(DEFAULTS)
     dataset = datasets.load(settings.dataset)
-    boundary = decision_boundary(settings)
+    plane = plane_map(*settings.fit_key)
     rows = tuple(table_row(*key) for key in row_keys(*settings.table_key))
     return page(
         settings=settings,
         dataset=dataset,
         views=results(settings, rows),
-        figure=boundary_figure(boundary, dataset),
-        caption=map_caption(boundary.plane),
-        mesh_caption=mesh_caption(boundary.extent, settings.mesh_step),
+        figure=boundary_figure(dataset),
+        caption=map_caption(plane),
+        mesh_caption=mesh_caption(plane.extent, settings.mesh_step),
         finest_mesh_step=limits(settings.dataset).mesh_range[0],
         data_picture=digit_samples(dataset.images, dataset.target),
-        map_clusters=map_clusters(boundary.plane),
-        map_regions={**map_regions(boundary.plane), "step": settings.mesh_step},
+        map_clusters=map_clusters(plane),
+        map_regions={**map_regions(plane), "step": settings.mesh_step},
         dataset_limits=dataset_limits(),
     )
 

@@ -27,7 +27,6 @@
     remember(mapClusters, modelClusters, mapRegions) {
       names = { map: mapClusters, model: modelClusters };
       regions = mapRegions;
-      return "digit-tooltip";
     },
     // A click on a gallery card, a matrix row, a map region or Close → the selected cluster
     // (a second click on the open one closes it). `at` makes every pick a new value.

@@ -1,9 +1,12 @@
-// The map's regions, drawn in the browser: each mesh cell takes the cluster of its nearest 2-D
-// centroid, exactly scikit-learn's rule (KMeans.predict: the smallest squared distance, the first
-// cluster on a tie), on exactly the server's mesh (numpy's arange). The server sends only the k
-// centroids, their tints and the mesh extent, so a mesh-step change needs no request at all.
-// The raster becomes a run-length encoded 8-bit bitmap (a palette entry per cluster) placed as the
-// figure's layout image: the same pixels as the server's picture of the first page.
+// The map's regions and named centroids, drawn by the page on two canvases of its own, under and
+// over the Plotly scatter of the samples (components/boundary_figure.py, map_stack).
+//
+// Each mesh cell takes the cluster of its nearest 2-D centroid, exactly scikit-learn's rule
+// (KMeans.predict: the smallest squared distance, the first cluster on a tie), on exactly the
+// server's mesh (numpy's arange). The server sends only the k centroids, their tints and the mesh
+// extent, so a mesh-step change needs no request at all. The regions' canvas holds one pixel per
+// mesh cell, and is placed (CSS) over the mesh's extent on the plot; a browser test reads it back
+// and compares it with KMeans.predict cell for cell.
 (function () {
   "use strict";
 
@@ -78,74 +81,96 @@
     return [(value >> 16) & 255, (value >> 8) & 255, value & 255];
   }
 
-  // An 8-bit, run-length encoded (BI_RLE8) bitmap of the labels, a palette entry per cluster. Its
-  // rows run bottom-up, as the labels do; large single-coloured regions make it a few KB.
-  function rleBitmap(labels, nx, ny, tints) {
-    const runs = [];
-    for (let row = 0; row < ny; row++) {
-      const offset = row * nx;
-      let col = 0;
-      while (col < nx) {
-        const value = labels[offset + col];
-        let end = col + 1;
-        while (end < nx && end - col < 255 && labels[offset + end] === value) end++;
-        runs.push(end - col, value);
-        col = end;
-      }
-      runs.push(0, 0);  // end of line
-    }
-    runs[runs.length - 1] = 1;  // the last end of line becomes end of bitmap
-    const paletteBytes = 4 * tints.length, dataOffset = 14 + 40 + paletteBytes;
-    const out = new Uint8Array(dataOffset + runs.length);
-    const view = new DataView(out.buffer);
-    out[0] = 0x42; out[1] = 0x4d;  // "BM"
-    view.setUint32(2, out.length, true);
-    view.setUint32(10, dataOffset, true);
-    view.setUint32(14, 40, true);
-    view.setInt32(18, nx, true);
-    view.setInt32(22, ny, true);  // positive: bottom-up rows
-    view.setUint16(26, 1, true);
-    view.setUint16(28, 8, true);
-    view.setUint32(30, 1, true);  // BI_RLE8
-    view.setUint32(34, runs.length, true);
-    view.setUint32(46, tints.length, true);
-    tints.forEach((tint, i) => {
-      const [r, g, b] = hexToRgb(tint);
-      out.set([b, g, r, 0], 54 + 4 * i);
-    });
-    out.set(runs, dataOffset);
-    let binary = "";
-    for (let i = 0; i < out.length; i += 0x8000) {
-      binary += String.fromCharCode.apply(null, out.subarray(i, i + 0x8000));
-    }
-    return "data:image/bmp;base64," + btoa(binary);
-  }
-
-  // The layout image the server used to send: a pixel per mesh cell, each centred on its point.
-  function regionImage(regions, step) {
+  // Paints the regions into `canvas`, one pixel per mesh cell, the top row the mesh's highest y.
+  function paintRegions(canvas, regions, step) {
     const { xs, ys } = meshAxes(regions.extent, step);
+    const nx = xs.length, ny = ys.length;
     const labels = meshLabels(regions.centers, xs, ys);
-    return {
-      source: rleBitmap(labels, xs.length, ys.length, regions.tints),
-      xref: "x", yref: "y",
-      x: xs[0] - step / 2, y: ys[ys.length - 1] + step / 2,
-      sizex: xs.length * step, sizey: ys.length * step,
-      sizing: "stretch", layer: "below",
-    };
+    const rgb = regions.tints.map(hexToRgb);
+    canvas.width = nx;
+    canvas.height = ny;
+    const context = canvas.getContext("2d");
+    const image = context.createImageData(nx, ny);
+    const pixels = image.data;
+    for (let row = 0; row < ny; row++) {
+      const from = (ny - 1 - row) * nx, to = row * nx * 4;
+      for (let col = 0; col < nx; col++) {
+        const colour = rgb[labels[from + col]], at = to + col * 4;
+        pixels[at] = colour[0]; pixels[at + 1] = colour[1]; pixels[at + 2] = colour[2]; pixels[at + 3] = 255;
+      }
+    }
+    context.putImageData(image, 0, 0);
+    return { xs, ys };
   }
 
-  window.kmeansRegions = { arange, meshAxes, meshLabels, rleBitmap, regionImage };
+  // The plot area inside the graph's div, from the figure's own margins and axis ranges: x and y
+  // share one scale (scaleanchor), so the axis with less room sets it, and the area is centred.
+  function plotArea(gd) {
+    const layout = gd.layout, margin = layout.margin || {};
+    const [x0, x1] = layout.xaxis.range, [y0, y1] = layout.yaxis.range;
+    const width = gd.clientWidth - (margin.l || 0) - (margin.r || 0);
+    const height = gd.clientHeight - (margin.t || 0) - (margin.b || 0);
+    const scale = Math.min(width / Math.abs(x1 - x0), height / Math.abs(y1 - y0));
+    const left = (margin.l || 0) + (width - scale * Math.abs(x1 - x0)) / 2;
+    const top = (margin.t || 0) + (height - scale * Math.abs(y1 - y0)) / 2;
+    return { left, top, scale, width: scale * Math.abs(x1 - x0), height: scale * Math.abs(y1 - y0),
+             xMin: Math.min(x0, x1), yMax: Math.max(y0, y1) };
+  }
+
+  const DISC_RADIUS = 12, FONT = "system-ui, -apple-system, 'Segoe UI', Roboto, Arial, sans-serif";
+
+  // The centroids: a disc in its class's colour (a dotted ring when mixed), its name on it (in a
+  // box of that colour when the name is wider than the disc), and its note under it.
+  function drawMarkers(context, markers, area, zoom) {
+    const radius = DISC_RADIUS * zoom;
+    context.textAlign = "center";
+    context.textBaseline = "middle";
+    for (const marker of markers) {
+      const x = (marker.x - area.xMin) * area.scale, y = (area.yMax - marker.y) * area.scale;
+      if (x < -radius || y < -radius || x > area.width + radius || y > area.height + radius) continue;
+      context.beginPath();
+      context.arc(x, y, radius, 0, 2 * Math.PI);
+      context.fillStyle = marker.colour;
+      context.fill();
+      context.lineWidth = (marker.mixed ? 2.5 : 1.5) * zoom;
+      context.setLineDash(marker.mixed ? [2.5 * zoom, 2 * zoom] : []);
+      context.strokeStyle = "#1b1b1b";
+      context.stroke();
+      context.setLineDash([]);
+      context.font = `600 ${13 * zoom}px ${FONT}`;
+      const width = context.measureText(marker.name).width;
+      if (width > 2 * radius - 4) {
+        context.fillStyle = marker.colour;
+        context.fillRect(x - width / 2 - 3, y - 9 * zoom, width + 6, 18 * zoom);
+      }
+      context.fillStyle = marker.ink;
+      context.fillText(marker.name, x, y + 0.5);
+      if (marker.note) {
+        context.font = `${11 * zoom}px ${FONT}`;
+        const noteWidth = context.measureText(marker.note).width, noteY = y + radius + 9 * zoom;
+        context.fillStyle = "rgba(255, 255, 255, 0.85)";
+        context.fillRect(x - noteWidth / 2 - 3, noteY - 7 * zoom, noteWidth + 6, 14 * zoom);
+        context.fillStyle = "#1b1b1b";
+        context.fillText(marker.note, x, noteY);
+      }
+    }
+  }
+
+  window.kmeansRegions = { arange, meshAxes, meshLabels, paintRegions, plotArea, drawMarkers };
 })();
 
-// The map's clientside callbacks (callbacks/settings_map.py). A new fit, or a new mesh step, is a
-// Patch of the figure's layout alone (the regions' picture, and for a fit the centroids' discs and
-// names): dcc.Graph hands it to Plotly.react, which redraws those and leaves the points alone. A
-// step the page cannot take by itself (not a number in range, or while the settings message is
-// shown) goes to the server instead, through the mesh-check store, which answers with a message.
+// The map's clientside callbacks (callbacks/settings_map.py): a new fit or mesh step paints the
+// regions' canvas; both layers are placed on the plot whenever the plot moves (zoom, pan, a
+// resize), through Plotly's public events. Once a picture is on screen the map stack sends a
+// `kmeans-map-drawn` event (benchmarks and tests wait for it). A step the page cannot take by itself
+// (not a number in range, or while the settings message is shown) goes to the server instead,
+// through the mesh-check store, which answers with a message.
 (function () {
   "use strict";
   const ns = (window.dash_clientside = window.dash_clientside || {});
+  const R = () => window.kmeansRegions;
   const TITLE = "K-means, live";
+  let shown = null; // { regions, step, xs, ys }: what the regions' canvas holds
 
   // Python's format(step, "g") for the steps the page accepts.
   function formatStep(step) {
@@ -153,7 +178,7 @@
   }
 
   function meshText(regions, step) {
-    const { xs, ys } = window.kmeansRegions.meshAxes(regions.extent, step);
+    const { xs, ys } = R().meshAxes(regions.extent, step);
     const grouped = (n) => String(n).replace(/\B(?=(\d{3})+(?!\d))/g, ",");
     return `step ${formatStep(step)} = ${grouped(xs.length)}×${grouped(ys.length)} cells`;
   }
@@ -171,46 +196,94 @@
                                 window.location.pathname + "?" + params.toString() + window.location.hash);
   }
 
-  // What the map shows now: the regions it was drawn from and the step.
-  let shown = null;
+  const graphDiv = () => document.querySelector("#boundary-graph .js-plotly-plot");
+  const zoomOf = () => (document.documentElement.classList.contains("presenter") ? 1.35 : 1);
 
-  function regionsPatch(regions, step, withMarkers) {
-    const patch = new ns.Patch().assign(["layout", "images", 0], window.kmeansRegions.regionImage(regions, step));
-    if (withMarkers) {
-      patch.assign(["layout", "shapes"], regions.shapes).assign(["layout", "annotations"], regions.annotations);
+  // Both layers onto the plot area, as the plot now stands.
+  function place() {
+    const gd = graphDiv(), clip = document.getElementById("map-regions-clip");
+    const regionsCanvas = document.getElementById("map-regions-canvas");
+    const markersCanvas = document.getElementById("map-markers-canvas");
+    if (!shown || !gd || !clip || !regionsCanvas || !markersCanvas || !gd.layout || !gd.layout.xaxis) return;
+    const area = R().plotArea(gd);
+    const stack = clip.parentElement.getBoundingClientRect(), plot = gd.getBoundingClientRect();
+    const left = plot.left - stack.left + area.left, top = plot.top - stack.top + area.top;
+    for (const layer of [clip, markersCanvas]) {
+      Object.assign(layer.style, { left: `${left}px`, top: `${top}px`, width: `${area.width}px`,
+                                   height: `${area.height}px` });
     }
-    shown = { regions, step };
-    return patch.build();
+    const { xs, ys, step } = shown;
+    Object.assign(regionsCanvas.style, {
+      left: `${(xs[0] - step / 2 - area.xMin) * area.scale}px`,
+      top: `${(area.yMax - (ys[ys.length - 1] + step / 2)) * area.scale}px`,
+      width: `${xs.length * step * area.scale}px`, height: `${ys.length * step * area.scale}px`,
+    });
+    const ratio = window.devicePixelRatio || 1;
+    markersCanvas.width = Math.round(area.width * ratio);
+    markersCanvas.height = Math.round(area.height * ratio);
+    const context = markersCanvas.getContext("2d");
+    context.setTransform(ratio, 0, 0, ratio, 0, 0);
+    R().drawMarkers(context, shown.regions.markers, area, zoomOf());
+    describe(regionsCanvas, markersCanvas);
+    requestAnimationFrame(() => clip.parentElement.dispatchEvent(
+      new CustomEvent("kmeans-map-drawn", { bubbles: true, detail: { fit: shown.regions.fit, step: shown.step } })));
   }
 
-  function settingsName() {
-    const parts = [];
-    new URLSearchParams(window.location.search).forEach((value, key) => parts.push(key + "-" + value));
-    return ("kmeans-map_" + parts.join("_")).replace(/[^\w.+-]+/g, "-");
+  // What the layers show, in words and numbers: the centroids for screen readers, and for tests
+  // and benchmarks the fit, the step and where the picture's mesh sits in data coordinates.
+  function describe(regionsCanvas, markersCanvas) {
+    const { regions, step, xs, ys } = shown;
+    regionsCanvas.dataset.fit = JSON.stringify(regions.fit);
+    regionsCanvas.dataset.step = String(step);
+    regionsCanvas.dataset.placement = JSON.stringify([xs[0] - step / 2, ys[ys.length - 1] + step / 2,
+                                                      xs.length * step, ys.length * step]);
+    markersCanvas.dataset.centroids = JSON.stringify(regions.markers.map((m) => [m.x, m.y]));
+    markersCanvas.setAttribute("aria-label", "Centroids: " + regions.markers
+      .map((m) => (m.note ? `${m.name} (${m.note})` : m.name)).join(", "));
   }
+
+  function paint(regions, step) {
+    const canvas = document.getElementById("map-regions-canvas");
+    if (!canvas) return false;
+    const { xs, ys } = R().paintRegions(canvas, regions, step);
+    shown = { regions, step, xs, ys };
+    watchPlot();
+    place();
+    return true;
+  }
+
+  // Zoom, pan, double-click, a new figure or a resized window move the plot: the layers follow.
+  function watchPlot() {
+    const gd = graphDiv();
+    if (!gd || typeof gd.on !== "function" || gd.dataset.layersFollow) return;
+    gd.dataset.layersFollow = "1";
+    gd.on("plotly_relayout", place);
+    gd.on("plotly_afterplot", place);
+  }
+  new MutationObserver(() => { if (graphDiv() && shown) { watchPlot(); } })
+    .observe(document.documentElement, { childList: true, subtree: true });
+  window.addEventListener("resize", () => requestAnimationFrame(place));
 
   ns.kmeansMap = {
-    // A new fit from the server: its regions at the page's step, and its centroids, in one update.
+    // A new fit from the server (and the first page's): its regions at the page's step.
     onFit(regions, step) {
-      const noUpdate = ns.no_update;
-      if (!regions) return [noUpdate, noUpdate];
+      if (!regions) return ns.no_update;
       // A fit the server sent for a step it has just checked is drawn at that step.
       const at = validStep(regions, step) ? step : regions.step;
-      if (!validStep(regions, at)) return [noUpdate, noUpdate];
-      return [regionsPatch(regions, at, true), meshText(regions, at)];
+      if (!validStep(regions, at) || !paint(regions, at)) return ns.no_update;
+      return meshText(regions, at);
     },
     // A new mesh step: drawn here, with no request, when it is valid and no message is shown;
     // otherwise the server's validator words the message (or clears it, and sends the fit back).
     onStep(step, regions, messageHidden) {
       const noUpdate = ns.no_update;
-      if (!regions) return [noUpdate, noUpdate, noUpdate];
+      if (!regions) return [noUpdate, noUpdate];
       if (!validStep(regions, step) || messageHidden === false) {
-        return [noUpdate, noUpdate, { step: step === undefined ? null : step, at: Date.now() }];
+        return [noUpdate, { step: step === undefined ? null : step, at: Date.now() }];
       }
-      const now = shown || { regions, step: regions.step };
-      if (now.regions === regions && now.step === step) return [noUpdate, noUpdate, noUpdate];
+      if (shown && shown.regions === regions && shown.step === step) return [noUpdate, noUpdate];
       writeStepToAddress(step);
-      return [regionsPatch(regions, step, false), meshText(regions, step), noUpdate];
+      return paint(regions, step) ? [meshText(regions, step), noUpdate] : [noUpdate, noUpdate];
     },
     // A note on the map when its 2-D refit names its clusters otherwise than the table's model.
     namesNote(mapClusters, modelClusters) {
@@ -222,17 +295,53 @@
       return [`The map is a 2-D refit and names its clusters on its own: it has ${onlyHere.join(", ") || "no other"}`
               + ` where the table's model has ${onlyThere.join(", ") || "no other"}.`, false];
     },
-    // The card's PNG button: the map as Plotly draws it, with its settings as a title, at 2×.
+    // The card's PNG button: the regions, the plot Plotly draws (Plotly.toImage) and the centroids,
+    // with the settings as a title, at 2×.
     downloadPng(clicks) {
-      const gd = document.querySelector("#boundary-graph .js-plotly-plot");
-      if (!clicks || !gd || !window.Plotly) return ns.no_update;
+      const gd = graphDiv(), regionsCanvas = document.getElementById("map-regions-canvas");
+      if (!clicks || !gd || !shown || !regionsCanvas || !window.Plotly) return ns.no_update;
+      const scale = 2, band = 48, width = gd.clientWidth, height = gd.clientHeight;
       const caption = ["map-caption", "map-mesh"]
         .map((id) => (document.getElementById(id) || {}).textContent || "").filter(Boolean).join(" · ");
-      const margin = Object.assign({}, gd.layout.margin, { t: 56 });
-      const title = { text: TITLE + "<br><sup>" + caption.replace(/[<>&]/g, "") + "</sup>", x: 0.02, xanchor: "left" };
-      window.Plotly.downloadImage({ data: gd.data, layout: Object.assign({}, gd.layout, { title, margin }) }, {
-        format: "png", scale: 2, filename: settingsName(),
-        width: gd.clientWidth || 900, height: (gd.clientHeight || 600) + 48,
+      window.Plotly.toImage(gd, { format: "png", width, height, scale }).then((url) => {
+        const plot = new Image();
+        plot.onload = () => {
+          const out = document.createElement("canvas");
+          out.width = width * scale;
+          out.height = (height + band) * scale;
+          const context = out.getContext("2d");
+          context.scale(scale, scale);
+          context.fillStyle = "#ffffff";
+          context.fillRect(0, 0, width, height + band);
+          context.fillStyle = "#1d2330";
+          context.font = `600 16px system-ui, sans-serif`;
+          context.fillText(TITLE, 12, 22);
+          context.font = `12px system-ui, sans-serif`;
+          context.fillText(caption, 12, 40);
+          context.translate(0, band);
+          const area = R().plotArea(gd), { xs, ys, step } = shown;
+          context.save();
+          context.beginPath();
+          context.rect(area.left, area.top, area.width, area.height);
+          context.clip();
+          context.imageSmoothingEnabled = false;
+          context.drawImage(regionsCanvas, area.left + (xs[0] - step / 2 - area.xMin) * area.scale,
+                            area.top + (area.yMax - (ys[ys.length - 1] + step / 2)) * area.scale,
+                            xs.length * step * area.scale, ys.length * step * area.scale);
+          context.restore();
+          context.drawImage(plot, 0, 0, width, height);
+          context.translate(area.left, area.top);
+          R().drawMarkers(context, shown.regions.markers, area, 1);
+          out.toBlob((blob) => {
+            const link = document.createElement("a");
+            link.href = URL.createObjectURL(blob);
+            link.download = (new URLSearchParams(window.location.search).toString() || "defaults")
+              .replace(/[^\w.+=-]+/g, "_").replace(/^/, "kmeans-map_") + ".png";
+            link.click();
+            setTimeout(() => URL.revokeObjectURL(link.href), 1000);
+          }, "image/png");
+        };
+        plot.src = url;
       });
       return ns.no_update;
     },

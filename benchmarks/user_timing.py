@@ -4,7 +4,9 @@ to what the page shows, with public signals only.
 The page is watched by a script installed before the page's own (PAGE_JS). On every animation
 frame it reads the map's caption (#map-caption and #map-mesh), the table's caption and highlighted
 row, and whether the map was redrawn since the previous frame: a `plotly_afterplot` event on the
-graph, or a new `layout.images[0].source` (the regions' picture). A frame that shows something new
+graph (the baseline's map, and the dashboard's plot), or the dashboard's `kmeans-map-drawn` event
+(sent by the page once its regions and centroids layers show a fit or step: assets/map_regions.js).
+A frame that shows something new
 is logged with `performance.now()`, the moment that frame is being painted. Gestures (click, Enter,
 input) are logged with their event's timeStamp. So:
 
@@ -41,18 +43,16 @@ PAGE_JS = r"""
     const caption = t.querySelector('caption'), selected = t.querySelector('tr.selected');
     return (caption ? caption.textContent : t.textContent) + ' | ' + (selected ? selected.dataset.init : '');
   }
-  let graph = null, source, plotted = false, last = null;
+  let graph = null, plotted = false, last = null;
+  // The dashboard draws its regions and centroids on layers of its own, and says when (a frame later).
+  document.addEventListener('kmeans-map-drawn', () => { T.redraws++; plotted = true; }, true);
   function frame() {
     const gd = document.querySelector('#boundary-graph .js-plotly-plot');
     if (gd && gd !== graph && typeof gd.on === 'function') {
       graph = gd;
       gd.on('plotly_afterplot', () => { T.redraws++; if (gd.data && gd.data.length) plotted = true; });
     }
-    if (graph) {
-      const images = graph.layout && graph.layout.images;
-      const now = images && images[0] ? images[0].source : undefined;
-      if (now !== source) { source = now; T.redraws++; }
-    }
+
     const t = performance.now();
     if (plotted && T.firstMap === null) T.firstMap = t;
     const state = {map: text('map-caption') + ' | ' + text('map-mesh'), table: table(), redraws: T.redraws};

@@ -10,6 +10,7 @@ from dash.exceptions import PreventUpdate
 
 from callbacks.services import Busy, services
 from components.cluster_views import MAP, MODEL, members_panel
+from components.html_text import html_view
 from components.server_fault import card_class
 from core import datasets
 from core.boundary import plane_map
@@ -51,7 +52,7 @@ def _members(source: str, name: str, settings: Settings) -> list | None:
         return None
     own = int(matching.stands_for[cluster])
     members = cluster_members(features, centers[cluster], labels, dataset.target, cluster, own)
-    return members_panel(source, matching, cluster, members, dataset)
+    return html_view(members_panel(source, matching, cluster, members, dataset))
 
 
 def members_view(selected, applied, retry=None) -> dict:
@@ -83,7 +84,6 @@ def register(app: Dash) -> None:
     # cluster names whenever they change.
     app.clientside_callback(
         ClientsideFunction("clusters", "remember"),
-        Output("digit-tooltip", "className"),
         Input("map-clusters", "data"),
         Input("model-clusters", "data"),
         Input("map-regions", "data"),

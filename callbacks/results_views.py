@@ -1,5 +1,6 @@
 """The views of a configuration's table fits: the metrics table, the headline and verdict, and the
-selected init's clusters (gallery, matrix, names). All from the table's rows: no extra fit."""
+selected init's clusters (gallery, matrix, names). All from the table's rows: no extra fit. The
+table, gallery and matrix go out as HTML text for dcc.Markdown (components/html_text.py)."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from functools import lru_cache
 
 from components.cluster_views import centroid_gallery, class_matrix, matrix_summary
 from components.headline import matched_accuracy, verdict
+from components.html_text import html_view
 from components.metrics_table import metrics_table
 from core import datasets
 from core.clustering import TableRow, row_for
@@ -31,7 +33,7 @@ def results(settings: Settings, rows: Sequence[TableRow], spread: dict | None = 
     views = dict(_results(settings.dataset, settings.init_method, settings.n_clusters, settings.n_init,
                           settings.seed, tuple(rows)))
     scores = [row.scores for row in rows]
-    views["table"] = metrics_table(scores, settings, spread)
+    views["table"] = html_view(metrics_table(scores, settings, spread))
     views["verdict"] = verdict(scores, settings.init_method, datasets.load(settings.dataset), spread)
     return views
 
@@ -50,11 +52,11 @@ def _results(dataset_key: str, init_method: str, n_clusters: int, n_init: int, s
         centroids = centroids_in_units(selected.centers, dataset.scaler)
     chance = chance_accuracy(dataset.target, selected.labels, n_clusters, dataset.n_classes)
     return {
-        "table": metrics_table(scores, settings),
+        "table": html_view(metrics_table(scores, settings)),
         "accuracy": matched_accuracy(init_method, matching, chance, dataset),
         "verdict": verdict(scores, init_method, dataset),
-        "gallery": centroid_gallery(matching, centroids, dataset),
-        "matrix": class_matrix(matching),
+        "gallery": html_view(centroid_gallery(matching, centroids, dataset), "centroid-grid"),
+        "matrix": html_view(class_matrix(matching)),
         "matrix_summary": matrix_summary(matching),
         "model_clusters": {**cluster_names(matching, selected.labels), "init": init_method},
     }

@@ -1,9 +1,10 @@
 """Every settings change, first: validate, say what is wrong if anything is, and send the map's 2-D
 fit; record valid settings in `applied-settings` (for the jobs, the exports and the members).
 
-The page rasterizes the regions itself (assets/map_regions.js, clientside callbacks below) from
-the centroids this sends, and patches them into the figure: a mesh-step change asks nothing of
-the server. A new dataset also sends a new figure (its points), its colour key and its texts.
+The page draws the regions and the named centroids itself, on canvases under and over the plot
+(assets/map_regions.js, clientside callbacks below), from the centroids this sends: a mesh-step
+change asks nothing of the server. A new dataset also sends a new figure (its points), its
+colour key and its texts.
 """
 
 from __future__ import annotations
@@ -25,7 +26,7 @@ from components.digit_samples import digit_samples
 from components.layout import data_card, map_explained
 from components.server_fault import card_class
 from core import datasets
-from core.boundary import PlaneMap, decision_boundary, plane_map
+from core.boundary import PlaneMap, plane_map
 from core.settings import InvalidSettings, Settings, limits, validate
 from core.share import format_query
 
@@ -74,7 +75,7 @@ def dataset_views(settings: Settings) -> dict:
     dataset = datasets.load(settings.dataset)
     picture = digit_samples(dataset.images, dataset.target) if dataset.images is not None else None
     return {
-        "figure": boundary_figure(decision_boundary(settings), dataset),
+        "figure": boundary_figure(dataset),
         "key": class_key(dataset),
         "explained": map_explained(dataset),
         "data_card": data_card(dataset, picture),
@@ -128,8 +129,10 @@ def map_view(values: dict, shown: dict | None = None, address_notes: list | None
         log.exception("map refit failed for %s", settings)
         return {**outputs, "fault_hidden": False, "card_class": card_class(MAP_CARD[1], failed=True)}
     regions = {**map_regions(plane), "check": _check_stamp(mesh_check), "step": settings.mesh_step}
+    recovered = ({"fault_hidden": True, "card_class": MAP_CARD[1]} if shown.get("fault_hidden") is False
+                 else {})  # the fault box was shown: hide it, unfade the card
     return {**outputs, "regions": regions, "caption": map_caption(plane), "clusters": map_clusters(plane),
-            "fault_hidden": True, "card_class": MAP_CARD[1]}
+            **recovered}
 
 
 def _check_stamp(mesh_check) -> float | None:
@@ -189,25 +192,24 @@ def register(app: Dash) -> None:
                 "message_hidden": State("settings-message", "hidden"),
                 "field_classes": [State(input_id, "className") for input_id in FIELD_INPUTS.values()],
                 "applied": State(APPLIED_SETTINGS, "data"),
+                "fault_hidden": State("map-fault", "hidden"),
             },
         },
         prevent_initial_call=True,
     )(_map_callback)
-    # The regions are drawn in the browser, from the fit's centroids: when a fit arrives, and
-    # when the mesh step changes (with no request when the step is valid). Two callbacks: one
-    # that fed itself through the server (step → mesh-check → server → map-regions) would not
-    # run again within one chain.
+    # The regions and centroids are drawn by the page on canvases of its own (assets/map_regions.js),
+    # from the fit's centroids: when a fit arrives (the first page's too), and when the mesh step
+    # changes (with no request when the step is valid). Two callbacks: one that fed itself through
+    # the server (step → mesh-check → server → map-regions) would not run again within one chain.
     app.clientside_callback(
         ClientsideFunction("kmeansMap", "onFit"),
-        Output("boundary-graph", "figure", allow_duplicate=True),
         Output("map-mesh", "children", allow_duplicate=True),
         Input(MAP_REGIONS, "data"),
         State("mesh-step", "value"),
-        prevent_initial_call=True,
+        prevent_initial_call="initial_duplicate",
     )
     app.clientside_callback(
         ClientsideFunction("kmeansMap", "onStep"),
-        Output("boundary-graph", "figure", allow_duplicate=True),
         Output("map-mesh", "children", allow_duplicate=True),
         Output(MESH_CHECK, "data"),
         Input("mesh-step", "value"),

@@ -56,7 +56,14 @@ def seed_spread(stability: dict | None, settings: Settings) -> dict | None:
             for row in result.inits}
 
 
-def table_view(request, stability=None) -> dict:
+def _recovered(fault_shown) -> dict:
+    """The fault box hidden and the card unfaded, if a fault was shown; else nothing to redraw."""
+    if fault_shown is False:  # the box's `hidden` is False: it is shown
+        return {"fault_hidden": True, "card_class": TABLE_CARD[1]}
+    return {"fault_hidden": no_update, "card_class": no_update}
+
+
+def table_view(request, stability=None, fault_hidden=None) -> dict:
     """The table callback. `request` is the page's {"values": control values, "fallback": the
     applied settings, "at": stamp}; `stability` the params of the seed-stability run the page
     shows, if any. A table the server cannot take now is answered busy (503, sent again); rows
@@ -79,7 +86,7 @@ def table_view(request, stability=None) -> dict:
     except Exception:  # a server fault: the settings were validated above
         log.exception("table refit failed for %s", settings)
         return {**unchanged, **answered, "fault_hidden": False, "card_class": card_class(TABLE_CARD[1], failed=True)}
-    return {**views, **answered, "fault_hidden": True, "card_class": TABLE_CARD[1]}
+    return {**views, **answered, **_recovered(fault_hidden)}
 
 
 def register(app: Dash) -> None:
@@ -104,6 +111,6 @@ def register(app: Dash) -> None:
                 "answered": Output("table-answered", "data"),
                 "fault_hidden": Output("table-fault", "hidden"), "card_class": Output(TABLE_CARD[0], "className")},
         inputs={"request": Input("table-request", "data")},
-        state={"stability": State("stability-shown", "data")},
+        state={"stability": State("stability-shown", "data"), "fault_hidden": State("table-fault", "hidden")},
         prevent_initial_call=True,
     )(table_view)

@@ -7,7 +7,7 @@ import plotly.graph_objects as go
 from dash import dcc, html
 
 from components.below_fold import below_fold_stores
-from components.boundary_figure import class_key
+from components.boundary_figure import class_key, map_stack
 from components.controls import control_panel
 from components.graph_config import GRAPH_CONFIG
 from components.jobs_section import job_stores, jobs_panels, jobs_section
@@ -39,6 +39,11 @@ def map_explained(dataset: Dataset) -> list:
                  "ring marks a mixed one. Click a region for its members. Zoom with a drag, double-click to "
                  "reset: the zoom stays while you change settings.")]),
     ]
+
+
+def _html_view(text: str, id_: str, class_name: str) -> dcc.Markdown:
+    """A view shown from HTML text (components/html_text.py): one component, not hundreds."""
+    return dcc.Markdown(text, id=id_, className=class_name, dangerously_allow_html=True)
 
 
 def _loading(child) -> dcc.Loading:
@@ -133,14 +138,14 @@ def page(*, settings: Settings, dataset: Dataset, views: dict, figure: go.Figure
         [
             _card_head("Init strategies compared"),
             server_fault("table"),
-            _loading(html.Div(views["table"], id="metrics-table", className="table-scroll")),
+            _loading(_html_view(views["table"], "metrics-table", "table-scroll")),
         ],
         id="table-card", className="card table-card",
     )
     members_card = html.Section(
         [html.Button("Close", id="close-members", className="close-members", title="Close (Escape)"),
          server_fault("members"),
-         html.Div(id="cluster-members", className="cluster-members")],
+         _html_view("", "cluster-members", "cluster-members")],
         id="members-card", className="card members-card", hidden=True, role="dialog",
         **{"aria-label": "Members of the picked cluster", "aria-live": "polite"},
     )
@@ -149,7 +154,7 @@ def page(*, settings: Settings, dataset: Dataset, views: dict, figure: go.Figure
             html.H3("What K-means found", className="gallery-title"),
             html.P("Each cluster's centroid, named after the class it is matched to: size · % of members "
                    "of that class. Click one for its members.", className="gallery-note", id="gallery-note"),
-            html.Div(views["gallery"], id="centroid-gallery", className="centroid-gallery"),
+            _html_view(views["gallery"], "centroid-gallery", "centroid-gallery"),  # a .centroid-grid inside
         ],
         className="found-panel",
     )
@@ -164,15 +169,10 @@ def page(*, settings: Settings, dataset: Dataset, views: dict, figure: go.Figure
                                                                                    id="map-explained")],
                                    className="explainer")], className="map-key-row"),
             html.Div([
-                _loading(dcc.Graph(
-                    id="boundary-graph",
-                    figure=figure,
-                    className="boundary-graph",
-                    style={"height": "var(--map-height)"},  # assets/style.css sets it per screen and mode
-                    config={**GRAPH_CONFIG, "responsive": True,
-                            # The card's own PNG button exports the map with its settings as a title.
-                            "modeBarButtonsToRemove": [*GRAPH_CONFIG["modeBarButtonsToRemove"], "toImage"]},
-                )),
+                _loading(map_stack(figure, {
+                    **GRAPH_CONFIG, "responsive": True,
+                    # The card's own PNG button exports the map, its layers and its settings as a title.
+                    "modeBarButtonsToRemove": [*GRAPH_CONFIG["modeBarButtonsToRemove"], "toImage"]})),
                 gallery,
             ], className="map-body"),
             html.Div(html.Button("Download PNG", id="map-png", className="job-button", type="button",
@@ -186,7 +186,7 @@ def page(*, settings: Settings, dataset: Dataset, views: dict, figure: go.Figure
             _card_head("Which classes went where: clusters × true classes",
                        "counts; shade = share of the cluster; outlined: the class the cluster is named after"),
             html.P(views["matrix_summary"], id="matrix-summary", className="matrix-summary"),
-            html.Div(views["matrix"], id="cluster-digit-matrix", className="table-scroll"),
+            _html_view(views["matrix"], "cluster-digit-matrix", "table-scroll"),
         ],
         className="card matrix-card", id="matrix-card",
     )

@@ -38,13 +38,14 @@ window.fetch = function (input, init) {
 };
 """.replace("CALLBACK_PATH", CALLBACK_PATH)
 QUIET_MS = 400  # no callback request in flight, none started or answered for this long
-# Drawn: the map (its points trace and the regions' picture), the table's rows, the controls
+# Drawn: the map (its points trace and the regions' canvas), the table's rows, the controls
 # (Dash loads dcc components on demand), and the parts mounted below the fold once the map is
 # drawn and the browser idle: by then the page's start-up callbacks have all run.
 PAGE_DRAWN = """() => {
     const plot = document.querySelector('#boundary-graph .js-plotly-plot');
     return !!(plot && plot.data && plot.data.length === 1 && plot.data[0].x && plot.data[0].x.length
-              && plot.layout && plot.layout.images && plot.layout.images.length
+              && document.getElementById('map-regions-canvas')
+              && document.getElementById('map-regions-canvas').dataset.step
               && plot.querySelector('.scatterlayer .trace')
               && document.querySelectorAll('#metrics-table tr[data-init]').length >= 2
               && document.getElementById('dataset') && document.getElementById('n-clusters')
@@ -236,3 +237,90 @@ def number_in(text: str) -> float:
     match = re.search(r"-?[\d,]*\.?\d+", text)
     assert match, f"no number in {text!r}"
     return float(match.group(0).replace(",", ""))
+
+
+# ---------------------------------------------------------------- display modes and jobs
+
+THEME_IS_DARK = "() => document.documentElement.dataset.theme === 'dark'"
+PRESENTER_ON = "() => document.documentElement.classList.contains('presenter')"
+# Drawn plots whose drawing is not the size of their box (a toggle's new layout sends a resize,
+# and each plot redraws to its box's new size).
+PLOTS_NOT_FITTING = """() => [...document.querySelectorAll('.js-plotly-plot')].filter(gd => gd.checkVisibility())
+    .map(gd => { const svg = gd.querySelector('.main-svg').getBoundingClientRect();
+        return Math.abs(svg.width - gd.clientWidth) <= 1 && Math.abs(svg.height - gd.clientHeight) <= 1 ? ''
+            : `#${gd.parentElement.id} is drawn ${Math.round(svg.width)}×${Math.round(svg.height)} px in a `
+              + `${gd.clientWidth}×${gd.clientHeight} px box`; }).filter(Boolean)"""
+PLOTS_SETTLE_MS = 5_000
+JOB_TIMEOUT_MS = 90_000  # a short job behind another session's on a loaded 2-core machine
+
+
+def set_display(page, *, dark: bool | None = None, presenter: bool | None = None) -> list[str]:
+    """Click the header's toggles, as a person does, until the page shows this theme and mode
+    (None: leave it); then wait until every drawn plot has followed its new box. Returns the plots
+    that did not within PLOTS_SETTLE_MS (their drawing and their box's size)."""
+    for toggle, want, state in (("#theme-toggle", dark, THEME_IS_DARK), ("#presenter-toggle", presenter, PRESENTER_ON)):
+        if want is None or page.evaluate(state) == want:
+            continue
+        page.click(toggle)
+        page.wait_for_function(f"want => ({state})() === want", arg=want)
+    from playwright.sync_api import TimeoutError as PlaywrightTimeout  # here: conftest skips without Playwright
+
+    try:
+        page.wait_for_function(f"() => !({PLOTS_NOT_FITTING})().length", polling=100, timeout=PLOTS_SETTLE_MS)
+    except PlaywrightTimeout:  # said by the return value
+        pass
+    return page.evaluate(PLOTS_NOT_FITTING)
+
+
+def wait_for_jobs_panels(page) -> None:
+    """The jobs' panels are mounted below the fold once the map is drawn."""
+    page.wait_for_selector("#k-sweep-run", state="attached")
+    page.wait_for_selector("#replay-load", state="attached")
+
+
+def set_job_fields(page, **values) -> None:
+    """Type into the jobs' fields by id (k_sweep_min="3" types into #k-sweep-min), leaving each with Tab."""
+    for field, value in values.items():
+        type_into(page, "#" + field.replace("_", "-"), str(value), key="Tab")
+
+
+def wait_for_job_result(page, prefix: str, timeout_ms: int = JOB_TIMEOUT_MS) -> None:
+    """The job's result is shown: its plot drawn, its download enabled, no run in progress."""
+    page.wait_for_function(
+        """p => { const gd = document.querySelector(`#${p}-graph .js-plotly-plot`);
+            return !!(gd && gd.data && gd.data.length && gd.checkVisibility())
+                && !document.getElementById(`${p}-download-button`).disabled
+                && document.getElementById(`${p}-progress-area`).hidden; }""",
+        arg=prefix, timeout=timeout_ms, polling=100)
+
+
+def run_job(page, prefix: str, timeout_ms: int = JOB_TIMEOUT_MS) -> None:
+    """Press the panel's Run and wait for its result (prefix: "k-sweep" or "stability")."""
+    page.click(f"#{prefix}-run")
+    wait_for_job_result(page, prefix, timeout_ms)
+
+
+def load_replay(page) -> None:
+    """Press "Replay the current settings" and wait until its frames can be stepped through."""
+    page.click("#replay-load")
+    page.wait_for_function("() => !document.getElementById('replay-play').disabled"
+                           " && document.getElementById('replay-step').textContent.startsWith('Step ')")
+
+
+def record_progress(page, prefix: str) -> None:
+    """From now on, window.__progress[prefix] records every text the job's progress line shows
+    and whether its progress area was ever shown: a fast job is not missed between two checks."""
+    page.evaluate("""p => {
+        window.__progress = window.__progress || {};
+        const seen = window.__progress[p] = {texts: [], shown: false};
+        const text = document.getElementById(`${p}-progress-text`);
+        const area = document.getElementById(`${p}-progress-area`);
+        new MutationObserver(() => seen.texts.push(text.textContent))
+            .observe(text, {childList: true, characterData: true, subtree: true});
+        new MutationObserver(() => { if (!area.hidden) seen.shown = true; })
+            .observe(area, {attributes: true, attributeFilter: ['hidden']});
+    }""", prefix)
+
+
+def progress_seen(page, prefix: str) -> dict:
+    return page.evaluate("p => window.__progress[p]", prefix)

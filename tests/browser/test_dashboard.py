@@ -27,7 +27,7 @@ from tests.browser.pages import (
 )
 
 K, N_INIT, SEED = DEFAULTS["n_clusters"], DEFAULTS["n_init"], DEFAULTS["seed"]
-REGIONS_PICTURE = "() => document.querySelector('#boundary-graph .js-plotly-plot').layout.images[0].source"
+REGIONS_PICTURE = "() => document.getElementById('map-regions-canvas').toDataURL()"
 STALE_NOTES = "() => [...document.querySelectorAll('#results .stale-note')].filter(n => n.checkVisibility())" \
               ".map(n => n.textContent)"
 OUTLINED = "id => !!document.getElementById(id).closest('.invalid')"
@@ -66,8 +66,8 @@ def test_plus_steps_k_and_the_map_and_table_follow(page):
     wait_for_table_caption(page, f"k = {k}, n_init = {N_INIT}, seed = {SEED}")
     assert_table_is_scikit_learns(page, "digits", k, N_INIT, SEED)
     # The centroids' discs follow the caption: drawn in the page from the fit's answer.
-    page.wait_for_function("k => document.querySelector('#boundary-graph .js-plotly-plot').layout.shapes"
-                           ".filter(s => s.opacity).length === k", arg=k)
+    page.wait_for_function("k => JSON.parse(document.getElementById('map-markers-canvas').dataset.centroids"
+                           " || '[]').length === k", arg=k)
 
 
 @pytest.mark.parametrize(("field", "typed", "says"), [

@@ -1,10 +1,10 @@
 """The map's regions as the page shows them equal KMeans.predict, cell for cell.
 
-The page rasterizes the regions itself (assets/map_regions.js) from the 2-D fit's centroids. These
-tests read back the picture it shows (the figure's layout image, public as gd.layout), decode it
-here (the first page's PNG, or the page's run-length encoded 8-bit BMP) and compare every cell
-with core.boundary.decision_boundary (KMeans.predict on the mesh). Only cells whose two nearest
-centroids are within TIE of equal distance may differ: a tie that rounding decides either way.
+The page rasterizes the regions itself (assets/map_regions.js) from the 2-D fit's centroids, on a
+canvas with one pixel per mesh cell. These tests read that canvas back (toDataURL), decode it here
+and compare every cell with core.boundary.decision_boundary (KMeans.predict on the mesh). Only
+cells whose two nearest centroids are within TIE of equal distance may differ: a tie that rounding
+decides either way.
 """
 
 from __future__ import annotations
@@ -31,18 +31,20 @@ from tests.browser.pages import (
 TIE = 1e-9
 FINEST_STEP = limits("digits").mesh_range[0]
 READ_PICTURE = """() => {
-    const image = document.querySelector('#boundary-graph .js-plotly-plot').layout.images[0];
-    return {source: image.source, placement: [image.x, image.y, image.sizex, image.sizey]};
+    const canvas = document.getElementById('map-regions-canvas');
+    return {source: canvas.toDataURL('image/png'), placement: JSON.parse(canvas.dataset.placement)};
 }"""
 # True once the map shows these centroids (their discs, in any order) and a picture placed so.
 SHOWS_FIT = """([centroids, placement]) => {
-    const layout = document.querySelector('#boundary-graph .js-plotly-plot').layout;
+    const canvas = document.getElementById('map-regions-canvas');
+    const markers = document.getElementById('map-markers-canvas');
+    if (!canvas || !canvas.dataset.placement || !markers.dataset.centroids) return false;
     const close = (a, b) => Math.abs(a - b) <= 1e-9 * Math.max(1, Math.abs(b));
-    const discs = layout.shapes.filter((s) => s.opacity).map((s) => [s.xanchor, s.yanchor]);
-    const image = layout.images[0];
+    const discs = JSON.parse(markers.dataset.centroids);
+    const where = JSON.parse(canvas.dataset.placement);
     return discs.length === centroids.length
         && centroids.every(([x, y]) => discs.some(([dx, dy]) => close(dx, x) && close(dy, y)))
-        && [image.x, image.y, image.sizex, image.sizey].every((v, i) => close(v, placement[i]));
+        && where.every((v, i) => close(v, placement[i]));
 }"""
 
 
@@ -76,7 +78,7 @@ def near_ties(settings: Settings) -> np.ndarray:
 def shown_picture(page) -> tuple[Image.Image, list[float]]:
     shown = page.evaluate(READ_PICTURE)
     header, _, body = shown["source"].partition(",")
-    assert header in ("data:image/png;base64", "data:image/bmp;base64"), header
+    assert header == "data:image/png;base64", header
     picture = Image.open(io.BytesIO(base64.b64decode(body)))
     picture.load()
     return picture, shown["placement"]
@@ -90,14 +92,6 @@ def assert_regions_are_predicted(page, settings: Settings) -> None:
     picture, where = shown_picture(page)
     assert (picture.height, picture.width) == predicted.shape, "not one pixel per mesh cell"
     allowed = near_ties(settings)
-    if picture.format == "BMP":  # the page's own raster: a palette entry per cluster, in cluster order
-        clusters = np.asarray(picture)[::-1]  # decoded top-down: rows bottom-up, as the mesh
-        wrong_cluster = (clusters != predicted) & ~allowed
-        first = np.argwhere(wrong_cluster)[:3].tolist()
-        assert not wrong_cluster.any(), (f"{int(wrong_cluster.sum())} cells hold another cluster than "
-                                         f"KMeans.predict, first (row, column) {first}")
-        palette = np.array(picture.getpalette()[:3 * len(tints)], dtype=np.uint8).reshape(-1, 3)
-        assert palette.tolist() == tints.tolist(), "the regions are not in their clusters' tints"
     colours = np.asarray(picture.convert("RGB"))[::-1]
     wrong_colour = np.any(colours != tints[predicted], axis=-1) & ~allowed
     assert not wrong_colour.any(), (f"{int(wrong_colour.sum())} cells are not coloured as KMeans.predict says, "

@@ -109,9 +109,11 @@ def test_the_table_answers_every_request_with_its_stamp(fakes):
     calls, _ = fakes
     out = table.table_view({"values": _values(n_clusters=4), "fallback": None, "at": 123})
     assert out["answered"] == 123 and calls == [("digits", 4, 10, 0)]
-    assert "k = 4" in _text(out["table"]) and out["fault_hidden"] is True
+    assert "k = 4" in _text(out["table"]) and out["fault_hidden"] is no_update  # no fault box to hide
+    recovered = table.table_view({"values": _values(n_clusters=4), "at": 125}, fault_hidden=False)
+    assert recovered["fault_hidden"] is True and recovered["card_class"] == "card table-card"  # shown: hidden
     refused = table.table_view({"values": _values(n_clusters=99), "fallback": None, "at": 124})
-    assert refused["answered"] == 124 and refused["table"] is no_update and calls == [("digits", 4, 10, 0)]
+    assert refused["answered"] == 124 and refused["table"] is no_update and calls == [("digits", 4, 10, 0)] * 2
     assert table.table_view("forged")["table"] is no_update
 
 

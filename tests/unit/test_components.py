@@ -8,15 +8,8 @@ import numpy as np
 import plotly.io as pio
 import pytest
 
-from components.boundary_figure import (
-    CENTROID_RADIUS_PX,
-    POINTS_TRACE,
-    boundary_figure,
-    class_colours,
-    map_regions,
-    region_image,
-    region_tint_indices,
-)
+from components.boundary_figure import POINTS_TRACE, boundary_figure, class_colours, map_regions
+from components.html_text import html_view, to_html
 from components.cluster_views import centroid_gallery, class_matrix, matrix_summary, members_panel
 from components.headline import matched_accuracy, verdict
 from components.jobs_section import jobs_panels
@@ -142,39 +135,29 @@ def test_without_images_centroids_are_profiles_and_members_are_rows():
     assert "member-rows" in str(members_panel("model", matching, 0, members, data))
 
 
-def test_the_map_draws_points_once_and_centroids_as_fixed_slots():
+def test_the_map_is_the_points_alone_over_a_transparent_plot_area():
     data = datasets.load()
-    boundary = decision_boundary(Settings(**{**DEFAULTS, "n_clusters": 5, "mesh_step": 0.1}))
-    figure = boundary_figure(boundary, data)
+    figure = boundary_figure(data)
     assert [trace.name for trace in figure.data] == [POINTS_TRACE]
     sent = json.loads(pio.to_json(figure))
-    assert "template" not in sent["layout"]
+    assert "template" not in sent["layout"] and not sent["layout"].get("images") and not sent["layout"].get("shapes")
     assert all(isinstance(sent["data"][0][key], list) for key in ("x", "y", "customdata"))
-    matching, order = boundary.matching, list(boundary.matching.order)
-    names, notes = figure.layout.annotations[:30], figure.layout.annotations[30:]
-    assert len(figure.layout.shapes) == N_CLUSTERS_RANGE[1] and len(notes) == N_CLUSTERS_RANGE[1]
-    assert [n.text for n in names[:5]] == [matching.names[c] for c in order]
-    assert all(item.opacity == 0 for item in list(figure.layout.shapes[5:]) + list(names[5:]))
-    for disc, cluster in zip(figure.layout.shapes[:5], order, strict=True):
-        assert (disc.xanchor, disc.yanchor) == tuple(boundary.centroids[cluster])
-        assert disc.fillcolor == class_colours(10)[matching.stands_for[cluster]]
-        assert (disc.x0, disc.x1) == (-CENTROID_RADIUS_PX, CENTROID_RADIUS_PX)
-        assert (disc.line.dash == "dot") == matching.mixed(cluster)
-    for note, cluster in zip(notes[:5], order, strict=True):
-        assert note.text.startswith(matching.mostly(cluster)) and (("mixed" in note.text) == matching.mixed(cluster))
+    assert figure.layout.plot_bgcolor == "rgba(0,0,0,0)"  # the regions' canvas shows through
+    np.testing.assert_array_equal(np.asarray(figure.data[0].customdata)[:, 1], data.target)
 
 
-def test_the_first_pictures_pixels_are_the_mesh_labels():
-    import base64
-    import io
-
-    from PIL import Image
-
-    boundary = decision_boundary(Settings(**{**DEFAULTS, "mesh_step": 0.5}))
-    image = region_image(boundary)
-    picture = Image.open(io.BytesIO(base64.b64decode(image["source"].split(",", 1)[1])))
-    pixels = np.asarray(picture)[::-1]  # PNG rows run top-down
-    np.testing.assert_array_equal(pixels, region_tint_indices(boundary.plane)[boundary.labels])
+def test_the_markers_say_mostly_and_mixed_in_words_and_rings():
+    plane = decision_boundary(Settings(**DEFAULTS)).plane
+    markers = map_regions(plane)["markers"]
+    matching = plane.matching
+    assert [m["cluster"] for m in markers] == list(matching.order)
+    for marker in markers:
+        cluster = marker["cluster"]
+        assert marker["name"] == matching.names[cluster]
+        assert marker["colour"] == class_colours(10)[matching.stands_for[cluster]]
+        assert (marker["x"], marker["y"]) == tuple(plane.centroids[cluster])
+        assert marker["mixed"] == matching.mixed(cluster) and ("mixed" in marker["note"]) == marker["mixed"]
+        assert marker["note"].startswith(matching.mostly(cluster))
 
 
 def test_the_map_sends_centroids_and_tints_not_a_raster():
@@ -191,3 +174,16 @@ def test_job_plots_start_hidden_and_sweeps_read_at_a_glance():
     sweep = sweep_figure(k_sweep("digits", "k-means++", (2, 4), 1, 0), 3)
     assert "Inertia" in [trace.name for trace in sweep.data if trace.showlegend is not False]
     assert sweep.layout.paper_bgcolor == "rgba(0,0,0,0)"  # sits on the card in either theme
+
+
+def test_views_as_html_text_escape_everything_and_keep_attributes():
+    from dash import dcc, html
+
+    text = to_html(html.Td("<script>x</script>", title='a "b"', style={"backgroundColor": "red"},
+                           className="c", colSpan=2, **{"data-pick-name": "7′"}))
+    assert text == ('<td class="c" colspan="2" style="background-color: red" title="a &#34;b&#34;" '
+                    'data-pick-name="7′">&lt;script&gt;x&lt;/script&gt;</td>')
+    assert to_html(html.Img(src="data:x", alt="")) == '<img alt="" src="data:x" />'
+    assert html_view(html.B("x"), "grid") == '<div class="grid"><b>x</b></div>'
+    with pytest.raises(TypeError):
+        to_html(html.Div(children=[dcc.Graph()]))
