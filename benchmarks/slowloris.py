@@ -1,8 +1,13 @@
-"""Slowloris against the served app: N connections that send their headers a few bytes at a time and
+"""Slowloris against the served app: N connections that send their headers a byte at a time and
 never finish, then a normal client loading the page (index, layout, dependencies, the main scripts).
 
-    python benchmarks/slowloris.py --spawn                 # gunicorn as the image runs it
-    python benchmarks/slowloris.py --url http://127.0.0.1:8080   # anything already running (a proxy)
+    python benchmarks/slowloris.py --spawn                        # the image's processes (supervisord)
+    python benchmarks/slowloris.py --url http://127.0.0.1:8050    # anything already running (loopback)
+
+`--spawn` starts the image's command, `supervisord -c deploy/supervisord.conf` (nginx in front of
+gunicorn), with the Dockerfile's ENV on free loopback ports, and loads the page through nginx.
+nginx cuts a connection whose headers have not all come within 10 s; the slow connections are
+opened again as they are cut, so that N are open all along.
 
 Bounded: the slow connections live for --seconds (default 20) and the script then closes them.
 Loopback only. Prints the page-load times and the verdict against the target (≤ 2 s).
@@ -12,38 +17,49 @@ from __future__ import annotations
 
 import argparse
 import re
+import shutil
 import socket
 import statistics
 import sys
 import threading
 import time
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import requests
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from benchmarks.load import GunicornServer
-from benchmarks.services import free_port_in
+from benchmarks.load import require_loopback  # noqa: E402
 
 TARGET_S = 2.0
 
 
-def slow_connections(host: str, port: int, count: int, stop: threading.Event) -> list[socket.socket]:
-    """Open `count` connections that each send a request line and then one header byte every 2 s."""
-    sockets = []
-    for _ in range(count):
-        sock = socket.create_connection((host, port), timeout=5)
-        sock.sendall(b"GET / HTTP/1.1\r\nHost: 127.0.0.1\r\nUser-Agent: slowloris\r\n")
-        sockets.append(sock)
+def _slow_socket(host: str, port: int) -> socket.socket:
+    sock = socket.create_connection((host, port), timeout=5)
+    sock.sendall(b"GET / HTTP/1.1\r\nHost: 127.0.0.1\r\nUser-Agent: slowloris\r\n")
+    return sock
+
+
+def slow_connections(host: str, port: int, count: int, stop: threading.Event, every: float = 2.0,
+                     reopen: bool = False) -> list[socket.socket]:
+    """Open `count` connections that each send a request line and then one header byte every
+    `every` s until `stop`; with `reopen`, a connection the server cut is opened again. The list
+    holds the open sockets (replaced in place when reopened); close them after `stop`."""
+    sockets = [_slow_socket(host, port) for _ in range(count)]
 
     def trickle():
-        while not stop.wait(2.0):
-            for sock in sockets:
+        while not stop.wait(every):
+            for index, sock in enumerate(sockets):
                 try:
                     sock.sendall(b"X")  # a header name that never ends
                 except OSError:
-                    pass
+                    if reopen and not stop.is_set():
+                        sock.close()
+                        try:
+                            sockets[index] = _slow_socket(host, port)
+                        except OSError:
+                            pass
 
     threading.Thread(target=trickle, daemon=True).start()
     return sockets
@@ -61,42 +77,45 @@ def page_load(base_url: str) -> float:
 
 
 def run(base_url: str, connections: int, seconds: float) -> dict:
-    host, port = base_url.split("//", 1)[1].split(":")
+    parts = urlsplit(require_loopback(base_url))
     idle = [page_load(base_url) for _ in range(3)]
     stop = threading.Event()
-    sockets = slow_connections(host, int(port), connections, stop)
+    sockets = slow_connections(parts.hostname, parts.port or 80, connections, stop, every=1.0, reopen=True)
     loads, failures = [], 0
     deadline = time.monotonic() + seconds
-    time.sleep(1.0)  # the slow connections are accepted and stuck before the first load
-    while time.monotonic() < deadline:
-        try:
-            loads.append(page_load(base_url))
-        except requests.RequestException as error:
-            failures += 1
-            loads.append(float("inf"))
-            print(f"  page load failed: {type(error).__name__}", flush=True)
-        time.sleep(0.5)
-    stop.set()
-    for sock in sockets:
-        sock.close()
+    try:
+        time.sleep(1.0)  # the slow connections are accepted and stuck before the first load
+        while time.monotonic() < deadline:
+            try:
+                loads.append(page_load(base_url))
+            except requests.RequestException as error:
+                failures += 1
+                loads.append(float("inf"))
+                print(f"  page load failed: {type(error).__name__}", flush=True)
+            time.sleep(0.5)
+    finally:
+        stop.set()
+        for sock in sockets:
+            sock.close()
     return {"idle": idle, "loads": loads, "failures": failures}
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--url")
-    parser.add_argument("--spawn", action="store_true", help="start gunicorn -c gunicorn.conf.py app:server")
+    parser.add_argument("--spawn", action="store_true", help="start the image's processes (supervisord)")
     parser.add_argument("--connections", type=int, default=64)
     parser.add_argument("--seconds", type=float, default=20.0)
     args = parser.parse_args()
-    server = None
+    if not (1 <= args.connections <= 512 and 1 <= args.seconds <= 120):
+        parser.error("connections 1..512, seconds 1..120")
+    front = directory = None
     if args.spawn:
-        server = GunicornServer(log_path=Path("/tmp") / f"slowloris-gunicorn-{time.time_ns()}.log")
-        server.port = free_port_in(8300, 8399)
-        server.base_url = f"http://127.0.0.1:{server.port}"
-        server.env["PORT"] = str(server.port)
-        server.start()
-        base_url = server.base_url
+        from benchmarks.health_under_load import spawn_front
+
+        front, directory = spawn_front()
+        base_url = front.base
+        print(f"nginx at {front.base} (supervisord)", flush=True)
     elif args.url:
         base_url = args.url.rstrip("/")
     else:
@@ -104,8 +123,9 @@ def main() -> int:
     try:
         result = run(base_url, args.connections, args.seconds)
     finally:
-        if server is not None:
-            server.stop()
+        if front is not None:
+            front.server.stop()
+            shutil.rmtree(directory, ignore_errors=True)
     loads = result["loads"]
     print(f"{time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}  {base_url}  {args.connections} slow connections")
     print(f"page load idle: median {statistics.median(result['idle']) * 1000:.0f} ms")

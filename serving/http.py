@@ -64,8 +64,10 @@ def install(app: Dash, debug: bool) -> None:
 
     @server.errorhandler(HTTPException)
     def _plain_http_error(error: HTTPException):
-        # Werkzeug's own pages are HTML that may quote the request; these quote nothing.
-        return {"error": error.name}, error.code, {"Cache-Control": "no-store"}
+        # Werkzeug's own pages are HTML that may quote the request; these quote nothing. A 405
+        # still says which methods are allowed (RFC 9110 requires Allow).
+        allowed = {"Allow": ", ".join(error.valid_methods or ())} if isinstance(error, MethodNotAllowed) else {}
+        return {"error": error.name}, error.code, {"Cache-Control": "no-store", **allowed}
 
     @server.errorhandler(Exception)
     def _no_traceback(error: Exception):
