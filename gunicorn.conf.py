@@ -7,8 +7,12 @@ overload are the front server's job: in the image nginx stands in front (deploy/
 Environment (all optional unless said):
   SECRET_KEY            required: signs the job handles and page tokens; the same for every worker
   HOST, PORT            bind address; defaults 127.0.0.1:8050
-  WEB_CONCURRENCY       worker processes (default: usable cores, at least 2)
-  GUNICORN_THREADS      threads per worker (default 4)
+  GUNICORN_BIND         instead of HOST and PORT: where gunicorn listens (the image: 127.0.0.1:8000,
+                        behind nginx on HOST:PORT; deploy/)
+  WEB_CONCURRENCY       worker processes (default 1: the fits run in other processes, and a page's
+                        superseded table is stopped by the process that fits it, so one process
+                        with threads serves a machine; more add capacity for many pages)
+  GUNICORN_THREADS      threads per worker (default 8)
   GUNICORN_TIMEOUT      worker timeout in seconds (default 60)
   JOB_WORKER            "embedded" (default without REDIS_URL): the master starts a Celery worker
                         beside itself; "external": run `celery -A serving.jobs.celery_app worker`
@@ -39,7 +43,6 @@ if not os.environ.get("SECRET_KEY", "").strip():
     sys.exit("gunicorn.conf.py: set SECRET_KEY (e.g. `export SECRET_KEY=$(python -c 'import secrets; "
              "print(secrets.token_hex(32))')`): every worker must sign job handles with the same secret.")
 
-CORES = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
 
 # Never debug in production, whatever the environment says.
 for _name in ("FLASK_DEBUG", "DASH_DEBUG", "DASH_DEV_TOOLS_UI", "DASH_DEV_TOOLS_HOT_RELOAD",
@@ -58,12 +61,16 @@ bind = [os.environ["GUNICORN_BIND"]] if os.environ.get("GUNICORN_BIND") else [
 backlog = 256
 
 worker_class = "gthread"
-workers = _int_env("WEB_CONCURRENCY", max(2, CORES), 1, 64)
-threads = _int_env("GUNICORN_THREADS", 4, 1, 64)
+workers = _int_env("WEB_CONCURRENCY", 1, 1, 64)
+threads = _int_env("GUNICORN_THREADS", 8, 1, 64)
 preload_app = True
 timeout = _int_env("GUNICORN_TIMEOUT", 60, 5, 3600)
 graceful_timeout = 20
-keepalive = 10  # seconds an idle keep-alive connection is kept
+# A worker takes no more connections than it has threads, and closes each after its answer: a
+# request then waits in the listening socket's queue for a worker with a free thread, never
+# behind a busy worker's callbacks. Keep-alive to browsers is the front server's (nginx).
+worker_connections = threads
+keepalive = 0
 # Recycled now and then (native libraries may fragment memory), with jitter so that workers do not
 # recycle together; a preloaded app makes the new worker ready at once.
 max_requests = 2000
@@ -84,9 +91,6 @@ if os.path.isdir("/dev/shm") and os.access("/dev/shm", os.W_OK):
     worker_tmp_dir = "/dev/shm"  # the heartbeat file in RAM
 control_socket_disable = True
 
-_job_worker = {}
-
-
 def _embedded_jobs() -> bool:
     default = "external" if os.environ.get("REDIS_URL", "").strip() else "embedded"
     return os.environ.get("JOB_WORKER", default).strip() == "embedded"
@@ -97,7 +101,7 @@ def when_ready(server) -> None:
     if _embedded_jobs():
         from serving.jobs import local_worker
 
-        _job_worker["process"] = local_worker.start(_int_env("JOB_CONCURRENCY", 1, 1, 64))
+        local_worker.start_embedded(_int_env("JOB_CONCURRENCY", 1, 1, 64))
 
 
 def post_worker_init(worker) -> None:
@@ -110,9 +114,16 @@ def post_worker_init(worker) -> None:
     threading.Thread(target=dashboard.table_fits.start, name="table-fits-start", daemon=True).start()
 
 
-def on_exit(server) -> None:
-    process = _job_worker.pop("process", None)
-    if process is not None:
-        from serving.jobs import local_worker
+def worker_exit(server, worker) -> None:
+    """The worker is leaving: end its table processes now. Left to the interpreter's exit, their
+    pool would hold the worker until gunicorn's graceful timeout kills it."""
+    from app import app as dashboard
 
-        local_worker.stop(process)
+    dashboard.table_fits.close()
+
+
+def on_exit(server) -> None:
+    """The master is exiting: end the embedded job worker, if it started one."""
+    from serving.jobs import local_worker
+
+    local_worker.stop_embedded()

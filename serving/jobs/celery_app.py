@@ -50,14 +50,21 @@ def make_celery() -> Celery:
         **({"broker_url": url, "result_backend": url} if url else _local_broker()),
         imports=("serving.jobs.tasks",),
         task_serializer="json", result_serializer="json", accept_content=["json"],
-        task_track_started=True,
-        # A job whose process dies is not run again: a job that killed its process would kill the
-        # next one too. The page shows it as failed, with Retry.
-        task_acks_late=False,
+        # A worker takes a job off the queue only when one of its processes is free (acknowledged
+        # when it ends, one message per process): queued jobs wait on the queue, in order, for
+        # whichever worker frees first; no worker holds one back behind a long job, or takes it
+        # down when it is killed; and a worker's main process is never blocked handing a job to a
+        # full pool, so it always answers the pings and queries that tell a lost job (queue.py).
+        task_acks_late=True,
+        worker_prefetch_multiplier=1,
+        # A job whose process dies is still acknowledged, not run again: a job that killed its
+        # process would kill the next one too. The page shows it as failed, with Retry.
         task_reject_on_worker_lost=False,
+        # A broker connection lost and regained (Redis restarted) leaves running jobs running: they
+        # store their results in the job store, and their pages, which Redis forgot, are told so.
+        worker_cancel_long_running_tasks_on_connection_loss=False,
         task_time_limit=job_time_limit_s(),
         result_expires=RESULT_TTL_S,
-        worker_prefetch_multiplier=1,  # a job is long: a free worker takes the next, in order
         broker_connection_retry_on_startup=True,
         task_publish_retry=False,  # with the broker gone, starting a job fails at once
         worker_hijack_root_logger=False,

@@ -1,4 +1,5 @@
-"""What a job worker runs: the core's k sweep and seed stability, with progress after each fit.
+"""What a job worker runs: the core's k sweep and seed stability, with progress after each fit
+(in the job store, where the pages read it).
 
 A worker imports this module and the core alone. Each job process runs at a lower priority than
 the web processes and the table's fits, with one OpenMP/BLAS thread.
@@ -30,6 +31,20 @@ def result_key(kind: str, params: dict) -> str:
     return f"result:{run_key(kind, params)}"
 
 
+def job_key(task_id: str) -> str:
+    """The job's record in the store (serving/jobs/queue.py): its run, and its state as its pages saw it."""
+    return f"job:{task_id}"
+
+
+def progress_key(task_id: str) -> str:
+    """The running job's progress: {done, total, at, hostname}. In the job store, whose writes are
+    atomic, rather than in Celery's file result backend, which a reader can catch half-written."""
+    return f"progress:{task_id}"
+
+
+WANTED = "active"  # a job record's state while its pages still wait for it
+
+
 def compute(kind: str, params: dict, progress) -> dict:
     """The job's core result, as a JSON-able dict."""
     if kind == SWEEP:
@@ -51,12 +66,22 @@ def _job_process(**_) -> None:
 
 @celery_app.task(bind=True, name="kmeans.run_job")
 def run_job(self, kind: str, params: dict) -> str:
-    """Compute the job, reporting each fit done, and keep its result for every page that asks."""
+    """Compute the job, reporting each fit done, and keep its result for every page that asks.
+
+    A job no page waits for (cancelled, told it was lost, or forgotten by a store that restarted
+    empty) is not computed: its message can come back after a restart (a revoke is not remembered;
+    an unacknowledged message is redelivered).
+    """
+    store = job_store()
+    record = store.get(job_key(self.request.id))
+    if record is None or record.get("state") != WANTED:
+        return "not wanted"
+
     def progress(done: int, total: int) -> None:
-        self.update_state(state="PROGRESS", meta={"done": done, "total": total, "at": time.time(),
-                                                  "hostname": self.request.hostname})
+        store.set(progress_key(self.request.id), {"done": done, "total": total, "at": time.time(),
+                                                  "hostname": self.request.hostname}, RESULT_TTL_S)
 
     progress(0, 0)
     result = compute(kind, params, progress)
-    job_store().set(result_key(kind, params), result, RESULT_TTL_S)
+    store.set(result_key(kind, params), result, RESULT_TTL_S)
     return "stored"
