@@ -13,7 +13,9 @@
 // slower answer. If the server stays unreachable, the notice says so and the request fails as before.
 (function () {
     "use strict";
-    var MAX_BUSY_ATTEMPTS = 20, MAX_WAIT_S = 30;
+    // A busy answer is sent again for up to BUSY_PATIENCE_S in all: the front server lets waiting
+    // requests in as threads free up, not in order, so a count of tries would give up on some.
+    var BUSY_PATIENCE_S = 180, MAX_WAIT_S = 30;
     var LOST_DELAYS_S = [1, 2, 3, 4];  // about 10 s in all: a killed worker's place is taken sooner
     var originalFetch = window.fetch;
     var waiting = 0;
@@ -62,7 +64,7 @@
             return originalFetch.apply(this, arguments);
         }
         var self = this;
-        var busyAttempts = 0, lostAttempts = 0, unreachable = false;
+        var firstBusyAt = null, lostAttempts = 0, unreachable = false;
         function lost(failure) {  // failure: the response or the error to hand on when out of attempts
             if (lostAttempts >= LOST_DELAYS_S.length) {
                 unreachable = true;
@@ -74,8 +76,9 @@
         }
         function attempt() {
             return originalFetch.call(self, input, init).then(function (response) {
-                if (response.status === 503 && response.headers.get("Retry-After") && busyAttempts < MAX_BUSY_ATTEMPTS) {
-                    busyAttempts += 1;
+                var busy = response.status === 503 && response.headers.get("Retry-After");
+                if (busy && firstBusyAt === null) { firstBusyAt = Date.now(); }
+                if (busy && Date.now() - firstBusyAt < BUSY_PATIENCE_S * 1000) {
                     return wait("busy", retryAfter(response)).then(attempt);
                 }
                 return lostAnswer(response) ? lost(response) : response;

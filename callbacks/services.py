@@ -1,9 +1,10 @@
 """What the callbacks need from the server, as plain interfaces: app.py hands in serving's
 implementations, and tests hand in fakes. Callbacks never import serving/ itself.
 
-- `table_rows(table_key)`: the table's three rows (core.clustering.TableRow, INIT_METHODS order)
-  for (dataset, k, n_init, seed), computed off the web threads. It raises `Busy` when the server
-  cannot take the work now; any other exception is a server fault.
+- `table_rows(table_key, page, seq)`: the table's rows (core.clustering.TableRow, INIT_METHODS
+  order) for (dataset, k, n_init, seed), computed off the web threads. `page` and `seq` name the
+  page and its request; a newer request of the same page supersedes it (`Superseded`). It raises
+  `Busy` when the server cannot take the work now; any other exception is a server fault.
 - `jobs`: the background jobs (k sweep, seed stability): start, poll, cancel, by handle.
 """
 
@@ -23,6 +24,11 @@ class Busy(Exception):
     def __init__(self, message: str, retry_after_s: int = 2) -> None:
         super().__init__(message)
         self.retry_after_s = retry_after_s
+
+
+class Superseded(Exception):
+    """The page asked for a newer table while this one was being fitted: nobody waits for it any
+    more. Its request is answered with no update."""
 
 
 # A job's states, as the page shows them.
@@ -63,7 +69,7 @@ class Jobs(Protocol):
 
 @dataclass(frozen=True)
 class Services:
-    table_rows: Callable[[tuple[str, int, int, int]], tuple[TableRow, ...]]
+    table_rows: Callable[..., tuple[TableRow, ...]]
     jobs: Jobs
 
 

@@ -1,12 +1,11 @@
 """The table and the views of its fits (headline, verdict, gallery, matrix), for every change.
 
-The page sends a table request beside the map's, from the same control values, and keeps at most
-one in flight: changes made while one is out wait, and only the newest of them is sent when it is
-answered (assets/table_requests.js). So a presenter clicking "+" ten times fits the table for the
-first and the last click, not ten. The server validates the request as the map callback does (a
-refused value anywhere changes nothing here: the map's message says why), fits the three rows
-off the web threads (`services().table_rows`), and always answers with the request's stamp, so
-the page knows it may send the next.
+The page sends a table request beside the map's, from the same control values, naming the page
+and counting its requests (assets/table_requests.js). The server validates it as the map callback
+does (a refused value anywhere changes nothing here: the map's message says why) and fits the
+rows off the web threads (`services().table_rows`). A presenter clicking "+" ten times sends ten
+requests, but each one stops the page's previous table if it is still being fitted: only the last
+is fitted to the end.
 """
 
 from __future__ import annotations
@@ -14,9 +13,10 @@ from __future__ import annotations
 import logging
 
 from dash import ClientsideFunction, Dash, Input, Output, State, no_update
+from dash.exceptions import PreventUpdate
 
 from callbacks.results_views import results
-from callbacks.services import Busy, services
+from callbacks.services import Busy, Superseded, services
 from components.server_fault import card_class
 from core.settings import InvalidSettings, Settings, validate
 from core.sweeps import Stability
@@ -35,9 +35,15 @@ RESULTS_OUTPUTS = {
 }
 
 
-def _stamp(request) -> float | None:
-    stamp = request.get("at") if isinstance(request, dict) else None
-    return stamp if isinstance(stamp, (int, float)) and not isinstance(stamp, bool) else None
+MAX_PAGE_CHARS = 64
+
+
+def _page_and_seq(request: dict) -> tuple[str | None, int | None]:
+    """The page's name and the request's number, when they are plain (anything else: no page)."""
+    page, seq = request.get("page"), request.get("seq")
+    if not isinstance(page, str) or not 0 < len(page) <= MAX_PAGE_CHARS:
+        return None, None
+    return page, seq if isinstance(seq, int) and not isinstance(seq, bool) and 0 < seq < 2**53 else None
 
 
 def seed_spread(stability: dict | None, settings: Settings) -> dict | None:
@@ -65,28 +71,30 @@ def _recovered(fault_shown) -> dict:
 
 def table_view(request, stability=None, fault_hidden=None) -> dict:
     """The table callback. `request` is the page's {"values": control values, "fallback": the
-    applied settings, "at": stamp}; `stability` the params of the seed-stability run the page
-    shows, if any. A table the server cannot take now is answered busy (503, sent again); rows
+    applied settings, "page": its name, "seq": its number}; `stability` the params of the
+    seed-stability run the page shows, if any. A table the server cannot take now is answered busy
+    (503, sent again); one the page has since asked again for is answered with no update; rows
     that fail show the table's fault box, whose Retry asks again."""
-    unchanged = {name: no_update for name in RESULTS_OUTPUTS}
-    answered = {"answered": _stamp(request)}
-    values = request.get("values") if isinstance(request, dict) else None
-    fallback = request.get("fallback") if isinstance(request, dict) else None
-    if not isinstance(values, dict):
-        return {**unchanged, **answered, "fault_hidden": no_update, "card_class": no_update}
+    if not isinstance(request, dict) or not isinstance(request.get("values"), dict):
+        raise PreventUpdate
+    fallback = request.get("fallback")
     try:
-        settings = validate(values, fallback=fallback if isinstance(fallback, dict) else None)
+        settings = validate(request["values"], fallback=fallback if isinstance(fallback, dict) else None)
     except InvalidSettings:
-        return {**unchanged, **answered, "fault_hidden": no_update, "card_class": no_update}
+        raise PreventUpdate from None
+    page, seq = _page_and_seq(request)
     try:
-        rows = services().table_rows(settings.table_key)
+        rows = services().table_rows(settings.table_key, page, seq)
         views = results(settings, rows, seed_spread(stability, settings))
+    except Superseded:
+        raise PreventUpdate from None
     except Busy:
         raise  # 503 with Retry-After: the page waits and sends the same request again
     except Exception:  # a server fault: the settings were validated above
         log.exception("table refit failed for %s", settings)
-        return {**unchanged, **answered, "fault_hidden": False, "card_class": card_class(TABLE_CARD[1], failed=True)}
-    return {**views, **answered, **_recovered(fault_hidden)}
+        return {**{name: no_update for name in RESULTS_OUTPUTS}, "fault_hidden": False,
+                "card_class": card_class(TABLE_CARD[1], failed=True)}
+    return {**views, **_recovered(fault_hidden)}
 
 
 def register(app: Dash) -> None:
@@ -101,14 +109,8 @@ def register(app: Dash) -> None:
         State("mesh-step", "value"), State("applied-settings", "data"), State("dataset", "value"),
         prevent_initial_call=True,
     )
-    app.clientside_callback(
-        ClientsideFunction("tableRequests", "answered"),
-        Input("table-answered", "data"),
-        prevent_initial_call=True,
-    )
     app.callback(
         output={**{key: Output(*target) for key, target in RESULTS_OUTPUTS.items()},
-                "answered": Output("table-answered", "data"),
                 "fault_hidden": Output("table-fault", "hidden"), "card_class": Output(TABLE_CARD[0], "className")},
         inputs={"request": Input("table-request", "data")},
         state={"stability": State("stability-shown", "data"), "fault_hidden": State("table-fault", "hidden")},

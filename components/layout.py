@@ -114,7 +114,6 @@ def page(*, settings: Settings, dataset: Dataset, views: dict, figure: go.Figure
             # requests on every page load.
             dcc.Store(id="mesh-check"),
             dcc.Store(id="table-request"),
-            dcc.Store(id="table-answered"),
             dcc.Store(id="selected-cluster"),
             dcc.Store(id="cluster-pick"),  # a click on a gallery card, a matrix row or a map region
             *job_stores(),

@@ -1,15 +1,16 @@
-"""The table's fits, off the web threads: loky's process pool, niced below the web threads.
+"""The table's fits, off the web threads, in a few niced processes (pebble's ProcessPool).
 
-loky starts its workers as fresh interpreters (a C-level fork and exec, as subprocess does: never a
-Python fork of this threaded web process, and no inherited sockets) and gives them one OpenMP/BLAS
-thread each. loky does not end them when this process is killed, so each watches its parent and
-exits when it is gone. A request waits for its
-three rows here; two requests for the same row share one future; a row that failed is forgotten,
-so the next request fits it again. Past `QUEUE_LIMIT` rows not yet finished, a new table is
-refused as busy (503 with Retry-After: the page sends it again). A row that does not finish
-within `ROW_TIMEOUT_S` (a stuck or killed worker) is a server fault: the pool is replaced, and the
-page shows Retry.
+The processes are forked from multiprocessing's forkserver, a single-threaded process that has
+imported the maths and loaded the data (serving/table_worker.py): never from this threaded web
+process, none holds its sockets, and each starts ready. A request waits for its rows here; two
+requests for the same row share one future. A page's table request names the page and a count
+(`page`, `seq`); when a newer one comes from the same page, the rows only the older one waited
+for are cancelled: pebble's `future.cancel()` ends a running fit by ending its process, and the
+pool starts a fresh one. The older request then gets `Superseded` (answered with no update).
 
+A row that fails is forgotten, so the next request fits it again; one that runs past
+`ROW_TIMEOUT_S` is ended (pebble's timeout) and is a server fault. Past `QUEUE_LIMIT` rows not
+yet finished, a new table is refused as busy (503 with Retry-After: the page sends it again).
 With `REDIS_URL`, finished rows are shared with every web process on every machine
 (serving/fit_cache.py).
 """
@@ -19,15 +20,15 @@ from __future__ import annotations
 import collections
 import concurrent.futures
 import logging
+import multiprocessing
 import os
 import threading
-import time
 
-from loky import BrokenProcessPool, ProcessPoolExecutor
+from pebble import ProcessPool
 
-from callbacks.services import Busy
-from core import datasets
+from callbacks.services import Busy, Superseded
 from core.clustering import TableRow, row_keys, table_row
+from serving import table_worker
 
 log = logging.getLogger(__name__)
 
@@ -35,102 +36,123 @@ CORES = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os
 ROW_WORKERS = min(3, CORES)  # one per core, at most one per row
 QUEUE_LIMIT = 6 * ROW_WORKERS  # rows asked for and not finished; past it a new table is busy
 ROW_TIMEOUT_S = 30.0  # far beyond any configuration's fit
-WORKER_NICENESS = 10  # the map first: the table takes what the web threads leave
-ONE_THREAD = {name: "1" for name in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")}
 KEPT_ROWS = 384
-
-
-def _exit_with(parent: int) -> None:
-    while os.getppid() == parent:
-        time.sleep(1.0)
-    os._exit(0)  # pylint: disable=protected-access  (the documented way to leave at once)
-
-
-def _worker_started(parent: int) -> None:
-    os.nice(WORKER_NICENESS)
-    threading.Thread(target=_exit_with, args=(parent,), name="exit-with-parent", daemon=True).start()
-    datasets.load()  # the default dataset, before the first row
+KEPT_PAGES = 2048
 
 
 class TableFits:
-    """`rows(table_key)`: the table's three rows, fitted in worker processes, shared and bounded."""
+    """`rows(table_key, page, seq)`: the table's rows, fitted in worker processes."""
 
     def __init__(self, workers: int = ROW_WORKERS, queue_limit: int = QUEUE_LIMIT,
                  timeout_s: float = ROW_TIMEOUT_S, shared=None) -> None:
         self.workers, self.queue_limit, self.timeout_s = workers, queue_limit, timeout_s
         self.shared = shared  # a serving.fit_cache.FitCache, or None
         self._futures: collections.OrderedDict[tuple, concurrent.futures.Future] = collections.OrderedDict()
+        self._waiting: collections.Counter[tuple] = collections.Counter()  # requests waiting on each row
+        # page -> (seq, row keys it waits on or None once answered, a future set when superseded)
+        self._pages: collections.OrderedDict[str, tuple] = collections.OrderedDict()
         self._lock = threading.Lock()
-        self._executor: ProcessPoolExecutor | None = None
+        self._pool: ProcessPool | None = None
+
+    def _pool_locked(self) -> ProcessPool:
+        if self._pool is None:
+            context = multiprocessing.get_context("forkserver")
+            context.set_forkserver_preload([table_worker.__name__])
+            self._pool = ProcessPool(max_workers=self.workers, initializer=table_worker.started, context=context)
+        return self._pool
 
     def start(self) -> None:
-        """Start the worker processes now, so that the first table does not wait for them."""
+        """Start the processes now, so that the first table does not wait for them."""
         with self._lock:
-            executor = self._executor_locked()
-        for future in [executor.submit(os.getpid) for _ in range(self.workers)]:
+            pool = self._pool_locked()
+        for future in [pool.schedule(os.getpid) for _ in range(self.workers)]:
             future.result(timeout=120)
 
-    def _executor_locked(self) -> ProcessPoolExecutor:
-        if self._executor is None:
-            self._executor = ProcessPoolExecutor(max_workers=self.workers, initializer=_worker_started,
-                                                 initargs=(os.getpid(),), env=ONE_THREAD)
-        return self._executor
-
-    def _pending_locked(self) -> int:
-        return sum(not future.done() for future in self._futures.values())
-
-    def _future(self, key: tuple) -> concurrent.futures.Future:
-        with self._lock:
-            future = self._futures.get(key)
-            if future is not None and not (future.done() and future.exception() is not None):
-                self._futures.move_to_end(key)
-                return future
-        stored = self.shared.get("table_row", key) if self.shared else None  # outside the lock: a round trip
-        with self._lock:
-            if stored is not None:
-                future = concurrent.futures.Future()
-                future.set_result(stored)
-            else:
-                try:
-                    future = self._executor_locked().submit(table_row, *key)
-                except (BrokenProcessPool, RuntimeError):  # a worker died, or the pool was shut down: a fresh one
-                    log.warning("table worker processes broken; starting a new pool")
-                    self._replace_locked()
-                    future = self._executor_locked().submit(table_row, *key)
-                if self.shared:
-                    future.add_done_callback(lambda done: self._share(key, done))
-            self._futures[key] = future
-            while len(self._futures) > KEPT_ROWS:
-                self._futures.popitem(last=False)
+    def _future_locked(self, key: tuple, stored) -> concurrent.futures.Future:
+        future = self._futures.get(key)
+        if future is not None and not future.cancelled() and not (future.done() and future.exception()):
+            self._futures.move_to_end(key)
             return future
+        if stored is not None:
+            future = concurrent.futures.Future()
+            future.set_result(stored)
+        else:
+            future = self._pool_locked().schedule(table_row, args=key, timeout=self.timeout_s)
+            if self.shared:
+                future.add_done_callback(lambda done: self._share(key, done))
+        self._futures[key] = future
+        while len(self._futures) > KEPT_ROWS:
+            self._futures.popitem(last=False)
+        return future
 
     def _share(self, key: tuple, future: concurrent.futures.Future) -> None:
         if not future.cancelled() and future.exception() is None:
             self.shared.set("table_row", key, future.result())
 
-    def _replace_locked(self) -> None:
-        if self._executor is not None:
-            self._executor.shutdown(wait=False, kill_workers=True)
-        self._executor = None
-        for key in [key for key, future in self._futures.items() if not future.done()]:
-            del self._futures[key]
+    def _let_go_locked(self, keys: tuple) -> None:
+        """A request no longer waits on these rows: cancel those nobody else waits on."""
+        for key in keys:
+            self._waiting[key] -= 1
+            if self._waiting[key] <= 0:
+                del self._waiting[key]
+                future = self._futures.get(key)
+                if future is not None and not future.done():
+                    future.cancel()  # queued: dropped; running: its process ends
+                    del self._futures[key]
 
-    def rows(self, table_key: tuple[str, int, int, int]) -> tuple[TableRow, ...]:
+    def rows(self, table_key: tuple[str, int, int, int], page: str | None = None,
+             seq: int | None = None) -> tuple[TableRow, ...]:
         keys = row_keys(*table_key)
+        stored = {key: self.shared.get("table_row", key) for key in keys} if self.shared else {}
+        superseded: concurrent.futures.Future = concurrent.futures.Future()
         with self._lock:
-            new = sum(key not in self._futures for key in keys)
-            if new and self._pending_locked() + new > self.queue_limit:
-                raise Busy(f"{self._pending_locked()} table rows are being fitted")
-        futures = [self._future(key) for key in keys]
+            if page is not None:
+                newest = self._pages.get(page)
+                if newest is not None and seq is not None and newest[0] > seq:
+                    raise Superseded(f"page {page[:8]} has moved on")
+                if newest is not None and newest[1] is not None:
+                    self._let_go_locked(newest[1])
+                    newest[2].set_result(True)  # its request stops waiting
+                self._pages[page] = (seq or 0, keys, superseded)
+                self._pages.move_to_end(page)
+                while len(self._pages) > KEPT_PAGES:
+                    self._pages.popitem(last=False)
+            pending = sum(not future.done() for future in self._futures.values())  # (self.pending, locked)
+            new = sum(key not in self._futures and stored.get(key) is None for key in keys)
+            if new and pending + new > self.queue_limit:
+                if page is not None:
+                    self._pages[page] = (seq or 0, None, superseded)
+                raise Busy(f"{pending} table rows are being fitted")
+            futures = [self._future_locked(key, stored.get(key)) for key in keys]
+            self._waiting.update(keys)
         try:
-            return tuple(future.result(timeout=self.timeout_s) for future in futures)
-        except concurrent.futures.TimeoutError:
-            log.error("table rows %s not fitted within %.0f s; replacing the worker processes", table_key,
-                      self.timeout_s)
+            waiting = set(futures)
+            while waiting and not superseded.done():
+                _, waiting = concurrent.futures.wait([*waiting, superseded],
+                                                     return_when=concurrent.futures.FIRST_COMPLETED)
+                waiting.discard(superseded)
+            if superseded.done():
+                raise Superseded("a newer table from the same page")
+            return tuple(future.result() for future in futures)
+        except concurrent.futures.CancelledError:
+            raise Superseded("a newer table from the same page") from None
+        finally:
             with self._lock:
-                self._replace_locked()
-            raise
+                if page is None:
+                    self._let_go_locked(keys)
+                elif self._pages.get(page, (None, None, None))[1] is keys:  # still the page's newest
+                    self._pages[page] = (seq or 0, None, superseded)
+                    self._let_go_locked(keys)
+
+    def pending(self) -> int:
+        """Rows asked for and not finished."""
+        with self._lock:
+            return sum(not future.done() for future in self._futures.values())
 
     def close(self) -> None:
         with self._lock:
-            self._replace_locked()
+            pool, self._pool = self._pool, None
+            self._futures.clear()
+        if pool is not None:
+            pool.stop()
+            pool.join(timeout=5)

@@ -52,7 +52,7 @@ class FakeJobs:
 def fakes():
     calls = []
 
-    def rows(key):
+    def rows(key, page=None, seq=None):
         calls.append(key)
         return tuple(table_row(*row_key) for row_key in row_keys(*key))
 
@@ -105,32 +105,36 @@ def test_the_map_reports_a_server_fault_with_retry_not_bad_settings(fakes, monke
 
 # --- the table ----------------------------------------------------------------------------------
 
-def test_the_table_answers_every_request_with_its_stamp(fakes):
+def test_the_table_fits_valid_requests_and_refuses_the_rest_silently(fakes):
     calls, _ = fakes
-    out = table.table_view({"values": _values(n_clusters=4), "fallback": None, "at": 123})
-    assert out["answered"] == 123 and calls == [("digits", 4, 10, 0)]
-    assert "k = 4" in _text(out["table"]) and out["fault_hidden"] is no_update  # no fault box to hide
-    recovered = table.table_view({"values": _values(n_clusters=4), "at": 125}, fault_hidden=False)
+    out = table.table_view({"values": _values(n_clusters=4), "fallback": None, "page": "p", "seq": 3})
+    assert calls == [("digits", 4, 10, 0)] and "k = 4" in _text(out["table"])
+    assert out["fault_hidden"] is no_update  # no fault box to hide
+    recovered = table.table_view({"values": _values(n_clusters=4), "page": "p", "seq": 4}, fault_hidden=False)
     assert recovered["fault_hidden"] is True and recovered["card_class"] == "card table-card"  # shown: hidden
-    refused = table.table_view({"values": _values(n_clusters=99), "fallback": None, "at": 124})
-    assert refused["answered"] == 124 and refused["table"] is no_update and calls == [("digits", 4, 10, 0)] * 2
-    assert table.table_view("forged")["table"] is no_update
+    for refused in ({"values": _values(n_clusters=99)}, "forged", {"values": "x"}, None):
+        with pytest.raises(PreventUpdate):
+            table.table_view(refused)
+    assert len(calls) == 2
 
 
-def test_a_busy_server_is_passed_on_and_a_fault_shows_retry(fakes):
-    def busy(key):
-        raise Busy("full")
+def test_a_superseded_table_changes_nothing_a_busy_one_is_passed_on_a_fault_shows_retry(fakes):
+    from callbacks.services import Superseded
 
-    install(Services(table_rows=busy, jobs=FakeJobs()))
+    def raising(error):
+        def rows(key, page=None, seq=None):
+            raise error
+        return rows
+
+    install(Services(table_rows=raising(Superseded("newer")), jobs=FakeJobs()))
+    with pytest.raises(PreventUpdate):
+        table.table_view({"values": _values(), "page": "p", "seq": 1})
+    install(Services(table_rows=raising(Busy("full")), jobs=FakeJobs()))
     with pytest.raises(Busy):
-        table.table_view({"values": _values(), "at": 1})
-
-    def broken(key):
-        raise RuntimeError("worker died")
-
-    install(Services(table_rows=broken, jobs=FakeJobs()))
-    out = table.table_view({"values": _values(), "at": 2})
-    assert out["fault_hidden"] is False and out["table"] is no_update and out["answered"] == 2
+        table.table_view({"values": _values()})
+    install(Services(table_rows=raising(RuntimeError("worker died")), jobs=FakeJobs()))
+    out = table.table_view({"values": _values()})
+    assert out["fault_hidden"] is False and out["table"] is no_update
 
 
 # --- members ------------------------------------------------------------------------------------
@@ -219,7 +223,7 @@ def test_the_csv_export_refuses_forged_settings_and_reports_a_fault(fakes):
         with pytest.raises(PreventUpdate):
             share.export_csv(1, forged)
 
-    def broken(key):
+    def broken(key, page=None, seq=None):
         raise RuntimeError("worker died")
 
     install(Services(table_rows=broken, jobs=FakeJobs()))

@@ -1,0 +1,207 @@
+"""The table's executor (serving/table_fits.py) with its real processes: shared rows, superseded
+tables stopped, faults, the queue's bound, and processes that leave with their parent."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from callbacks.services import Busy, Superseded
+from core.clustering import row_keys, table_row
+from serving.table_fits import TableFits
+
+ROOT = Path(__file__).resolve().parents[2]
+HEAVY = ("digits", 30, 50, 11)  # seconds of fitting
+LIGHT = ("digits", 5, 2, 3)
+
+
+def _children(pid: int) -> list[int]:
+    found = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                stat = (entry / "stat").read_text()
+            except OSError:
+                continue
+            if int(stat.rsplit(")", 1)[1].split()[1]) == pid:
+                found.append(int(entry.name))
+    return found
+
+
+def _alive(pid: int) -> bool:
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except OSError:
+        return False
+    return state != "Z"
+
+
+def _forkserver() -> int:
+    (forkserver,) = [child for child in _children(os.getpid())
+                     if "forkserver" in Path(f"/proc/{child}/cmdline").read_text()]
+    return forkserver
+
+
+def _cpu_seconds(pid: int) -> float:
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def wait_until_fitting(timeout_s: float = 30.0) -> None:
+    """Until a table process has spent CPU on a fit since now (the condition a gesture's gap ends on)."""
+    workers = _children(_forkserver())
+    before = {pid: _cpu_seconds(pid) for pid in workers}
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        if any(_cpu_seconds(pid) - spent >= 0.1 for pid, spent in before.items()):
+            return
+        time.sleep(0.02)
+    raise AssertionError("no table process started fitting")
+
+
+@pytest.fixture(scope="module")
+def fits():
+    executor = TableFits(workers=2)
+    executor.start()
+    yield executor
+    executor.close()
+
+
+def test_rows_are_the_cores_and_a_repeat_shares_them(fits):
+    rows = fits.rows(LIGHT)
+    for row, key in zip(rows, row_keys(*LIGHT), strict=True):
+        direct = table_row(*key)
+        np.testing.assert_array_equal(row.fit.labels, direct.fit.labels)
+        assert row.scores.adjusted_rand == direct.scores.adjusted_rand
+    assert fits.rows(LIGHT)[0] is rows[0]
+
+
+def test_a_newer_table_of_the_same_page_stops_the_older_one(fits):
+    outcome = {}
+
+    def older():
+        started = time.monotonic()
+        try:
+            fits.rows(HEAVY, "page-a", 1)
+            outcome["older"] = ("finished", time.monotonic() - started)
+        except Superseded:
+            outcome["older"] = ("superseded", time.monotonic() - started)
+
+    thread = threading.Thread(target=older)
+    thread.start()
+    wait_until_fitting()
+    started = time.monotonic()
+    newer = fits.rows(LIGHT, "page-a", 2)
+    newer_s = time.monotonic() - started
+    thread.join(timeout=60)
+    assert outcome["older"][0] == "superseded"
+    assert len(newer) == 3
+    alone = time.monotonic()
+    fits.rows(("digits", 30, 50, 12))  # a heavy table of its own, for scale
+    heavy_s = time.monotonic() - alone
+    assert newer_s < heavy_s, (newer_s, heavy_s)  # the newer did not wait for the older's fits
+
+
+def test_an_older_request_that_comes_late_is_superseded_at_once(fits):
+    fits.rows(LIGHT, "page-b", 5)
+    with pytest.raises(Superseded):
+        fits.rows(HEAVY, "page-b", 4)
+
+
+def test_a_row_another_page_waits_on_is_not_stopped(fits):
+    shared = ("digits", 25, 20, 21)
+    results = {}
+
+    def ask(page):
+        try:
+            results[page] = fits.rows(shared, page, 1)
+        except Superseded:
+            results[page] = "superseded"
+
+    threads = [threading.Thread(target=ask, args=(page,)) for page in ("page-c", "page-d")]
+    for thread in threads:
+        thread.start()
+    wait_until_fitting()
+    fits.rows(LIGHT, "page-c", 2)  # page c moves on; page d still waits on the same rows
+    for thread in threads:
+        thread.join(timeout=60)
+    assert results["page-c"] == "superseded"
+    assert isinstance(results["page-d"], tuple) and len(results["page-d"]) == 3
+
+
+def test_a_killed_process_is_a_fault_and_the_next_table_works(fits):
+    failure = {}
+
+    def ask():
+        try:
+            fits.rows(("digits", 30, 50, 31))
+        except (Busy, Superseded) as error:
+            failure["error"] = error
+        except Exception as error:  # noqa: BLE001  (what the callback shows as a server fault)
+            failure["error"] = error
+
+    thread = threading.Thread(target=ask)
+    thread.start()
+    wait_until_fitting()
+    table_processes = _children(_forkserver())
+    assert table_processes
+    for pid in table_processes:  # as the kernel's OOM killer would
+        os.kill(pid, signal.SIGKILL)
+    thread.join(timeout=60)
+    assert "error" in failure and not isinstance(failure["error"], (Busy, Superseded))
+    assert len(fits.rows(("digits", 6, 2, 5))) == 3
+
+
+def test_past_the_queues_bound_a_table_is_busy():
+    small = TableFits(workers=1, queue_limit=3)
+    try:
+        thread = threading.Thread(target=lambda: small.rows(HEAVY))
+        thread.start()
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline and not small.pending():
+            time.sleep(0.02)
+        with pytest.raises(Busy):
+            small.rows(("digits", 29, 50, 41))
+    finally:
+        small.close()
+        thread.join(timeout=60)
+
+
+def test_the_processes_are_niced_forked_from_a_single_threaded_server_and_leave_with_their_parent():
+    script = ("import os, sys; sys.path.insert(0, '.');"
+              "from serving.table_fits import TableFits; t = TableFits(workers=2); t.start();"
+              "print(os.getpid(), flush=True); import time; time.sleep(120)")
+    server = subprocess.Popen([sys.executable, "-c", script], cwd=ROOT, stdout=subprocess.PIPE, text=True)
+    try:
+        pid = int(server.stdout.readline())
+        (forkserver,) = [child for child in _children(pid) if "forkserver" in Path(f"/proc/{child}/cmdline").read_text()]
+        deadline = time.monotonic() + 30
+        workers = []
+        while time.monotonic() < deadline and len(workers) < 2:
+            workers = _children(forkserver)
+            time.sleep(0.1)
+        assert len(workers) == 2
+        for worker in workers:
+            assert os.getpriority(os.PRIO_PROCESS, worker) >= 10  # below the web threads
+            assert Path(f"/proc/{worker}/task").exists() and Path(f"/proc/{forkserver}/stat").exists()
+        assert len(list(Path(f"/proc/{forkserver}/task").iterdir())) == 1  # forked from one thread
+        server.send_signal(signal.SIGKILL)
+        server.wait(timeout=10)
+        deadline = time.monotonic() + 15
+        while time.monotonic() < deadline and any(_alive(p) for p in [forkserver, *workers]):
+            time.sleep(0.2)
+        assert not any(_alive(p) for p in [forkserver, *workers]), "table processes outlived their server"
+    finally:
+        if server.poll() is None:
+            server.kill()
