@@ -98,8 +98,13 @@ app = create_app()
 server = app.server
 
 if __name__ == "__main__":
+    import signal
+    import sys
+
     from serving.jobs import local_worker
 
+    # A SIGTERM (a service manager's stop) leaves as Ctrl-C does: through the clean-up below.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
     worker = None if redis_url() else local_worker.start()
     app.table_fits.start()
     try:

@@ -34,7 +34,7 @@ def _local_broker() -> dict:
     base = private_directory(jobs_dir())
     folders = {name: private_directory(os.path.join(base, name)) for name in ("queue", "control", "results")}
     return {
-        "broker_url": "filesystem://",
+        "broker_url": "filesystem://localhost//",  # the host part is unused; named, kombu does not warn
         "result_backend": f"file://{folders['results']}",
         "broker_transport_options": {
             "data_folder_in": folders["queue"], "data_folder_out": folders["queue"],

@@ -37,10 +37,13 @@ def _die_with_parent() -> None:  # in the child, between fork and exec
 def start(concurrency: int = 1) -> subprocess.Popen:
     """Start the worker; call from the process's main thread before it starts other threads (the
     kernel's parent-death signal follows the thread that started it)."""
-    command = [sys.executable, "-m", "celery", "-A", "serving.jobs.celery_app", "worker",
+    # Quiet: no banner in the server's terminal; its own warnings and errors still show.
+    command = [sys.executable, "-m", "celery", "-A", "serving.jobs.celery_app", "--quiet", "worker",
                "--concurrency", str(concurrency), "--loglevel", os.environ.get("JOB_LOG_LEVEL", "WARNING"),
                "--hostname", f"local-{os.getpid()}@%h", "--without-mingle", "--without-gossip"]
-    worker = subprocess.Popen(command, close_fds=True, stdin=subprocess.DEVNULL,  # noqa: S603 (our own command)
+    # Celery warns that a worker run as root could unpickle as root; this one accepts JSON only.
+    environment = {**os.environ, "PYTHONWARNINGS": "ignore:You're running the worker with superuser privileges"}
+    worker = subprocess.Popen(command, close_fds=True, stdin=subprocess.DEVNULL, env=environment,  # noqa: S603
                               process_group=0, preexec_fn=_die_with_parent)  # noqa: PLW1509 (single-threaded here)
     log.info("job worker started (pid %d, concurrency %d)", worker.pid, concurrency)
     return worker

@@ -2,8 +2,9 @@
 (as the kernel's OOM killer would). The page says it is a server error, never that the settings
 are wrong, and its Retry sends the same settings again and shows the table.
 
-The table's processes are the app's children started by loky (`popen_loky_posix` in their command
-line); they are found in /proc, by their parent, and killed only once one is busy with this fit.
+The table's processes are forked from the app's multiprocessing forkserver (serving/table_fits.py):
+they are found in /proc, as the children of the app's child whose command line names the
+forkserver, and killed only once one is busy with this fit.
 """
 
 from __future__ import annotations
@@ -28,8 +29,8 @@ BUSY_TICKS = 5  # CPU clock ticks (10 ms each) a worker must have spent on the f
 FIT_START_TIMEOUT_S = 30
 
 
-def table_processes(app_pid: int) -> list[int]:
-    """The app's loky worker processes: its children whose command line names loky's launcher."""
+def _children(pid: int) -> list[tuple[int, str]]:
+    """(pid, command line) of each child of `pid`."""
     found = []
     for entry in Path("/proc").iterdir():
         if not entry.name.isdigit():
@@ -39,10 +40,15 @@ def table_processes(app_pid: int) -> list[int]:
             command = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
         except OSError:  # gone meanwhile
             continue
-        parent = int(stat.rsplit(")", 1)[1].split()[1])
-        if parent == app_pid and "popen_loky_posix" in command:
-            found.append(int(entry.name))
+        if int(stat.rsplit(")", 1)[1].split()[1]) == pid:
+            found.append((int(entry.name), command))
     return found
+
+
+def table_processes(app_pid: int) -> list[int]:
+    """The app's table processes: the children of its multiprocessing forkserver."""
+    return [pid for forkserver, command in _children(app_pid) if "forkserver" in command
+            for pid, _ in _children(forkserver)]
 
 
 def cpu_ticks(pid: int) -> int:
@@ -75,7 +81,7 @@ def test_killed_table_processes_show_a_server_error_and_retry_recovers(page, app
     type_into(page, "#n-clusters", str(HEAVY_K))
     wait_for_table_caption(page, f"k = {HEAVY_K}, n_init = {HEAVY_N_INIT}, seed = 0", timeout_ms=90_000)
     workers = table_processes(app.pid)
-    assert workers, f"no table processes (popen_loky_posix children of the app, pid {app.pid}) found"
+    assert workers, f"no table processes (children of the app's forkserver, app pid {app.pid}) found"
 
     page.fill("#random-seed", str(FRESH_SEED))
     page.keyboard.press("Enter")
