@@ -239,7 +239,8 @@
                                                       xs.length * step, ys.length * step]);
     markersCanvas.dataset.centroids = JSON.stringify(regions.markers.map((m) => [m.x, m.y]));
     markersCanvas.setAttribute("aria-label", "Centroids: " + regions.markers
-      .map((m) => (m.note ? `${m.name} (${m.note})` : m.name)).join(", "));
+      .map((m) => m.name + (m.note || m.mixed ? ` (${[m.note, m.mixed ? "mixed" : ""].filter(Boolean).join(", ")})` : ""))
+      .join("; "));
   }
 
   function paint(regions, step) {
@@ -335,8 +336,10 @@
           out.toBlob((blob) => {
             const link = document.createElement("a");
             link.href = URL.createObjectURL(blob);
-            link.download = (new URLSearchParams(window.location.search).toString() || "defaults")
-              .replace(/[^\w.+=-]+/g, "_").replace(/^/, "kmeans-map_") + ".png";
+            // Named after the map drawn (its fit and step), not the address, which may be ahead of it.
+            const [dataset, init, k, nInit, seed] = shown.regions.fit;
+            link.download = `kmeans-map_${dataset}_${init}_k-${k}_n_init-${nInit}_seed-${seed}_step-${shown.step}`
+              .replace(/[^\w.+-]+/g, "_") + ".png";
             link.click();
             setTimeout(() => URL.revokeObjectURL(link.href), 1000);
           }, "image/png");

@@ -40,7 +40,7 @@ PAGE_JS = r"""
   function table() {
     const t = document.getElementById('metrics-table');
     if (!t) return '';
-    const caption = t.querySelector('caption'), selected = t.querySelector('tr.selected');
+    const caption = t.querySelector('.table-caption'), selected = t.querySelector('tr.selected');
     return (caption ? caption.textContent : t.textContent) + ' | ' + (selected ? selected.dataset.init : '');
   }
   let graph = null, plotted = false, last = null;
@@ -183,7 +183,7 @@ class AppPage:
         return self.page.wait_for_function(
             "(tokens) => { const f = document.getElementById('table-fault'); if (f && !f.hidden) return 'fault';"
             " const t = document.querySelector('#metrics-table');"
-            " const c = t && t.querySelector('caption'), s = t && t.querySelector('tr.selected');"
+            " const c = t && t.querySelector('.table-caption'), s = t && t.querySelector('tr.selected');"
             " const text = (c ? c.textContent : '') + ' | ' + (s ? s.dataset.init : '');"
             " return tokens.every((x) => text.includes(x)) && 'shown'; }",
             arg=table_tokens(state), timeout=timeout_ms, polling=20).json_value()

@@ -49,19 +49,18 @@ def region_tints(plane: PlaneMap) -> list[str]:
 
 
 def centroid_markers(plane: PlaneMap) -> list[dict]:
-    """The named centroids, in the clusters' display order: where, name, colours, and a note
-    under the disc when the cluster mostly holds another class or is mixed (then its ring is
-    dotted too: never told by colour alone)."""
+    """The named centroids, in the clusters' display order: where, name, colours, a note under
+    the disc when the cluster mostly holds another class, and whether it is mixed (a dotted
+    ring, explained in the map's key: never told by colour alone)."""
     matching = plane.matching
     colours = class_colours(matching.n_classes)
     markers = []
     for cluster in matching.order:
         colour = colours[matching.stands_for[cluster]]
         mixed = matching.mixed(cluster)
-        note = matching.mostly(cluster) + (" (mixed)" if mixed else "")
         x, y = plane.centroids[cluster].tolist()
         markers.append({"cluster": int(cluster), "x": x, "y": y, "name": matching.names[cluster],
-                        "colour": colour, "ink": ink_on(colour), "note": note.strip(), "mixed": mixed})
+                        "colour": colour, "ink": ink_on(colour), "note": matching.mostly(cluster), "mixed": mixed})
     return markers
 
 

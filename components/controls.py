@@ -88,9 +88,9 @@ def control_panel(finest_mesh_step: float) -> html.Div:
         [
             html.Div([html.Label("Dataset", htmlFor="dataset", id="dataset-label", className="field-label"),
                       dataset, html.Div("", id="dataset-note", className="field-description", role="status")],
-                     className="field"),
+                     className="field dataset-field"),
             html.Div([html.Div("Init method", id="init-method-label", className="field-label"), init_method],
-                     className="field"),
+                     className="field init-field"),
             _number("n-init", "n_init", N_INIT_HINT, DEFAULTS["n_init"], N_INIT_RANGE),
             _number("n-clusters", "k (clusters)",
                     "Number of clusters KMeans looks for ({}–{})".format(*N_CLUSTERS_RANGE), DEFAULTS["n_clusters"],

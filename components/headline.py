@@ -72,4 +72,5 @@ def verdict(results: Sequence[InitBenchmark], selected: str, dataset: Dataset, s
         return (f"Of the three inits, {selected} (selected) agrees best with {truth}: ARI {scores[best]:.3f}, "
                 f"{scores[best] - scores[runner_up]:.3f} above {names[runner_up]} ({scores[runner_up]:.3f}).")
     return (f"Of the three inits, {names[best]} agrees best with {truth}: ARI {scores[best]:.3f}, against "
-            f"{scores[mine]:.3f} for the selected {selected}. Select {names[best]} above to see its clusters.")
+            f"{scores[mine]:.3f} for the selected {selected}. "
+            f"Select {names[best]} under Init method to see its clusters.")

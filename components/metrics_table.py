@@ -101,7 +101,7 @@ def table_caption(settings: Settings, spread: dict | None = None) -> str:
     return caption
 
 
-def metrics_table(results: Sequence[InitBenchmark], settings: Settings, spread: dict | None = None) -> html.Table:
+def metrics_table(results: Sequence[InitBenchmark], settings: Settings, spread: dict | None = None) -> html.Div:
     """A plain table: a clearly best value in bold, the selected init's row highlighted; with `spread`
     (a seed-stability run at these k and n_init), bold only beyond the seed spread."""
     best = {column.key: best_rows(results, column, spread) for column in COLUMNS}
@@ -126,5 +126,8 @@ def metrics_table(results: Sequence[InitBenchmark], settings: Settings, spread: 
                              html.Td(f"Not available: {method} seeding needs k ≤ {limits(settings.dataset).pca_max_k} "
                                      "(the number of features)", colSpan=len(COLUMNS), className="unavailable")],
                             className="unavailable", **{"data-unavailable": method}))
-    return html.Table([html.Caption(table_caption(settings, spread), className="table-caption"),
-                       html.Thead(header), html.Tbody(rows)], className="metrics")
+    # The caption is a paragraph under the table, not a <caption>: a caption is as wide as its
+    # table and scrolls out of sight with it on a narrow screen.
+    return html.Div([html.Table([html.Thead(header), html.Tbody(rows)], className="metrics",
+                                **{"aria-describedby": "metrics-caption"}),
+                     html.P(table_caption(settings, spread), id="metrics-caption", className="table-caption")])

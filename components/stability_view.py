@@ -12,7 +12,8 @@ from components.sweep_figure import job_figure_layout
 from core.datasets import DATASETS
 from core.sweeps import METRICS, Stability
 
-INIT_COLOURS = {"k-means++": "#3f90da", "random": "#e76300", "PCA-based": "#1b1b1b"}
+# Each at least 3:1 against the card in either theme.
+INIT_COLOURS = {"k-means++": "#3f90da", "random": "#e76300", "PCA-based": "#1f9e89"}
 FORMATS = {"inertia": ",.0f", "silhouette": ".3f", "adjusted_rand": ".3f", "adjusted_mutual_info": ".3f"}
 
 

@@ -24,7 +24,7 @@ def current_k_line(k: int | None) -> dict:
     """A vertical line at k across both panels; transparent when k is not a valid number."""
     x = k if isinstance(k, int) else 0
     return {"name": CURRENT_K_SHAPE, "type": "line", "xref": "x", "yref": "paper", "x0": x, "x1": x,
-            "y0": 0, "y1": 1, "line": {"color": "#1b1b1b", "width": 1.5, "dash": "dot"},
+            "y0": 0, "y1": 1, "line": {"color": "#7a8290", "width": 1.5, "dash": "dot"},  # >= 3:1 on either theme
             "opacity": 0.7 if isinstance(k, int) else 0, "layer": "below"}
 
 

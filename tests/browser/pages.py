@@ -53,7 +53,7 @@ PAGE_DRAWN = """() => {
 }"""
 MAP_NOTE = ("(document.getElementById('map-caption').textContent + ' · '"
             " + document.getElementById('map-mesh').textContent)")
-TABLE_CAPTION = "(document.querySelector('#metrics-table caption') || {textContent: ''}).textContent"
+TABLE_CAPTION = "(document.querySelector('#metrics-table .table-caption') || {textContent: ''}).textContent"
 # Each row of the table by init: its cells' text as shown (the init's own header cell left out).
 READ_TABLE = """() => Object.fromEntries([...document.querySelectorAll('#metrics-table tr[data-init]')]
     .map(row => [row.dataset.init, [...row.querySelectorAll('td')].map(cell => cell.innerText.trim())]))"""
@@ -251,7 +251,7 @@ PLOTS_NOT_FITTING = """() => [...document.querySelectorAll('.js-plotly-plot')].f
             : `#${gd.parentElement.id} is drawn ${Math.round(svg.width)}×${Math.round(svg.height)} px in a `
               + `${gd.clientWidth}×${gd.clientHeight} px box`; }).filter(Boolean)"""
 PLOTS_SETTLE_MS = 5_000
-JOB_TIMEOUT_MS = 90_000  # a short job behind another session's on a loaded 2-core machine
+JOB_TIMEOUT_MS = 120_000  # a short job (run at a low priority) on a loaded 2-core machine
 
 
 def set_display(page, *, dark: bool | None = None, presenter: bool | None = None) -> list[str]:
