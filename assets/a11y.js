@@ -5,6 +5,8 @@
 // native radio inputs: an interactive element inside another, with no accessible name (axe:
 // nested-interactive, aria-input-field-name). The native radios already say it all, so the
 // group becomes a named radiogroup and the labels plain labels again, after every render.
+// Dash 4's dcc.Dropdown names its button after the value shown alone (aria-labelledby), which
+// hides the field's label: "Handwritten digits, button". The label "<id>-label" goes first.
 (function () {
   function fix() {
     document.querySelectorAll(".dash-radioitems[role='listbox']").forEach(function (group) {
@@ -20,12 +22,19 @@
         if (!part.getAttribute("aria-label")) part.setAttribute("aria-label", name);
       });
     });
+    document.querySelectorAll(".dash-dropdown[id][aria-labelledby]").forEach(function (button) {
+      const label = document.getElementById(button.id + "-label");
+      const ids = button.getAttribute("aria-labelledby").split(/\s+/);
+      if (label && ids[0] !== label.id) {
+        button.setAttribute("aria-labelledby", [label.id].concat(ids.filter((id) => id !== label.id)).join(" "));
+      }
+    });
     document.querySelectorAll(".dash-radioitems label[role='option']").forEach(function (option) {
       option.removeAttribute("role");
       option.removeAttribute("aria-selected");
     });
   }
   new MutationObserver(fix).observe(document.documentElement, {
-    childList: true, subtree: true, attributes: true, attributeFilter: ["role", "aria-selected"],
+    childList: true, subtree: true, attributes: true, attributeFilter: ["role", "aria-selected", "aria-labelledby"],
   });
 })();
