@@ -16,6 +16,13 @@ window.dash_clientside = window.dash_clientside || {};
     return { ...figure, layout: { ...figure.layout, shapes } };
   }
 
+  // A sweep point's k (its customdata), for the k field.
+  function selectK(clickData) {
+    const point = clickData && Array.isArray(clickData.points) ? clickData.points[0] : null;
+    const k = point ? point.customdata : null;
+    return Number.isInteger(k) && k >= 2 && k <= MAX_K ? k : noUpdate();
+  }
+
   function showReplayFrame(value, replay, figure) {
     if (!replay || !figure || !replay.frames || !replay.frames.length) return [noUpdate(), ""];
     const index = Math.max(0, Math.min(Number(value) || 0, replay.frames.length - 1));
@@ -53,5 +60,5 @@ window.dash_clientside = window.dash_clientside || {};
     return next >= max ? [next, true, "▶ Play"] : [next, false, noUpdate()];
   }
 
-  window.dash_clientside.jobs = { markCurrentK, showReplayFrame, replayTimer };
+  window.dash_clientside.jobs = { markCurrentK, selectK, showReplayFrame, replayTimer };
 })();

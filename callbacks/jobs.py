@@ -183,18 +183,6 @@ def download(kind_name: str, clicks, shown) -> dict:
     return dcc.send_data_frame(stability_frame(stability).to_csv, stability_file_name(stability), index=False)
 
 
-def select_k(click_data) -> int:
-    """A click on a sweep point: its k becomes the page's k (validated: the endpoint is public)."""
-    try:
-        k = click_data["points"][0]["customdata"]
-    except (TypeError, KeyError, IndexError):
-        raise PreventUpdate from None
-    checked = whole_number(k, 2, 30)
-    if checked is None:
-        raise PreventUpdate
-    return checked
-
-
 def _register_kind(app: Dash, kind: JobKind) -> None:
     p = kind.prefix
     graph = f"{p}-graph"
@@ -238,8 +226,13 @@ def _register_kind(app: Dash, kind: JobKind) -> None:
 def register(app: Dash) -> None:
     for kind in KINDS.values():
         _register_kind(app, kind)
-    app.callback(Output("n-clusters", "value", allow_duplicate=True), Input("k-sweep-graph", "clickData"),
-                 prevent_initial_call=True)(select_k)
+    # A click on a sweep point makes its k the page's k, in the browser; the settings' validator
+    # checks it as it checks a typed k.
+    app.clientside_callback(
+        ClientsideFunction("jobs", "selectK"),
+        Output("n-clusters", "value", allow_duplicate=True), Input("k-sweep-graph", "clickData"),
+        prevent_initial_call=True,
+    )
     # The selected k, marked on the sweep in the browser: no request.
     app.clientside_callback(
         ClientsideFunction("jobs", "markCurrentK"),
