@@ -9,8 +9,9 @@ worker and of Redis in the middle of a load.
    kill -9 redis-server. After each kill, a probe sends fresh settings every 0.25 s (a busy 503
    sent again after its Retry-After, as the page does) until one answers 200 with its views: the
    time to recover. Requests the kill dropped are sent again as the page does (1, 2, 3, 4 s later,
-   marked X-Attempt); how long each took to be answered is printed. Every status in A's access log is counted (gunicorn's asyncio worker logs a
-   request whose client left before the answer as 500, though none was sent).
+   marked X-Attempt); how long each took to be answered is printed. Every status in A's access
+   log is counted (a request whose client left before the answer may be logged as 500, though
+   none was sent).
 """
 
 from __future__ import annotations

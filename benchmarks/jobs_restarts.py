@@ -36,7 +36,16 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from tests.integration.conftest import command_line, descendants, wait_until  # noqa: E402
 from tests.integration.jobs_client import (  # noqa: E402
-    LONG, OUTLASTS_THE_TEST, SHORT, Dashboard, Page, Traffic, applied, serve, wait_for_job_worker, web_workers,
+    LONG,
+    OUTLASTS_THE_TEST,
+    SHORT,
+    Dashboard,
+    Page,
+    Traffic,
+    applied,
+    serve,
+    wait_for_job_worker,
+    web_workers,
 )
 
 

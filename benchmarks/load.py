@@ -256,7 +256,8 @@ class LoadResult:
         errors += f"; {self.busy} busy answers (503 + Retry-After, sent again as the page does)"
         if self.lost:
             errors += (f"; {self.lost} dropped connections sent again as the page does: "
-                       f"{len(self.recoveries)} answered, the last {max(self.recoveries, default=0):.1f} s after its drop")
+                       f"{len(self.recoveries)} answered, the last "
+                       f"{max(self.recoveries, default=0):.1f} s after its drop")
         throughput = "throughput n/a"
         if self.wall_seconds:
             throughput = (

@@ -101,7 +101,7 @@ THREAD_VARIABLES = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"
 
 
 class CeleryWorker:
-    """`celery -A serving.celery_app worker` against `url`, from the repository."""
+    """`celery -A serving.jobs.celery_app worker` against `url`, from the repository."""
 
     def __init__(self, url: str, log_path: Path, concurrency: int = 1, name: str = "w1"):
         self.url, self.log_path, self.concurrency, self.name = url, Path(log_path), concurrency, name
@@ -112,12 +112,12 @@ class CeleryWorker:
 
         Its environment is ours without the thread-count variables tests/conftest.py sets: compose.yaml
         and the README start workers without them, and with them the tests hid a deadlock of every job
-        in its first OpenMP region (serving/celery_app.py)."""
+        in its first OpenMP region (serving/jobs/celery_app.py)."""
         env = {name: value for name, value in os.environ.items() if name not in THREAD_VARIABLES}
         env["REDIS_URL"] = self.url
         logged = len(self.log())
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "celery", "-A", "serving.celery_app", "worker", "--pool", "prefork",
+            [sys.executable, "-m", "celery", "-A", "serving.jobs.celery_app", "worker", "--pool", "prefork",
              "--concurrency", str(self.concurrency), "--loglevel", "INFO", "--without-gossip",
              "--without-mingle", "-n", f"{self.name}@%h"],
             cwd=REPO, env=env, stdout=open(self.log_path, "ab"), stderr=subprocess.STDOUT,  # noqa: SIM115

@@ -29,8 +29,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))  # `python benchmarks/speed.py` puts benchmarks/, not the repo, on the path
 
-from benchmarks.harness import (  # noqa: E402
-    gunicorn_server, launch_browser, naive_server, print_footer, print_header)
+from benchmarks.harness import gunicorn_server, launch_browser, naive_server, print_footer, print_header  # noqa: E402
 from benchmarks.user_timing import AppPage, first_render  # noqa: E402
 
 CONTROLS = ("n_init", "k", "seed", "init", "mesh")

@@ -31,7 +31,16 @@ from celery.result import AsyncResult
 from itsdangerous import BadSignature, URLSafeTimedSerializer
 
 from callbacks.services import (
-    CANCELLED, DONE, FAILED, LOST, QUEUED, REFUSED, RUNNING, UNKNOWN, Busy, JobView,
+    CANCELLED,
+    DONE,
+    FAILED,
+    LOST,
+    QUEUED,
+    REFUSED,
+    RUNNING,
+    UNKNOWN,
+    Busy,
+    JobView,
 )
 from serving.jobs.celery_app import RESULT_TTL_S, celery_app, job_time_limit_s
 from serving.jobs.store import job_store

@@ -22,7 +22,13 @@ from itsdangerous import URLSafeTimedSerializer
 
 from tests.integration.conftest import start_gunicorn
 from tests.integration.jobs_client import (
-    LONG, OUTLASTS_THE_TEST, SHORT, Dashboard, Page, applied, wait_for_job_worker,
+    LONG,
+    OUTLASTS_THE_TEST,
+    SHORT,
+    Dashboard,
+    Page,
+    applied,
+    wait_for_job_worker,
 )
 
 pytestmark = pytest.mark.integration

@@ -22,10 +22,24 @@ import pytest
 import redis
 
 from tests.integration.conftest import (
-    ServerProcess, descendants, free_port, python_path, require_binary, wait_until,
+    ServerProcess,
+    descendants,
+    free_port,
+    python_path,
+    require_binary,
+    wait_until,
 )
 from tests.integration.jobs_client import (
-    LONG, LOST_TEXT, OUTLASTS_THE_TEST, SHORT, Dashboard, Page, applied, parent_of, serve, wait_for_job_worker,
+    LONG,
+    LOST_TEXT,
+    OUTLASTS_THE_TEST,
+    SHORT,
+    Dashboard,
+    Page,
+    applied,
+    parent_of,
+    serve,
+    wait_for_job_worker,
     web_workers,
 )
 

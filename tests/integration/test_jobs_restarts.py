@@ -26,10 +26,25 @@ import pytest
 import requests
 
 from tests.integration.conftest import (
-    REPO, ServerProcess, command_line, descendants, free_port, python_path, wait_until,
+    REPO,
+    ServerProcess,
+    command_line,
+    descendants,
+    free_port,
+    python_path,
+    wait_until,
 )
 from tests.integration.jobs_client import (
-    LONG, LOST_TEXT, OUTLASTS_THE_TEST, SHORT, Dashboard, Page, Traffic, applied, serve, wait_for_job_worker,
+    LONG,
+    LOST_TEXT,
+    OUTLASTS_THE_TEST,
+    SHORT,
+    Dashboard,
+    Page,
+    Traffic,
+    applied,
+    serve,
+    wait_for_job_worker,
     web_workers,
 )
 

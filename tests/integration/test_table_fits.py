@@ -185,7 +185,8 @@ def test_the_processes_are_niced_forked_from_a_single_threaded_server_and_leave_
     server = subprocess.Popen([sys.executable, "-c", script], cwd=ROOT, stdout=subprocess.PIPE, text=True)
     try:
         pid = int(server.stdout.readline())
-        (forkserver,) = [child for child in _children(pid) if "forkserver" in Path(f"/proc/{child}/cmdline").read_text()]
+        (forkserver,) = [child for child in _children(pid)
+                         if "forkserver" in Path(f"/proc/{child}/cmdline").read_text()]
         deadline = time.monotonic() + 30
         workers = []
         while time.monotonic() < deadline and len(workers) < 2:

@@ -143,7 +143,8 @@ def test_touching_regions_differ_by_at_least_ten_for_any_k(init, k, seed):
     matched = plane.matching.matched
     np.testing.assert_array_equal(tints[matched], plane.matching.stands_for[matched] * TINT_VARIANTS)
     np.testing.assert_array_equal(tints // TINT_VARIANTS, plane.matching.stands_for)
-    assert region_tints(plane) == [digit_tint(index // TINT_VARIANTS, index % TINT_VARIANTS) for index in tints.tolist()]
+    assert region_tints(plane) == [digit_tint(index // TINT_VARIANTS, index % TINT_VARIANTS)
+                                   for index in tints.tolist()]
     # Deterministic: the same map, its pairs in another order, gets the same tints.
     again = variant_slots(sorted(plane.touching, reverse=True), plane.matching.stands_for.copy(), matched.copy())
     np.testing.assert_array_equal(plane.matching.stands_for * TINT_VARIANTS + again, tints)

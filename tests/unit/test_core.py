@@ -128,5 +128,6 @@ def test_the_pca_based_map_ignores_n_init_and_the_seed():
     one = Settings("digits", "PCA-based", 4, 10, 0, 0.02)
     other = Settings("digits", "PCA-based", 30, 10, 99, 0.02)
     assert one.fit_key == other.fit_key
-    seeded = [fit_plane(*Settings("digits", "random", n, 10, seed, 0.02).fit_key).inertia_ for n, seed in ((4, 0), (4, 99))]
+    seeded = [fit_plane(*Settings("digits", "random", n, 10, seed, 0.02).fit_key).inertia_
+              for n, seed in ((4, 0), (4, 99))]
     assert seeded[0] != seeded[1]  # whereas a seeded init does depend on them

@@ -40,7 +40,8 @@ def direct(init: str, k: int, n_init: int, seed: int) -> dict[str, float]:
 @pytest.mark.parametrize("init", ["k-means++", "random", "PCA-based"])
 def test_k_sweep_equals_scikit_learn_at_every_k(init):
     seen = []
-    sweep = sweeps.k_sweep("digits", init, (2, 5), n_init=2, seed=7, progress=lambda done, total: seen.append((done, total)))
+    sweep = sweeps.k_sweep("digits", init, (2, 5), n_init=2, seed=7,
+                           progress=lambda done, total: seen.append((done, total)))
     assert sweep.ks == [2, 3, 4, 5]
     assert seen == [(1, 4), (2, 4), (3, 4), (4, 4)]
     for point in sweep.points:
@@ -58,7 +59,8 @@ def test_k_sweep_is_cancelled_between_fits():
 
     progress = []
     with pytest.raises(sweeps.JobCancelled):
-        sweeps.k_sweep("digits", "k-means++", (2, 30), 1, 0, progress=lambda d, t: progress.append(d), cancelled=cancelled)
+        sweeps.k_sweep("digits", "k-means++", (2, 30), 1, 0, progress=lambda d, t: progress.append(d),
+                       cancelled=cancelled)
     assert progress == [1, 2]
 
 
