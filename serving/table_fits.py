@@ -3,10 +3,13 @@
 The processes are forked from multiprocessing's forkserver, a single-threaded process that has
 imported the maths and loaded the data (serving/table_worker.py): never from this threaded web
 process, none holds its sockets, and each starts ready. A request waits for its rows here; two
-requests for the same row share one future. A page's table request names the page and a count
+requests for the same row share one future. Rows go to the pool only as its processes come free
+(pebble runs whatever reaches its queue). A page's table request names the page and a count
 (`page`, `seq`); when a newer one comes from the same page, the rows only the older one waited
-for are cancelled: pebble's `future.cancel()` ends a running fit by ending its process, and the
-pool starts a fresh one. The older request then gets `Superseded` (answered with no update).
+for and not yet started are dropped, and the older request gets `Superseded` (answered with no
+update). A row already running is left to finish, and kept for a repeat: the heaviest row the
+settings allow takes well under a second, less than ending a process and starting another costs
+pebble (`future.cancel()`, measured in docs/benchmarks.md).
 
 A row that fails is forgotten, so the next request fits it again; one that runs past
 `ROW_TIMEOUT_S` is ended (pebble's timeout) and is a server fault. Past `QUEUE_LIMIT` rows not
@@ -51,7 +54,9 @@ class TableFits:
         self._waiting: collections.Counter[tuple] = collections.Counter()  # requests waiting on each row
         # page -> (seq, row keys it waits on or None once answered, a future set when superseded)
         self._pages: collections.OrderedDict[str, tuple] = collections.OrderedDict()
-        self._lock = threading.Lock()
+        self._backlog: collections.deque[tuple[tuple, concurrent.futures.Future]] = collections.deque()
+        self._running: set[concurrent.futures.Future] = set()  # rows handed to the pool, not finished
+        self._lock = threading.RLock()  # re-entered should a fit be done before its callback is added
         self._pool: ProcessPool | None = None
 
     def _pool_locked(self) -> ProcessPool:
@@ -77,13 +82,38 @@ class TableFits:
             future = concurrent.futures.Future()
             future.set_result(stored)
         else:
-            future = self._pool_locked().schedule(table_row, args=key, timeout=self.timeout_s)
+            future = concurrent.futures.Future()
             if self.shared:
                 future.add_done_callback(lambda done: self._share(key, done))
+            self._backlog.append((key, future))
+            self._dispatch_locked()
         self._futures[key] = future
         while len(self._futures) > KEPT_ROWS:
             self._futures.popitem(last=False)
         return future
+
+    def _dispatch_locked(self) -> None:
+        """Hand waiting rows to the pool while it has a free process (cancelled ones are dropped)."""
+        while self._backlog and len(self._running) < self.workers:
+            key, future = self._backlog.popleft()
+            if not future.set_running_or_notify_cancel():
+                continue
+            fit = self._pool_locked().schedule(table_row, args=key, timeout=self.timeout_s)
+            self._running.add(future)
+            fit.add_done_callback(lambda fit, future=future: self._finished(future, fit))
+
+    def _finished(self, future: concurrent.futures.Future, fit: concurrent.futures.Future) -> None:
+        with self._lock:
+            if future not in self._running:  # closed meanwhile
+                return
+            self._running.discard(future)
+            self._dispatch_locked()
+        if fit.cancelled():
+            future.set_exception(concurrent.futures.CancelledError())
+        elif fit.exception() is not None:
+            future.set_exception(fit.exception())
+        else:
+            future.set_result(fit.result())
 
     def _share(self, key: tuple, future: concurrent.futures.Future) -> None:
         if not future.cancelled() and future.exception() is None:
@@ -96,8 +126,7 @@ class TableFits:
             if self._waiting[key] <= 0:
                 del self._waiting[key]
                 future = self._futures.get(key)
-                if future is not None and not future.done():
-                    future.cancel()  # queued: dropped; running: its process ends
+                if future is not None and future.cancel():  # waiting: never handed to the pool
                     del self._futures[key]
 
     def rows(self, table_key: tuple[str, int, int, int], page: str | None = None,
@@ -152,6 +181,13 @@ class TableFits:
     def close(self) -> None:
         with self._lock:
             pool, self._pool = self._pool, None
+            for _, future in self._backlog:
+                future.cancel()
+                future.set_running_or_notify_cancel()  # wakes concurrent.futures.wait on it
+            self._backlog.clear()
+            for future in self._running:  # pebble's stop leaves its futures pending
+                future.set_exception(concurrent.futures.CancelledError())
+            self._running.clear()
             self._futures.clear()
         if pool is not None:
             pool.stop()

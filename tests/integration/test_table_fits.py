@@ -1,5 +1,5 @@
 """The table's executor (serving/table_fits.py) with its real processes: shared rows, superseded
-tables stopped, faults, the queue's bound, and processes that leave with their parent."""
+rows never started, faults, the queue's bound, and processes that leave with their parent."""
 
 from __future__ import annotations
 
@@ -87,30 +87,49 @@ def test_rows_are_the_cores_and_a_repeat_shares_them(fits):
     assert fits.rows(LIGHT)[0] is rows[0]
 
 
-def test_a_newer_table_of_the_same_page_stops_the_older_one(fits):
-    outcome = {}
+class Finished:
+    """Stands in for the shared fit cache: records every row a process finished."""
 
-    def older():
-        started = time.monotonic()
-        try:
-            fits.rows(HEAVY, "page-a", 1)
-            outcome["older"] = ("finished", time.monotonic() - started)
-        except Superseded:
-            outcome["older"] = ("superseded", time.monotonic() - started)
+    def __init__(self) -> None:
+        self.keys: list[tuple] = []
 
-    thread = threading.Thread(target=older)
-    thread.start()
-    wait_until_fitting()
-    started = time.monotonic()
-    newer = fits.rows(LIGHT, "page-a", 2)
-    newer_s = time.monotonic() - started
-    thread.join(timeout=60)
-    assert outcome["older"][0] == "superseded"
+    def get(self, _kind, _key):
+        return None
+
+    def set(self, _kind, key, _row) -> None:
+        self.keys.append(key)
+
+
+def test_a_newer_table_of_the_same_page_drops_the_rows_the_older_has_not_started():
+    finished = Finished()
+    executor = TableFits(workers=2, shared=finished)
+    executor.start()
+    try:
+        outcome = {}
+
+        def older():
+            try:
+                executor.rows(HEAVY, "page-a", 1)
+                outcome["older"] = "finished"
+            except Superseded:
+                outcome["older"] = "superseded"
+
+        thread = threading.Thread(target=older)
+        thread.start()
+        wait_until_fitting()  # two of its three rows running, the third waiting for a process
+        newer = executor.rows(LIGHT, "page-a", 2)
+        thread.join(timeout=60)
+        deadline = time.monotonic() + 60
+        while executor.pending() and time.monotonic() < deadline:
+            time.sleep(0.02)
+    finally:
+        executor.close()
+    assert outcome["older"] == "superseded"
     assert len(newer) == 3
-    alone = time.monotonic()
-    fits.rows(("digits", 30, 50, 12))  # a heavy table of its own, for scale
-    heavy_s = time.monotonic() - alone
-    assert newer_s < heavy_s, (newer_s, heavy_s)  # the newer did not wait for the older's fits
+    heavy = row_keys(*HEAVY)
+    assert set(heavy[:2]) <= set(finished.keys)  # running: left to finish, kept for a repeat
+    assert heavy[2] not in finished.keys  # waiting: never fitted
+    assert set(row_keys(*LIGHT)) <= set(finished.keys)
 
 
 def test_an_older_request_that_comes_late_is_superseded_at_once(fits):
@@ -165,8 +184,16 @@ def test_a_killed_process_is_a_fault_and_the_next_table_works(fits):
 
 def test_past_the_queues_bound_a_table_is_busy():
     small = TableFits(workers=1, queue_limit=3)
+    answers = []
+
+    def heavy_table():
+        try:
+            answers.append(small.rows(HEAVY))
+        except Superseded as stopped:
+            answers.append(stopped)
+
+    thread = threading.Thread(target=heavy_table)
     try:
-        thread = threading.Thread(target=lambda: small.rows(HEAVY))
         thread.start()
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline and not small.pending():
@@ -175,7 +202,9 @@ def test_past_the_queues_bound_a_table_is_busy():
             small.rows(("digits", 29, 50, 41))
     finally:
         small.close()
-        thread.join(timeout=60)
+        thread.join(timeout=10)
+    assert not thread.is_alive(), "closing left a waiting request hanging"
+    assert answers and isinstance(answers[0], Superseded)  # answered with no update
 
 
 def test_the_processes_are_niced_forked_from_a_single_threaded_server_and_leave_with_their_parent():
