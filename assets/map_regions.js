@@ -86,18 +86,19 @@
     const { xs, ys } = meshAxes(regions.extent, step);
     const nx = xs.length, ny = ys.length;
     const labels = meshLabels(regions.centers, xs, ys);
-    const rgb = regions.tints.map(hexToRgb);
     canvas.width = nx;
     canvas.height = ny;
     const context = canvas.getContext("2d");
     const image = context.createImageData(nx, ny);
-    const pixels = image.data;
+    // One 32-bit word per pixel, bytes R, G, B, A in memory order (either endianness).
+    const pixels = new Uint32Array(image.data.buffer), bytes = new Uint8Array(4), word = new Uint32Array(bytes.buffer);
+    const colours = Uint32Array.from(regions.tints, (tint) => {
+      bytes.set([...hexToRgb(tint), 255]);
+      return word[0];
+    });
     for (let row = 0; row < ny; row++) {
-      const from = (ny - 1 - row) * nx, to = row * nx * 4;
-      for (let col = 0; col < nx; col++) {
-        const colour = rgb[labels[from + col]], at = to + col * 4;
-        pixels[at] = colour[0]; pixels[at + 1] = colour[1]; pixels[at + 2] = colour[2]; pixels[at + 3] = 255;
-      }
+      const from = (ny - 1 - row) * nx, to = row * nx;
+      for (let col = 0; col < nx; col++) pixels[to + col] = colours[labels[from + col]];
     }
     context.putImageData(image, 0, 0);
     return { xs, ys };
