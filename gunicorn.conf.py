@@ -10,8 +10,8 @@ Environment (all optional unless said):
   GUNICORN_BIND         instead of HOST and PORT: where gunicorn listens (the image: 127.0.0.1:8000,
                         behind nginx on HOST:PORT; deploy/)
   WEB_CONCURRENCY       worker processes (default 1: the fits run in other processes, and a page's
-                        superseded table is stopped by the process that fits it, so one process
-                        with threads serves a machine; more add capacity for many pages)
+                        newer table replaces its older one within the process that holds its
+                        rows, so one process with threads serves a machine; more add capacity)
   GUNICORN_THREADS      threads per worker (default 8)
   GUNICORN_TIMEOUT      worker timeout in seconds (default 60)
   JOB_WORKER            "embedded" (default without REDIS_URL): the master starts a Celery worker

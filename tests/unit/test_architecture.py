@@ -11,7 +11,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[2]
 PACKAGES = ("core", "components", "callbacks", "serving")
 IMPURE = {"multiprocessing", "threading", "signal", "subprocess", "concurrent", "tempfile", "socket", "shutil",
-          "flask", "dash", "werkzeug", "celery", "redis", "diskcache", "loky", "os", "pathlib", "io"}
+          "flask", "dash", "werkzeug", "celery", "redis", "diskcache", "loky", "pebble", "os", "pathlib", "io"}
 PRIVATE_IN_ASSETS = re.compile(r"window\.store|\.emit\s*=|_fullLayout|_fullData|_hoverlayer|_namespace|\b_type\b|"
                                r"window\.fetch\s*=|\bfetch\s*=")
 PRIVATE_IN_PYTHON = re.compile(r"\._(?:fullLayout|fullData|hoverlayer|namespace|type|prop_names|processes|flags|"
