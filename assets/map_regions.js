@@ -114,8 +114,9 @@
     const scale = Math.min(width / Math.abs(x1 - x0), height / Math.abs(y1 - y0));
     const left = (margin.l || 0) + (width - scale * Math.abs(x1 - x0)) / 2;
     const top = (margin.t || 0) + (height - scale * Math.abs(y1 - y0)) / 2;
-    return { left, top, scale, width: scale * Math.abs(x1 - x0), height: scale * Math.abs(y1 - y0),
-             xMin: Math.min(x0, x1), yMax: Math.max(y0, y1) };
+    const areaWidth = scale * Math.abs(x1 - x0), areaHeight = scale * Math.abs(y1 - y0);
+    return { left, top, scale, width: areaWidth, height: areaHeight, right: left + areaWidth,
+             bottom: top + areaHeight, xMin: Math.min(x0, x1), yMax: Math.max(y0, y1) };
   }
 
   const DISC_RADIUS = 12, FONT = "system-ui, -apple-system, 'Segoe UI', Roboto, Arial, sans-serif";
@@ -266,6 +267,19 @@
     .observe(document.documentElement, { childList: true, subtree: true });
   window.addEventListener("resize", () => requestAnimationFrame(place));
 
+  // Enter in the mesh-step field draws the step at once, before Dash's callback for the new value
+  // runs (onStep below, which then finds it drawn): only a valid step, with no message shown, on
+  // the regions already on screen; anything else is left to that callback.
+  document.addEventListener("keydown", (event) => {
+    const field = event.target;
+    if (event.key !== "Enter" || !field || field.id !== "mesh-step" || !shown || !ns.set_props) return;
+    const step = field.valueAsNumber, message = document.getElementById("settings-message");
+    if (!validStep(shown.regions, step) || (message && !message.hidden) || step === shown.step) return;
+    if (!paint(shown.regions, step)) return;
+    writeStepToAddress(step);
+    ns.set_props("map-mesh", { children: meshText(shown.regions, step) });
+  }, true);
+
   ns.kmeansMap = {
     // A new fit from the server (and the first page's): its regions at the page's step.
     onFit(regions, step) {
@@ -283,8 +297,8 @@
       if (!validStep(regions, step) || messageHidden === false) {
         return [noUpdate, { step: step === undefined ? null : step, at: Date.now() }];
       }
-      if (shown && shown.regions === regions && shown.step === step) return [noUpdate, noUpdate];
       writeStepToAddress(step);
+      if (shown && shown.regions === regions && shown.step === step) return [meshText(regions, step), noUpdate];
       return paint(regions, step) ? [meshText(regions, step), noUpdate] : [noUpdate, noUpdate];
     },
     // A note on the map when its 2-D refit names its clusters otherwise than the table's model.
