@@ -93,27 +93,13 @@
     if (tip) tip.hidden = true;
   }
 
-  // Where the plotting area is, from the figure's own margins and axis ranges: x and y share one
-  // scale (scaleanchor), so the axis that runs out of room first sets it, and the area is centred.
-  function plotArea(gd) {
-    const layout = gd.layout, margin = layout.margin || {};
-    const [x0, x1] = layout.xaxis.range, [y0, y1] = layout.yaxis.range;
-    const width = gd.clientWidth - (margin.l || 0) - (margin.r || 0);
-    const height = gd.clientHeight - (margin.t || 0) - (margin.b || 0);
-    const scale = Math.min(width / Math.abs(x1 - x0), height / Math.abs(y1 - y0));
-    const left = (margin.l || 0) + (width - scale * Math.abs(x1 - x0)) / 2;
-    const top = (margin.t || 0) + (height - scale * Math.abs(y1 - y0)) / 2;
-    return { left, top, scale, x0: Math.min(x0, x1), y1: Math.max(y0, y1),
-             right: left + scale * Math.abs(x1 - x0), bottom: top + scale * Math.abs(y1 - y0) };
-  }
-
   // A click anywhere in a region picks its cluster: the nearest centroid, the rule that drew it.
   function regionAt(gd, event) {
     if (!regions || !gd.layout || !gd.layout.xaxis || !gd.layout.xaxis.range) return null;
-    const rect = gd.getBoundingClientRect(), area = plotArea(gd);
+    const rect = gd.getBoundingClientRect(), area = window.kmeansRegions.plotArea(gd);  // map_regions.js
     const px = event.clientX - rect.left, py = event.clientY - rect.top;
     if (px < area.left || px > area.right || py < area.top || py > area.bottom) return null;
-    const x = area.x0 + (px - area.left) / area.scale, y = area.y1 - (py - area.top) / area.scale;
+    const x = area.xMin + (px - area.left) / area.scale, y = area.yMax - (py - area.top) / area.scale;
     let best = -1, bestDistance = Infinity;
     regions.centers.forEach(([cx, cy], cluster) => {
       const d = (cx - x) ** 2 + (cy - y) ** 2;

@@ -33,7 +33,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from benchmarks.harness import gunicorn_server, launch_browser, print_footer, print_header  # noqa: E402
+from benchmarks.harness import gunicorn_server, launch_browser, print_footer, print_header, start_servers  # noqa: E402
 from benchmarks.user_timing import AppPage  # noqa: E402
 
 K, N_INIT = 17, 17
@@ -74,10 +74,7 @@ def main() -> None:
     servers = {"before": gunicorn_server("before", other), "after": gunicorn_server("after", REPO)}
     results = {name: [] for name in servers}
     try:
-        for server in servers.values():
-            server.start()
-            print(f"  {server.name} up on {server.url} after {server.startup_s:.1f} s (log {server.log_path})",
-                  flush=True)
+        start_servers(servers)
         with sync_playwright() as playwright:
             browser = launch_browser(playwright)
             try:

@@ -165,6 +165,14 @@ def naive_server() -> Server:
                   {"OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1"})
 
 
+def start_servers(servers: dict[str, Server]) -> None:
+    """Start each and say where it listens and its log."""
+    for server in servers.values():
+        server.start()
+        print(f"  {server.name} up on {server.url} after {server.startup_s:.1f} s (log {server.log_path})",
+              flush=True)
+
+
 def launch_browser(playwright):
     return playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, timeout=60_000)
 

@@ -29,7 +29,14 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))  # `python benchmarks/speed.py` puts benchmarks/, not the repo, on the path
 
-from benchmarks.harness import gunicorn_server, launch_browser, naive_server, print_footer, print_header  # noqa: E402
+from benchmarks.harness import (  # noqa: E402
+    gunicorn_server,
+    launch_browser,
+    naive_server,
+    print_footer,
+    print_header,
+    start_servers,
+)
 from benchmarks.user_timing import AppPage, first_render  # noqa: E402
 
 CONTROLS = ("n_init", "k", "seed", "init", "mesh")
@@ -218,10 +225,7 @@ def main(argv=None) -> int:
     servers = {"dashboard": gunicorn_server("dashboard", REPO), "naive": naive_server()}
     pages: dict[str, AppPage] = {}
     try:
-        for server in servers.values():
-            server.start()
-            print(f"  {server.name} up on {server.url} after {server.startup_s:.1f} s (log {server.log_path})",
-                  flush=True)
+        start_servers(servers)
         with sync_playwright() as playwright:
             browser = launch_browser(playwright)
             try:

@@ -179,12 +179,13 @@ def runtime_dir(prefix: str) -> Path:
     return path
 
 
-def start_gunicorn(directory: Path, env: dict | None = None) -> tuple[ServerProcess, str]:
-    """gunicorn as a developer runs it, on a free loopback port; (the process, its base URL)."""
-    port = free_port()
+def start_gunicorn(directory: Path, env: dict | None = None, port: int | None = None) -> tuple[ServerProcess, str]:
+    """gunicorn as a developer runs it, in `directory` (its TMPDIR, so its own jobs directory), on
+    `port` (a free loopback one if None); (the process, its base URL)."""
+    port = port or free_port()
     environment = {"PATH": python_path(), "HOME": str(directory), "LANG": "C.UTF-8", "TMPDIR": str(directory),
                    "PYTHONDONTWRITEBYTECODE": "1", "SECRET_KEY": secrets.token_hex(16),
-                   "HOST": "127.0.0.1", "PORT": str(port), **(env or {})}
+                   "HOST": "127.0.0.1", **(env or {}), "PORT": str(port)}
     server = ServerProcess(["gunicorn", "-c", "gunicorn.conf.py", "app:server"], environment,
                            directory / "gunicorn.log").start()
     base = f"http://127.0.0.1:{port}"

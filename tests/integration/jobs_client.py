@@ -191,26 +191,10 @@ class Page:
 # --- the servers around the jobs ------------------------------------------------------------------
 
 def serve(directory, env: dict, port: int | None = None):
-    """`gunicorn -c gunicorn.conf.py app:server` in `directory` (its TMPDIR, so its own jobs
-    directory) on `port` (a free one if None), as tests.integration.conftest.start_gunicorn does
-    but on a given port; (the process, its base URL)."""
-    import secrets
+    """tests.integration.conftest.start_gunicorn: (the process, its base URL)."""
+    from tests.integration.conftest import start_gunicorn
 
-    from tests.integration.conftest import ServerProcess, free_port, python_path
-
-    port = port or free_port()
-    environment = {"PATH": python_path(), "HOME": str(directory), "LANG": "C.UTF-8", "TMPDIR": str(directory),
-                   "PYTHONDONTWRITEBYTECODE": "1", "SECRET_KEY": secrets.token_hex(16), "HOST": "127.0.0.1",
-                   **env, "PORT": str(port)}
-    server = ServerProcess(["gunicorn", "-c", "gunicorn.conf.py", "app:server"], environment,
-                           directory / "gunicorn.log").start()
-    base = f"http://127.0.0.1:{port}"
-    try:
-        server.wait_healthy(base + "/health")
-    except BaseException:
-        server.stop()
-        raise
-    return server, base
+    return start_gunicorn(directory, env, port)
 
 
 def wait_for_job_worker(base_url: str, timeout_s: float = 120.0) -> None:
