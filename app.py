@@ -94,8 +94,11 @@ def create_app(secret_key: str | None = None) -> Dash:
     return app
 
 
-app = create_app()
-server = app.server
+# Under `python app.py`, each table process imports this script again as `__mp_main__`
+# (multiprocessing's forkserver prepares every child so); it fits rows and needs no page.
+if __name__ != "__mp_main__":
+    app = create_app()
+    server = app.server
 
 if __name__ == "__main__":
     import signal
