@@ -26,7 +26,7 @@
     // Keeps the cluster names of both models at hand for the tooltip (drawn without Dash).
     remember(mapClusters, modelClusters, mapRegions) {
       names = { map: mapClusters, model: modelClusters };
-      regions = mapRegions;
+      regions = typeof mapRegions === "string" && mapRegions ? JSON.parse(mapRegions) : null;  // map_stack's JSON
     },
     // A click on a gallery card, a matrix row, a map region or Close → the selected cluster
     // (a second click on the open one closes it). `at` makes every pick a new value.

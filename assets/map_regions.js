@@ -280,25 +280,42 @@
     ns.set_props("map-mesh", { children: meshText(shown.regions, step) });
   }, true);
 
+  // The fit's regions are JSON on the regions' clip box (components/boundary_figure.py map_stack).
+  const parsed = (text) => (typeof text === "string" && text ? JSON.parse(text) : null);
+  const sameFit = (a, b) => JSON.stringify(a.fit) === JSON.stringify(b.fit) && a.check === b.check;
+
+  // A new fit is drawn as soon as React writes the server's answer into the page, in the commit
+  // that writes the map's caption: the attribute's change is seen then, a round of Dash's
+  // callbacks before onFit runs. onFit then finds it drawn (and still writes the mesh's caption).
+  new MutationObserver((changes) => {
+    const regions = parsed(changes[changes.length - 1].target.dataset.regions);
+    if (!regions || (shown && sameFit(shown.regions, regions))) return;
+    // At the step on screen, unless the server has just checked another for this fit.
+    const at = !regions.check && shown && validStep(regions, shown.step) ? shown.step : regions.step;
+    if (validStep(regions, at)) paint(regions, at);
+  }).observe(document.documentElement, { attributes: true, attributeFilter: ["data-regions"], subtree: true });
+
   ns.kmeansMap = {
     // A new fit from the server (and the first page's): its regions at the page's step.
-    onFit(regions, step) {
+    onFit(regionsText, step) {
+      const regions = parsed(regionsText);
       if (!regions) return ns.no_update;
       // A fit the server sent for a step it has just checked is drawn at that step.
       const at = validStep(regions, step) ? step : regions.step;
-      if (!validStep(regions, at) || !paint(regions, at)) return ns.no_update;
+      if (!validStep(regions, at)) return ns.no_update;
+      if (!(shown && sameFit(shown.regions, regions) && shown.step === at) && !paint(regions, at)) return ns.no_update;
       return meshText(regions, at);
     },
     // A new mesh step: drawn here, with no request, when it is valid and no message is shown;
     // otherwise the server's validator words the message (or clears it, and sends the fit back).
-    onStep(step, regions, messageHidden) {
-      const noUpdate = ns.no_update;
+    onStep(step, regionsText, messageHidden) {
+      const noUpdate = ns.no_update, regions = parsed(regionsText);
       if (!regions) return [noUpdate, noUpdate];
       if (!validStep(regions, step) || messageHidden === false) {
         return [noUpdate, { step: step === undefined ? null : step, at: Date.now() }];
       }
       writeStepToAddress(step);
-      if (shown && shown.regions === regions && shown.step === step) return [meshText(regions, step), noUpdate];
+      if (shown && sameFit(shown.regions, regions) && shown.step === step) return [meshText(regions, step), noUpdate];
       return paint(regions, step) ? [meshText(regions, step), noUpdate] : [noUpdate, noUpdate];
     },
     // A note on the map when its 2-D refit names its clusters otherwise than the table's model.

@@ -9,6 +9,7 @@ from dash import ClientsideFunction, Dash, Input, Output, State, no_update
 from dash.exceptions import PreventUpdate
 
 from callbacks.services import Busy, services
+from components.boundary_figure import MAP_REGIONS
 from components.cluster_views import MAP, MODEL, members_panel
 from components.html_text import html_view
 from components.server_fault import card_class
@@ -86,7 +87,7 @@ def register(app: Dash) -> None:
         ClientsideFunction("clusters", "remember"),
         Input("map-clusters", "data"),
         Input("model-clusters", "data"),
-        Input("map-regions", "data"),
+        Input(*MAP_REGIONS),
     )
     app.clientside_callback(
         ClientsideFunction("clusters", "pick"),

@@ -16,10 +16,12 @@ from dash import ClientsideFunction, Dash, Input, Output, State, ctx, html, no_u
 
 from callbacks.results_views import cluster_names
 from components.boundary_figure import (
+    MAP_REGIONS,
     boundary_figure,
     class_key,
     map_caption,
     map_regions,
+    regions_json,
 )
 from components.controls import mesh_description, number_input_class
 from components.digit_samples import digit_samples
@@ -35,7 +37,6 @@ log = logging.getLogger(__name__)
 APPLIED_SETTINGS = "applied-settings"
 ADDRESS_NOTES = "address-notes"  # set by callbacks/share.py when an address is opened
 SETTINGS_QUERY = "settings-query"  # the applied settings as a query string, for the address bar
-MAP_REGIONS = "map-regions"  # what the page draws the map from
 MESH_CHECK = "mesh-check"  # set by the page when a mesh step needs the server's validation
 DATASET_CHOICE = "dataset-choice"  # the dataset, once the page has adjusted the settings to it
 ADDRESS_TITLE = "From the address:"
@@ -128,7 +129,7 @@ def map_view(values: dict, shown: dict | None = None, address_notes: list | None
     except Exception:  # a server fault (the settings are valid): never a traceback; the log keeps it
         log.exception("map refit failed for %s", settings)
         return {**outputs, "fault_hidden": False, "card_class": card_class(MAP_CARD[1], failed=True)}
-    regions = {**map_regions(plane), "check": _check_stamp(mesh_check), "step": settings.mesh_step}
+    regions = regions_json({**map_regions(plane), "check": _check_stamp(mesh_check), "step": settings.mesh_step})
     recovered = ({"fault_hidden": True, "card_class": MAP_CARD[1]} if shown.get("fault_hidden") is False
                  else {})  # the fault box was shown: hide it, unfade the card
     return {**outputs, "regions": regions, "caption": map_caption(plane), "clusters": map_clusters(plane),
@@ -155,7 +156,7 @@ def register(app: Dash) -> None:
     # The page is served already drawn for the defaults, so no callback runs on load.
     app.callback(
         output={
-            "regions": Output(MAP_REGIONS, "data"),
+            "regions": Output(*MAP_REGIONS),
             "caption": Output("map-caption", "children"),
             "message": Output("settings-message", "children"),
             "message_hidden": Output("settings-message", "hidden"),
@@ -200,11 +201,11 @@ def register(app: Dash) -> None:
     # The regions and centroids are drawn by the page on canvases of its own (assets/map_regions.js),
     # from the fit's centroids: when a fit arrives (the first page's too), and when the mesh step
     # changes (with no request when the step is valid). Two callbacks: one that fed itself through
-    # the server (step → mesh-check → server → map-regions) would not run again within one chain.
+    # the server (step → mesh-check → server → the regions) would not run again within one chain.
     app.clientside_callback(
         ClientsideFunction("kmeansMap", "onFit"),
         Output("map-mesh", "children", allow_duplicate=True),
-        Input(MAP_REGIONS, "data"),
+        Input(*MAP_REGIONS),
         State("mesh-step", "value"),
         prevent_initial_call="initial_duplicate",
     )
@@ -213,7 +214,7 @@ def register(app: Dash) -> None:
         Output("map-mesh", "children", allow_duplicate=True),
         Output(MESH_CHECK, "data"),
         Input("mesh-step", "value"),
-        State(MAP_REGIONS, "data"),
+        State(*MAP_REGIONS),
         State("settings-message", "hidden"),
         prevent_initial_call=True,
     )

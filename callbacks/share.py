@@ -110,9 +110,15 @@ def register(app: Dash) -> None:
             const initial = !triggered.length || triggered[0].prop_id === ".";
             if (!query || (initial && window.location.search)) return;
             requestAnimationFrame(() => setTimeout(() => {
-                if (window.location.search !== query) {
+                // The mesh step is the one drawn now: the page may have drawn another since this
+                // fit's request left (assets/map_regions.js writes each step it draws).
+                const params = new URLSearchParams(query);
+                const drawn = (document.getElementById("map-regions-canvas") || {dataset: {}}).dataset.step;
+                if (drawn && params.has("mesh")) params.set("mesh", drawn);
+                const search = "?" + params.toString();
+                if (window.location.search !== search) {
                     window.history.replaceState(window.history.state, "",
-                                                window.location.pathname + query + window.location.hash);
+                                                window.location.pathname + search + window.location.hash);
                 }
             }, 0));
         }""",

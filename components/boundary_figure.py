@@ -11,6 +11,7 @@ mesh step redraws two canvases, never the plot.
 
 from __future__ import annotations
 
+import json
 from functools import lru_cache
 
 import numpy as np
@@ -62,6 +63,13 @@ def centroid_markers(plane: PlaneMap) -> list[dict]:
         markers.append({"cluster": int(cluster), "x": x, "y": y, "name": matching.names[cluster],
                         "colour": colour, "ink": ink_on(colour), "note": matching.mostly(cluster), "mixed": mixed})
     return markers
+
+
+MAP_REGIONS = ("map-regions-clip", "data-regions")  # the component and prop that hold map_regions
+
+
+def regions_json(regions: dict) -> str:
+    return json.dumps(regions, separators=(",", ":"))
 
 
 @lru_cache(maxsize=64)  # keyed by the cached PlaneMap itself
@@ -143,12 +151,14 @@ def class_key(dataset: Dataset) -> html.Div:
     return html.Div(items, className="class-key")
 
 
-def map_stack(figure: go.Figure, config: dict) -> html.Div:
+def map_stack(figure: go.Figure, config: dict, regions: dict) -> html.Div:
     """The plot between the page's two layers: the regions' canvas (in a clip box the size of the
-    plot area) under it, the centroids' canvas over it."""
+    plot area) under it, the centroids' canvas over it. `regions` (map_regions) ride on the clip
+    box as JSON (`data-regions`): a new fit's attribute is written in the same commit as the map's
+    caption, and assets/map_regions.js draws it then, without waiting for a callback."""
     return html.Div([
-        html.Div(html.Canvas(id="map-regions-canvas", className="regions-canvas"), id="map-regions-clip",
-                 className="map-layer regions-clip"),
+        html.Div(html.Canvas(id="map-regions-canvas", className="regions-canvas"), id=MAP_REGIONS[0],
+                 className="map-layer regions-clip", **{MAP_REGIONS[1]: regions_json(regions)}),
         dcc.Graph(id="boundary-graph", figure=figure, className="boundary-graph", config=config,
                   style={"height": "var(--map-height)"}),  # assets/style.css sets it per screen and mode
         # Its aria-label names the centroids drawn on it (assets/map_regions.js).

@@ -109,7 +109,6 @@ def page(*, settings: Settings, dataset: Dataset, views: dict, figure: go.Figure
             dcc.Store(id="dataset-choice"),  # set when the dataset is switched (callbacks/controls.py)
             dcc.Store(id="model-clusters", data=views["model_clusters"]),
             dcc.Store(id="map-clusters", data=map_clusters),
-            dcc.Store(id="map-regions", data=map_regions),
             # No data: a store given one (even None) updates itself on mount, which would send
             # requests on every page load.
             dcc.Store(id="mesh-check"),
@@ -171,7 +170,7 @@ def page(*, settings: Settings, dataset: Dataset, views: dict, figure: go.Figure
                 _loading(map_stack(figure, {
                     **GRAPH_CONFIG, "responsive": True,
                     # The card's own PNG button exports the map, its layers and its settings as a title.
-                    "modeBarButtonsToRemove": [*GRAPH_CONFIG["modeBarButtonsToRemove"], "toImage"]})),
+                    "modeBarButtonsToRemove": [*GRAPH_CONFIG["modeBarButtonsToRemove"], "toImage"]}, map_regions)),
                 gallery,
             ], className="map-body"),
             html.Div(html.Button("Download PNG", id="map-png", className="job-button", type="button",

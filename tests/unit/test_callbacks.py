@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 from dash import no_update
 from dash.exceptions import PreventUpdate
@@ -69,7 +71,8 @@ def _values(**changes):
 
 def test_valid_settings_send_the_fit_and_record_the_applied_settings(fakes):
     out = settings_map.map_view(_values(n_clusters=7), shown=SHOWN_CLEAN)
-    assert len(out["regions"]["centers"]) == 7 and out["regions"]["step"] == 0.02
+    regions = json.loads(out["regions"])  # JSON on the regions' clip box
+    assert len(regions["centers"]) == 7 and regions["step"] == 0.02
     assert out["applied"] == _values(n_clusters=7)
     assert "k 7" in out["caption"] and out["query"].startswith("?data=digits&")
     assert out["message"] is no_update  # nothing was wrong before, nothing to clear
