@@ -282,7 +282,7 @@ class AppPage:
             record["requests"], record["bytes"] = len(mine), sum(c.bytes for c in mine)
             # Where the map's time went: the gesture -> its request sent -> the answer -> drawn.
             request = next((c for start, c in callbacks if t0 <= start < following and
-                            ("data-regions" in c.output or "boundary-graph.figure" in c.output)), None)
+                            ("data-regions" in c.output or "map-regions.data" in c.output or "boundary-graph.figure" in c.output)), None)
             if request is not None and request.answered is not None:
                 record["to_request_ms"] = request.started - self.time_origin - t0
                 record["request_ms"] = request.answered - request.started
