@@ -37,7 +37,7 @@ def name_chip(matching: ClusterMatching, cluster: int) -> html.Span:
                        style={"background": colour, "color": ink_on(colour)})]
     mostly = matching.mostly(cluster)
     if mostly:
-        parts.append(html.Span(f" · {mostly}", className="mostly"))
+        parts.append(html.Span([html.Span(" · ", className="mostly-separator"), mostly], className="mostly"))
     if matching.mixed(cluster):
         parts.append(html.Span("mixed", className="mixed-tag"))
     return html.Span(parts, className="cluster-name")
