@@ -80,10 +80,10 @@ def map_callback(callbacks: list[Callback]) -> Callback:
     return next(cb for cb in callbacks if MAP_CAPTION in cb.output)
 
 
-def table_body(callbacks: list[Callback], values: dict, applied: dict | None = None) -> dict:
+def table_body(callbacks: list[Callback], values: dict, page: str, seq: int) -> dict:
     """The table callback's request for these settings (core.settings names), as
-    assets/table_requests.js sends it after a change."""
-    request = {"values": values, "fallback": applied, "at": time.time() * 1000}
+    assets/table_requests.js sends it after a change: from page `page`, its `seq`-th."""
+    request = {"values": values, "fallback": None, "page": page, "seq": seq}
     return payload(table_callback(callbacks), {"table-request.data": request}, ["table-request.data"])
 
 
@@ -175,7 +175,8 @@ def run(base_url: str, clients: int, max_seconds: float, idle_probes: int, inter
                 with lock:
                     seed = next(seeds)
                 values = {**WORST_CASE, "init_method": INITS[(number + step) % 3], "seed": seed}
-                answers = list(both.map(post, [map_body(callbacks, values), table_body(callbacks, values)]))
+                answers = list(both.map(post, [map_body(callbacks, values),
+                                                  table_body(callbacks, values, f"client-{number}", step + 1)]))
                 with lock:
                     loaded["changes"] += 1
                     for latency, problem in answers:

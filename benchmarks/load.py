@@ -323,7 +323,7 @@ LOST_ATTEMPT = 20  # as assets/busy_retry.js: the X-Attempt of a request sent ag
 def callback_kind(body: dict) -> str:
     """Which of the page's callbacks a request body is for: "table", "map" or "other" (for reports)."""
     output = str(body.get("output"))
-    return "table" if "html-views" in output else "map" if "map-regions" in output else "other"
+    return "table" if "matched-accuracy" in output else "map" if "map-caption" in output else "other"
 
 
 @dataclass

@@ -34,7 +34,8 @@ def redis_server_path() -> str | None:
 
 
 class RedisServer:
-    """redis-server on a loopback port, no persistence, memory-capped like compose.yaml's."""
+    """redis-server on a loopback port, no persistence, memory-capped and never evicting, like
+    compose.yaml's (evicting would drop locks and queued jobs)."""
 
     def __init__(self, directory: Path, port: int | None = None, ports: tuple[int, int] = (6390, 6399)):
         self.directory = Path(directory)
@@ -47,7 +48,7 @@ class RedisServer:
         self.process = subprocess.Popen(
             [redis_server_path() or "redis-server", "--port", str(self.port), "--bind", "127.0.0.1",
              "--save", "", "--appendonly", "no", "--dir", str(self.directory),
-             "--maxmemory", "128mb", "--maxmemory-policy", "allkeys-lru"],
+             "--maxmemory", "256mb", "--maxmemory-policy", "noeviction"],
             stdout=open(self.directory / "redis.log", "ab"), stderr=subprocess.STDOUT,  # noqa: SIM115
             start_new_session=True,
         )
@@ -153,9 +154,10 @@ class CeleryWorker:
 
 
 def callback_request(base_url: str, output_part: str, applied: dict, timeout: float = 60.0,
-                     page_token: str | None = None):
+                     page_token: str | None = None, data: dict | None = None):
     """POST the callback whose output names `output_part` for these settings, as the page does after
-    a change of k: every input and state filled from the settings and the page's token (the rest empty)."""
+    a change of k: every input and state filled from the settings and the page's token, the stores
+    named in `data` ({id: value}) given those values (the rest empty)."""
     import requests
 
     dependencies = requests.get(base_url + "/_dash-dependencies", timeout=30).json()
@@ -164,7 +166,7 @@ def callback_request(base_url: str, output_part: str, applied: dict, timeout: fl
                for part in callback["output"].strip(".").split("...")]
     values = {"init-method": applied["init_method"], "n-init": applied["n_init"], "n-clusters": applied["n_clusters"],
               "random-seed": applied["seed"], "mesh-step": applied["mesh_step"], "applied-settings": applied,
-              "map-retry": 0, "table-retry": 0, "page-token": page_token}
+              "map-retry": 0, "table-retry": 0, "page-token": page_token, **(data or {})}
 
     def filled(specs):
         return [{"id": spec["id"], "property": spec["property"],
@@ -177,8 +179,11 @@ def callback_request(base_url: str, output_part: str, applied: dict, timeout: fl
 
 
 def table_request(base_url: str, applied: dict, timeout: float = 60.0, page_token: str | None = None):
-    """The table callback for these settings, as the page posts it (benchmarks and tests)."""
-    return callback_request(base_url, "html-views.data", applied, timeout, page_token)
+    """The table callback for these settings, as the page posts it (assets/table_requests.js's
+    request, from a page of its own each time, so that no request replaces another)."""
+    request = {"values": applied, "fallback": applied, "page": f"bench-{time.monotonic_ns()}", "seq": 1}
+    return callback_request(base_url, "matched-accuracy", applied, timeout, page_token,
+                            data={"table-request": request})
 
 
 def map_request(base_url: str, applied: dict, timeout: float = 60.0, page_token: str | None = None):

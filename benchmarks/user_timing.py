@@ -27,8 +27,9 @@ from __future__ import annotations
 
 from benchmarks.harness import CHANGE_TIMEOUT_MS, LOAD_TIMEOUT_MS, VIEWPORT, Network
 
+# The map callback's outputs: the regions' attribute, or for older code their store or the figure.
+MAP_OUTPUTS = ("data-regions", "map-regions.data", "boundary-graph.figure")
 PAUSE_MS = 1500  # paused: the next change this long after everything has settled
-INITS = ("random", "PCA-based", "k-means++")
 DEFAULT_STATE = {"init": "k-means++", "n_init": 10, "k": 10, "seed": 0, "mesh": 0.02}
 FIELDS = {"n_init": "n-init", "k": "n-clusters", "seed": "random-seed", "mesh": "mesh-step"}
 
@@ -282,7 +283,7 @@ class AppPage:
             record["requests"], record["bytes"] = len(mine), sum(c.bytes for c in mine)
             # Where the map's time went: the gesture -> its request sent -> the answer -> drawn.
             request = next((c for start, c in callbacks if t0 <= start < following and
-                            ("data-regions" in c.output or "map-regions.data" in c.output or "boundary-graph.figure" in c.output)), None)
+                            any(part in c.output for part in MAP_OUTPUTS)), None)
             if request is not None and request.answered is not None:
                 record["to_request_ms"] = request.started - self.time_origin - t0
                 record["request_ms"] = request.answered - request.started

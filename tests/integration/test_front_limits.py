@@ -103,7 +103,8 @@ def test_overload_is_shed_503_with_retry_after_while_health_answers(front):
     # `limit` are all still held when the rest arrive.
     seed = int(time.time() * 1000) % 10**9
     burst = limit + 6
-    bodies = [table_body(callbacks, {**WORST_CASE, "init_method": "k-means++", "seed": seed})] * burst
+    values = {**WORST_CASE, "init_method": "k-means++", "seed": seed}
+    bodies = [table_body(callbacks, values, f"page-{n}", 1) for n in range(burst)]  # a page each
     since = len(front.log())
 
     health: list[tuple[int, float]] = []
