@@ -108,7 +108,8 @@ if __name__ == "__main__":
 
     # A SIGTERM (a service manager's stop) leaves as Ctrl-C does: through the clean-up below.
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
-    worker = None if redis_url() else local_worker.start()
+    if not redis_url():
+        local_worker.start_embedded(1)
     app.table_fits.start()
     try:
         app.run(host=os.environ.get("HOST", "127.0.0.1"), port=int(os.environ.get("PORT", "8050")),
@@ -116,6 +117,5 @@ if __name__ == "__main__":
     except KeyboardInterrupt:
         pass
     finally:
-        if worker is not None:
-            local_worker.stop(worker)
+        local_worker.stop_embedded()
         app.table_fits.close()

@@ -282,7 +282,8 @@
 
   // The fit's regions are JSON on the regions' clip box (components/boundary_figure.py map_stack).
   const parsed = (text) => (typeof text === "string" && text ? JSON.parse(text) : null);
-  const sameFit = (a, b) => JSON.stringify(a.fit) === JSON.stringify(b.fit) && a.check === b.check;
+  // The first page's regions carry no check stamp; the server's carry null or one.
+  const sameFit = (a, b) => JSON.stringify(a.fit) === JSON.stringify(b.fit) && (a.check ?? null) === (b.check ?? null);
 
   // A new fit is drawn as soon as React writes the server's answer into the page, in the commit
   // that writes the map's caption: the attribute's change is seen then, a round of Dash's

@@ -1,6 +1,6 @@
 // The table's requests (callbacks/table.py): every change sends one at once, naming this page and
-// counting its requests. The server stops the fits of this page's older table, if it is still
-// being fitted (serving/table_fits.py); Dash drops any answer to a request it has sent again.
+// counting its requests. The server drops the rows of this page's older table that have not
+// started (serving/table_fits.py); Dash drops any answer to a request it has sent again.
 (function () {
   "use strict";
   const ns = (window.dash_clientside = window.dash_clientside || {});

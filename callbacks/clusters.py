@@ -24,7 +24,7 @@ log = logging.getLogger(__name__)
 MAX_NAME_LENGTH = 40  # a class name and an extra's mark
 MEMBERS_CARD = ("members-card", "card members-card")
 FINE = {"fault_hidden": True, "card_class": MEMBERS_CARD[1]}
-CLOSED = {"members": [], "hidden": True, **FINE}
+CLOSED = {"members": "", "hidden": True, **FINE}
 
 
 def _picked(selected) -> tuple[str, str] | None:
@@ -37,7 +37,7 @@ def _picked(selected) -> tuple[str, str] | None:
     return source, name
 
 
-def _members(source: str, name: str, settings: Settings) -> list | None:
+def _members(source: str, name: str, settings: Settings) -> str | None:
     dataset = datasets.load(settings.dataset)
     if source == MODEL:
         rows = services().table_rows(settings.table_key)

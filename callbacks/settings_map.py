@@ -145,11 +145,14 @@ def _check_stamp(mesh_check) -> float | None:
 
 def _map_callback(dataset, init_method, n_init, n_clusters, seed, mesh_check, address_notes, retry, mesh_step,
                   dataset_value, shown):
-    # An address's notes are shown once, when it is opened, not at every later change.
+    # An address's notes are shown once, when it is opened, not at every later change; a mesh
+    # check's stamp goes back only with the answer to that check.
     opened = f"{ADDRESS_NOTES}.data" in ctx.triggered_prop_ids
+    checked = f"{MESH_CHECK}.data" in ctx.triggered_prop_ids
     # Until the dataset is first switched, the page's picker holds it.
     values = control_values(dataset or dataset_value, init_method, n_init, n_clusters, seed, mesh_step)
-    return map_view(values, shown=shown, address_notes=address_notes if opened else None, mesh_check=mesh_check)
+    return map_view(values, shown=shown, address_notes=address_notes if opened else None,
+                    mesh_check=mesh_check if checked else None)
 
 
 def register(app: Dash) -> None:

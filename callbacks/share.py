@@ -103,18 +103,20 @@ def register(app: Dash) -> None:
 
     # The address always holds the applied settings, without a history entry per change. A page
     # opened with a query string of its own keeps it until restore_from_address has read it.
-    # Written once the new map is painted: replaceState takes ~8 ms of the main thread.
+    # Written once the new map is painted, off the frame that paints it.
     app.clientside_callback(
         """function (query) {
             const triggered = dash_clientside.callback_context.triggered || [];
             const initial = !triggered.length || triggered[0].prop_id === ".";
             if (!query || (initial && window.location.search)) return;
             requestAnimationFrame(() => setTimeout(() => {
-                // The mesh step is the one drawn now: the page may have drawn another since this
-                // fit's request left (assets/map_regions.js writes each step it draws).
+                // The mesh step is the one drawn now, for this dataset: the page may have drawn
+                // another since this fit's request left (assets/map_regions.js writes each step
+                // it draws, and the fit it drew on the canvas).
                 const params = new URLSearchParams(query);
-                const drawn = (document.getElementById("map-regions-canvas") || {dataset: {}}).dataset.step;
-                if (drawn && params.has("mesh")) params.set("mesh", drawn);
+                const canvas = document.getElementById("map-regions-canvas");
+                const fit = canvas && canvas.dataset.fit ? JSON.parse(canvas.dataset.fit) : null;
+                if (fit && fit[0] === params.get("data") && params.has("mesh")) params.set("mesh", canvas.dataset.step);
                 const search = "?" + params.toString();
                 if (window.location.search !== search) {
                     window.history.replaceState(window.history.state, "",
@@ -149,7 +151,7 @@ def register(app: Dash) -> None:
         prevent_initial_call=True,
     )
 
-    # Presenter mode and theme: classes on <html>, styled in assets/themes.css. Nothing is refit
+    # Presenter mode and theme: classes on <html>, styled in assets/presenter.css and themes.css. Nothing is refit
     # or redrawn by the server; the choice persists in local storage.
     for toggle, store, on, off in (("presenter-toggle", "presenter-mode", True, False),
                                    ("theme-toggle", "theme", THEMES[1], THEMES[0])):

@@ -4,8 +4,8 @@ The page sends a table request beside the map's, from the same control values, n
 and counting its requests (assets/table_requests.js). The server validates it as the map callback
 does (a refused value anywhere changes nothing here: the map's message says why) and fits the
 rows off the web threads (`services().table_rows`). A presenter clicking "+" ten times sends ten
-requests, but each one stops the page's previous table if it is still being fitted: only the last
-is fitted to the end.
+requests, but each one drops the rows of the page's previous table that have not started (one
+already running finishes and is kept): the previous request is answered with no update.
 """
 
 from __future__ import annotations

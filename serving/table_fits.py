@@ -7,9 +7,9 @@ requests for the same row share one future. Rows go to the pool only as its proc
 (pebble runs whatever reaches its queue). A page's table request names the page and a count
 (`page`, `seq`); when a newer one comes from the same page, the rows only the older one waited
 for and not yet started are dropped, and the older request gets `Superseded` (answered with no
-update). A row already running is left to finish, and kept for a repeat: the heaviest row the
-settings allow takes well under a second, less than ending a process and starting another costs
-pebble (`future.cancel()`, measured in docs/benchmarks.md).
+update). A row already running is left to finish, and kept for a repeat: ending its process
+(pebble's `future.cancel()`) and starting another costs more than the heaviest row takes
+(benchmarks/table_superseding.py).
 
 A row that fails is forgotten, so the next request fits it again; one that runs past
 `ROW_TIMEOUT_S` is ended (pebble's timeout) and is a server fault. Past `QUEUE_LIMIT` rows not
@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import collections
 import concurrent.futures
-import logging
 import multiprocessing
 import os
 import threading
@@ -32,8 +31,6 @@ from pebble import ProcessPool
 from callbacks.services import Busy, Superseded
 from core.clustering import TableRow, row_keys, table_row
 from serving import table_worker
-
-log = logging.getLogger(__name__)
 
 CORES = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
 ROW_WORKERS = min(3, CORES)  # one per core, at most one per row
@@ -73,16 +70,25 @@ class TableFits:
         for future in [pool.schedule(os.getpid) for _ in range(self.workers)]:
             future.result(timeout=120)
 
-    def _future_locked(self, key: tuple, stored) -> concurrent.futures.Future:
+    def _held_locked(self, key: tuple) -> concurrent.futures.Future | None:
+        """The row's future here, unless it was cancelled or failed."""
         future = self._futures.get(key)
-        if future is not None and not future.cancelled() and not (future.done() and future.exception()):
+        if future is None or future.cancelled() or (future.done() and future.exception()):
+            return None
+        return future
+
+    def _pending_locked(self) -> int:
+        return sum(not future.done() for future in self._futures.values())
+
+    def _future_locked(self, key: tuple, stored) -> concurrent.futures.Future:
+        future = self._held_locked(key)
+        if future is not None:
             self._futures.move_to_end(key)
             return future
+        future = concurrent.futures.Future()
         if stored is not None:
-            future = concurrent.futures.Future()
             future.set_result(stored)
         else:
-            future = concurrent.futures.Future()
             if self.shared:
                 future.add_done_callback(lambda done: self._share(key, done))
             self._backlog.append((key, future))
@@ -132,7 +138,9 @@ class TableFits:
     def rows(self, table_key: tuple[str, int, int, int], page: str | None = None,
              seq: int | None = None) -> tuple[TableRow, ...]:
         keys = row_keys(*table_key)
-        stored = {key: self.shared.get("table_row", key) for key in keys} if self.shared else {}
+        with self._lock:
+            missing = [key for key in keys if self._held_locked(key) is None]
+        stored = {key: self.shared.get("table_row", key) for key in missing} if self.shared else {}
         superseded: concurrent.futures.Future = concurrent.futures.Future()
         with self._lock:
             if page is not None:
@@ -146,7 +154,7 @@ class TableFits:
                 self._pages.move_to_end(page)
                 while len(self._pages) > KEPT_PAGES:
                     self._pages.popitem(last=False)
-            pending = sum(not future.done() for future in self._futures.values())  # (self.pending, locked)
+            pending = self._pending_locked()
             new = sum(key not in self._futures and stored.get(key) is None for key in keys)
             if new and pending + new > self.queue_limit:
                 if page is not None:
@@ -176,7 +184,7 @@ class TableFits:
     def pending(self) -> int:
         """Rows asked for and not finished."""
         with self._lock:
-            return sum(not future.done() for future in self._futures.values())
+            return self._pending_locked()
 
     def close(self) -> None:
         with self._lock:

@@ -1,8 +1,8 @@
 """What every table process starts with: the maths imported and the datasets loaded.
 
 serving/table_fits.py has multiprocessing's forkserver import this module once, so each table
-process forked from it begins ready to fit, in milliseconds, whether it is the first or the one
-that replaces a process stopped because its table was superseded.
+process forked from it begins ready to fit, whether it is the first or a replacement (after a
+row's timeout or a crash).
 """
 
 from __future__ import annotations
