@@ -285,6 +285,10 @@
   // The first page's regions carry no check stamp; the server's carry null or one.
   const sameFit = (a, b) => JSON.stringify(a.fit) === JSON.stringify(b.fit) && (a.check ?? null) === (b.check ?? null);
 
+  // This fit at this step on the canvas: already there, or painted now (false if it cannot be).
+  const ensureDrawn = (regions, step) =>
+    (shown && sameFit(shown.regions, regions) && shown.step === step) || paint(regions, step);
+
   // A new fit is drawn as soon as React writes the server's answer into the page, in the commit
   // that writes the map's caption: the attribute's change is seen then, a round of Dash's
   // callbacks before onFit runs. onFit then finds it drawn (and still writes the mesh's caption).
@@ -303,9 +307,7 @@
       if (!regions) return ns.no_update;
       // A fit the server sent for a step it has just checked is drawn at that step.
       const at = validStep(regions, step) ? step : regions.step;
-      if (!validStep(regions, at)) return ns.no_update;
-      if (!(shown && sameFit(shown.regions, regions) && shown.step === at) && !paint(regions, at)) return ns.no_update;
-      return meshText(regions, at);
+      return validStep(regions, at) && ensureDrawn(regions, at) ? meshText(regions, at) : ns.no_update;
     },
     // A new mesh step: drawn here, with no request, when it is valid and no message is shown;
     // otherwise the server's validator words the message (or clears it, and sends the fit back).
@@ -316,8 +318,7 @@
         return [noUpdate, { step: step === undefined ? null : step, at: Date.now() }];
       }
       writeStepToAddress(step);
-      if (shown && sameFit(shown.regions, regions) && shown.step === step) return [meshText(regions, step), noUpdate];
-      return paint(regions, step) ? [meshText(regions, step), noUpdate] : [noUpdate, noUpdate];
+      return ensureDrawn(regions, step) ? [meshText(regions, step), noUpdate] : [noUpdate, noUpdate];
     },
     // A note on the map when its 2-D refit names its clusters otherwise than the table's model.
     namesNote(mapClusters, modelClusters) {
