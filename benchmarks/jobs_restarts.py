@@ -117,7 +117,7 @@ def report_window(name: str, traffic: Traffic, start: float, end: float) -> None
 def with_running_job(dashboard: Dashboard, seed: int) -> Page:
     page = Page(dashboard, applied=applied(n_init=8, seed=seed))
     page.run(**LONG)
-    page.poll_until("k-sweep", {"running"}, 90)
+    page.until_running()
     return page
 
 
@@ -151,7 +151,7 @@ def recycling(server, dashboard: Dashboard, seconds: float) -> None:
 def sigterm(server, dashboard: Dashboard, directory: Path, env: dict, port: int) -> None:
     page = Page(dashboard, applied=applied(seed=9103, **OUTLASTS_THE_TEST))
     page.run(**LONG)
-    page.poll_until("k-sweep", {"running"}, 90)
+    page.until_running()
     ours = {pid: command_line(pid) for pid in descendants(server.pid)}
     signalled = time.monotonic()
     server.process.send_signal(signal.SIGTERM)

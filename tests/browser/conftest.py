@@ -146,11 +146,6 @@ def app(chromium_executable, tmp_path_factory) -> RunningApp:
 
 
 @pytest.fixture(scope="session")
-def app_url(app) -> str:
-    return app.url
-
-
-@pytest.fixture(scope="session")
 def browser(chromium_executable, app):  # the app first: its start-up waits without Playwright
     from playwright.sync_api import sync_playwright
 

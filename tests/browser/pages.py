@@ -307,6 +307,19 @@ def load_replay(page) -> None:
                            " && document.getElementById('replay-step').textContent.startsWith('Step ')")
 
 
+# Small jobs (other tests run them too, so their results are often stored already).
+SHOWN_JOBS = {"k_sweep_min": 2, "k_sweep_max": 5, "stability_seeds": 3}
+
+
+def show_every_job_result(page) -> None:
+    """The k sweep and the stability run done and shown, and the replay loaded."""
+    wait_for_jobs_panels(page)
+    set_job_fields(page, **SHOWN_JOBS)
+    run_job(page, "k-sweep")
+    run_job(page, "stability")
+    load_replay(page)
+
+
 def record_progress(page, prefix: str) -> None:
     """From now on, window.__progress[prefix] records every text the job's progress line shows
     and whether its progress area was ever shown: a fast job is not missed between two checks."""

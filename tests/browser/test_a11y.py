@@ -16,10 +16,8 @@ import re
 from axe_playwright_python.sync_playwright import Axe
 from playwright.sync_api import expect
 
-from tests.browser.pages import load_replay, run_job, set_display, set_job_fields, wait_for_jobs_panels
+from tests.browser.pages import set_display, show_every_job_result
 
-SWEEP_RANGE = {"k_sweep_min": 2, "k_sweep_max": 5}  # the range other tests show too: often stored already
-STABILITY_SEEDS = 3
 STATES = [("light", False, False), ("dark", True, False), ("presenter, light", False, True),
           ("presenter, dark", True, True)]
 FOCUS_PROXY = ".dash-dropdown-focus-target"  # dcc.Dropdown's: checked by the hand-over below
@@ -45,11 +43,7 @@ def test_the_dataset_pickers_hidden_focus_target_hands_the_focus_to_its_named_bu
 
 
 def test_axe_finds_no_serious_or_critical_violation_in_either_theme_or_mode(page):
-    wait_for_jobs_panels(page)
-    set_job_fields(page, **SWEEP_RANGE, stability_seeds=STABILITY_SEEDS)
-    run_job(page, "k-sweep")
-    run_job(page, "stability")
-    load_replay(page)
+    show_every_job_result(page)
     page.click("#map-card .explainer summary")
     axe = Axe()
     found = {}

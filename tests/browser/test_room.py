@@ -23,27 +23,19 @@ from core.settings import DEFAULTS
 from tests.browser import sklearn_reference as sk
 from tests.browser.looks import READ_IN_FULL, box, contrast, cut_text, luminance, rgb
 from tests.browser.pages import (
+    SHOWN_JOBS,
     VIEWPORT,
-    load_replay,
     open_dashboard,
     run_job,
     set_display,
     set_job_fields,
+    show_every_job_result,
     wait_for_jobs_panels,
 )
 
 INIT, K, N_INIT, SEED = DEFAULTS["init_method"], DEFAULTS["n_clusters"], DEFAULTS["n_init"], DEFAULTS["seed"]
-SHOWN_JOBS = {"k_sweep_min": 2, "k_sweep_max": 5, "stability_seeds": 3}  # small; other tests show them too
 PROJECTOR = {"width": 853, "height": 480}  # 1280×720 at 150% zoom: see test_screens.py
 NEXT_FRAME = "() => new Promise(done => requestAnimationFrame(() => requestAnimationFrame(done)))"
-
-
-def show_every_job_result(page) -> None:
-    wait_for_jobs_panels(page)
-    set_job_fields(page, **SHOWN_JOBS)
-    run_job(page, "k-sweep")
-    run_job(page, "stability")
-    load_replay(page)
 
 
 # ---------------------------------------------------------------- 1. no stray upload button
@@ -286,7 +278,7 @@ def test_the_dark_theme_reaches_every_panel_and_disabled_controls_stay_readable(
 
 JOB_GRAPHS = ("#k-sweep-graph", "#stability-graph", "#replay-graph")
 # Before any job the section holds two panels' fields and notes and the replay's button: at
-# 1440×900, well under a screen (it was ~900 px of near-empty plot boxes).
+# 1440×900, well under a screen.
 JOBS_BEFORE_ANY_RESULT_MAX_PX = 600
 SWEEP_PLOT_MIN_PX = 400
 TABLE_MAX_PX = 1100

@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 
 from tests.browser.looks import cut_text, sideways_scroll
-from tests.browser.pages import load_replay, open_dashboard, run_job, set_display, set_job_fields, wait_for_jobs_panels
+from tests.browser.pages import open_dashboard, set_display, show_every_job_result
 
 ARTIFACTS = Path(__file__).resolve().parents[1] / "artifacts" / "screens"
 # (name, CSS viewport, device pixel ratio)
@@ -40,11 +40,7 @@ def test_every_screen_and_mode_fits_and_is_saved_for_a_look(browser, app, screen
     problems = []
     with open_dashboard(browser, app.url, viewport=viewport, device_scale_factor=scale,
                         log_tail=app.log_tail) as page:
-        wait_for_jobs_panels(page)
-        set_job_fields(page, k_sweep_min=2, k_sweep_max=5, stability_seeds=3)
-        run_job(page, "k-sweep")
-        run_job(page, "stability")
-        load_replay(page)
+        show_every_job_result(page)
         page.evaluate("() => window.scrollTo(0, 0)")
         for state, dark, presenter in STATES:
             misfits = set_display(page, dark=dark, presenter=presenter)

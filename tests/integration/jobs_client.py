@@ -173,6 +173,12 @@ class Page:
     def poll(self, kind: str = "k-sweep", timeout_s: float = 30.0) -> Answer:
         return self._press(kind, "poll.n_intervals", timeout_s)
 
+    def until_running(self, kind: str = "k-sweep", seconds: float = 90) -> Answer:
+        """Poll until its job runs; fails if it does not within `seconds`."""
+        answer = self.poll_until(kind, {"running"}, seconds)
+        assert answer.shows(kind) == "running", answer.shows(kind)
+        return answer
+
     def poll_until(self, kind: str, states: set[str], seconds: float, every_s: float = 0.5) -> Answer:
         """Poll as the interval does until the panel shows one of `states`; the last answer. A page
         whose job has ended polls no more: its answer is the last one it was given."""
@@ -291,6 +297,3 @@ class Traffic:
     def failed(self) -> list[Request]:
         with self._lock:
             return [r for r in self.requests if r.status != 200]
-
-    def slowest(self, start: float = 0.0, end: float = float("inf")) -> float:
-        return max((r.seconds for r in self.between(start, end)), default=0.0)

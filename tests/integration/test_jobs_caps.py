@@ -78,15 +78,10 @@ def _task(handle: str) -> str:
     return URLSafeTimedSerializer("").loads_unsafe(handle)[1]["task"]
 
 
-def _running(page: Page, seconds: float = 90) -> None:
-    answer = page.poll_until(SWEEP, {"running"}, seconds)
-    assert answer.shows(SWEEP) == "running", answer.shows(SWEEP)
-
-
 def test_each_cap_refuses_a_further_start_with_its_message(pages):
     blocker = pages(1, **OUTLASTS_THE_TEST)
     assert blocker.run(**LONG).shows(SWEEP) in ("queued", "running")
-    _running(blocker)
+    blocker.until_running()
 
     same_page = blocker.run("stability", seeds=3)
     assert same_page.shows("stability") == "refused"
@@ -113,7 +108,7 @@ def test_each_cap_refuses_a_further_start_with_its_message(pages):
 def test_queued_jobs_show_their_place_and_run_in_order(pages):
     first, second, third = pages(1, n_init=4), pages(2), pages(3)
     first.run(k_min=2, k_max=24)
-    _running(first)
+    first.until_running()
     assert second.run(k_min=2, k_max=24).waiting(SWEEP) == "Waiting: next in line"
     assert third.run(k_min=2, k_max=24).waiting(SWEEP) == "Waiting: 1 ahead"
     seen = {name: [] for name in ("first", "second", "third")}
@@ -140,7 +135,7 @@ def test_queued_jobs_show_their_place_and_run_in_order(pages):
 def test_a_second_start_replaces_the_first_and_a_queued_job_can_be_cancelled(pages, server):
     blocker, page, behind, fresh = pages(1, **OUTLASTS_THE_TEST), pages(2), pages(3), pages(4)
     blocker.run(**LONG)
-    _running(blocker)
+    blocker.until_running()
     assert page.run(k_min=2, k_max=9).shows(SWEEP) == "queued"
     replaced = page.handles[SWEEP]
     # The page's second start replaces its first: the 1-job cap of this page is not in the way.
@@ -190,7 +185,7 @@ def test_two_pages_asking_for_the_same_run_compute_it_once(pages, server):
 def test_forged_expired_and_other_pages_handles_are_unknown_and_touch_no_job(pages):
     owner, stranger = pages(1, **OUTLASTS_THE_TEST), pages(2)
     owner.run(**LONG)
-    _running(owner)
+    owner.until_running()
     stranger.run(**SHORT)  # the stranger has a page token of its own
     stranger.cancel()
     genuine = owner.handles[SWEEP]

@@ -125,23 +125,18 @@ def stack(tmp_path_factory):
         started.stop()
 
 
-def _running(page: Page, seconds: float = 90) -> None:
-    answer = page.poll_until(SWEEP, {"running"}, seconds)
-    assert answer.shows(SWEEP) == "running", answer.shows(SWEEP)
-
-
 @pytest.mark.slow
 def test_a_killed_pool_process_fails_the_job_and_a_killed_worker_loses_it(stack):
     page = Page(stack.dashboard, applied=applied(seed=301, **OUTLASTS_THE_TEST))
     page.run(**LONG)
-    _running(page)
+    page.until_running()
     os.kill(stack.pool_process(), signal.SIGKILL)
     failed = page.poll_until(SWEEP, {"failed", "lost"}, 30)
     assert failed.shows(SWEEP) == "failed", failed.shows(SWEEP)  # a server fault: its worker lives on
     assert failed.get(SWEEP, "failure-text.children") != LOST_TEXT
 
     assert page.retry().shows(SWEEP) in ("queued", "running")  # on the pool process Celery started in its place
-    _running(page)
+    page.until_running()
     behind = Page(stack.dashboard, applied=applied(seed=302))
     assert behind.run(**SHORT).waiting(SWEEP) == "Waiting: next in line"
     dead_worker = stack.worker
@@ -164,7 +159,7 @@ def _served_by(log: str, pid: int) -> int:
 def test_a_redis_restart_then_a_web_worker_restart_lose_running_jobs_but_no_poll(stack):
     page = Page(stack.dashboard, applied=applied(n_init=4, seed=303))
     page.run(**LONG)
-    _running(page)
+    page.until_running()
     token, handle = page.token, page.handles[SWEEP]
 
     stack.redis.stop()  # keeps nothing: the jobs' records and queue go with it

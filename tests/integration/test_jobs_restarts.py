@@ -57,11 +57,6 @@ def _sweep_ks(answer) -> list:
     return answer.props["k-sweep-graph.figure"]["data"][0]["x"]
 
 
-def _until_running(page: Page, seconds: float = 90) -> None:
-    answer = page.poll_until("k-sweep", {"running"}, seconds)
-    assert answer.shows("k-sweep") == "running", answer.shows("k-sweep")
-
-
 @pytest.mark.slow
 def test_hup_recycling_and_a_killed_web_worker_cost_other_users_nothing_and_the_job_finishes(tmp_path):
     # Each web worker recycled after 80 to 100 requests (max_requests, with jitter as in production).
@@ -72,7 +67,7 @@ def test_hup_recycling_and_a_killed_web_worker_cost_other_users_nothing_and_the_
         dashboard = Dashboard(base)
         page = Page(dashboard, applied=applied(n_init=4, seed=101))
         assert page.run(**LONG).shows("k-sweep") in ("queued", "running")
-        _until_running(page)
+        page.until_running()
         polls = []
         with Traffic(dashboard) as traffic:
             wait_until(lambda: len(traffic.requests) >= 10, 60, what="traffic flowing")
@@ -128,7 +123,7 @@ def test_sigterm_with_a_job_running_ends_everything_and_the_page_learns_its_job_
         wait_for_job_worker(base)
         page = Page(Dashboard(base), applied=applied(seed=103, **OUTLASTS_THE_TEST))
         page.run(**LONG)
-        _until_running(page)
+        page.until_running()
         ours = _processes(descendants(server.pid))
         assert any("celery" in command for command in ours.values()), "no job worker under gunicorn"
 

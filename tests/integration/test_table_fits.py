@@ -17,6 +17,9 @@ import pytest
 from callbacks.services import Busy, Superseded
 from core.clustering import row_keys, table_row
 from serving.table_fits import TableFits
+from tests.integration.conftest import wait_until
+
+pytestmark = pytest.mark.integration
 
 ROOT = Path(__file__).resolve().parents[2]
 HEAVY = ("digits", 30, 50, 11)  # seconds of fitting
@@ -119,9 +122,7 @@ def test_a_newer_table_of_the_same_page_drops_the_rows_the_older_has_not_started
         wait_until_fitting()  # two of its three rows running, the third waiting for a process
         newer = executor.rows(LIGHT, "page-a", 2)
         thread.join(timeout=60)
-        deadline = time.monotonic() + 60
-        while executor.pending() and time.monotonic() < deadline:
-            time.sleep(0.02)
+        wait_until(lambda: not executor.pending(), 60, 0.02, "the running rows finished")
     finally:
         executor.close()
     assert outcome["older"] == "superseded"
@@ -195,9 +196,7 @@ def test_past_the_queues_bound_a_table_is_busy():
     thread = threading.Thread(target=heavy_table)
     try:
         thread.start()
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline and not small.pending():
-            time.sleep(0.02)
+        wait_until(small.pending, 30, 0.02, "the heavy table's rows asked for")
         with pytest.raises(Busy):
             small.rows(("digits", 29, 50, 41))
     finally:
