@@ -1,0 +1,349 @@
+"""core.uploads: an uploaded CSV read and checked, refused with a message naming the problem and the limit, and the
+user's choice of columns turned into the arrays a fit needs."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+from sklearn.datasets import make_blobs
+
+from core.uploads import (
+    MAX_BYTES,
+    MAX_CLASSES,
+    MAX_COLUMNS,
+    MAX_ROWS,
+    MIN_ROWS,
+    Choice,
+    ParsedCsv,
+    UploadRefused,
+    choose,
+    parse_csv,
+    spreadsheet_safe,
+)
+
+SPECIES = np.array(["setosa", "versicolor", "virginica"])  # sorted, so the class codes are make_blobs' own
+
+
+def blobs(n_samples=150, n_features=3, seed=0):
+    features, target = make_blobs(n_samples=n_samples, n_features=n_features, centers=3, random_state=seed)
+    frame = pd.DataFrame(features, columns=[f"f{i}" for i in range(n_features)])
+    return frame, features, target
+
+
+def refused(data: bytes) -> str:
+    with pytest.raises(UploadRefused) as caught:
+        parse_csv(data)
+    return str(caught.value)
+
+
+def refused_choice(parsed: ParsedCsv, *args, **kwargs) -> str:
+    with pytest.raises(UploadRefused) as caught:
+        choose(parsed, *args, **kwargs)
+    return str(caught.value)
+
+
+def csv_bytes(text: str) -> bytes:
+    return text.encode("utf-8")
+
+
+# --- files that are read -------------------------------------------------------------------------------------------
+
+def test_a_comma_csv_with_a_text_label_gives_back_the_generated_features_and_classes():
+    frame, features, target = blobs()
+    frame["species"] = SPECIES[target]
+    parsed = parse_csv(frame.to_csv(index=False).encode())
+
+    assert (parsed.delimiter, parsed.decimal) == (",", ".")
+    assert parsed.columns == ("f0", "f1", "f2", "species")
+    assert (parsed.n_rows, parsed.n_columns) == (150, 4)
+    assert parsed.numeric == ("f0", "f1", "f2")
+    assert parsed.label_candidates == ("species",)  # 150 distinct numbers are no classes
+    assert parsed.notes == ()
+    assert all(parsed.frame[name].dtype == np.float64 for name in parsed.numeric)
+
+    choice = choose(parsed, ["f0", "f1", "f2"], "species")
+    assert isinstance(choice, Choice)
+    np.testing.assert_array_equal(choice.features, features)
+    np.testing.assert_array_equal(choice.target, target)
+    assert choice.features.dtype == np.float64 and choice.target.dtype.kind == "i"
+    assert choice.class_names == tuple(SPECIES)
+    assert (choice.feature_names, choice.label_name, choice.standardize) == (("f0", "f1", "f2"), "species", True)
+    assert (choice.dropped, choice.notes) == (0, ())
+
+
+def test_the_chosen_arrays_are_read_only():
+    frame, _, target = blobs(n_samples=30)
+    frame["species"] = SPECIES[target]
+    choice = choose(parse_csv(frame.to_csv(index=False).encode()), ("f1",), "species", standardize=False)
+    assert not choice.features.flags.writeable and not choice.target.flags.writeable
+    with pytest.raises(ValueError):
+        choice.features[0, 0] = 1.0
+    assert choice.standardize is False and choice.features.shape == (30, 1)
+
+
+def test_semicolons_and_decimal_commas():
+    frame, features, target = blobs(n_samples=120, n_features=2, seed=1)
+    frame["group"] = target + 1  # a numeric label column
+    data = frame.to_csv(index=False, sep=";", decimal=",").encode()
+    assert b"," in data.splitlines()[1]  # the file really writes 1,5
+    parsed = parse_csv(data)
+
+    assert (parsed.delimiter, parsed.decimal) == (";", ",")
+    assert parsed.numeric == ("f0", "f1", "group")
+    assert parsed.label_candidates == ("group",)
+    choice = choose(parsed, ["f0", "f1"], "group")
+    np.testing.assert_array_equal(choice.features, features)
+    np.testing.assert_array_equal(choice.target, target)
+    assert choice.class_names == ("1", "2", "3")  # 1.0 shows as "1"
+
+
+def test_a_literal_decimal_comma_file():
+    parsed = parse_csv(csv_bytes("a;b\n1,5;2,25\n3;4,5\n-0,5;1e3\n"))
+    assert (parsed.delimiter, parsed.decimal) == (";", ",")
+    np.testing.assert_array_equal(parsed.frame["a"], [1.5, 3.0, -0.5])
+    np.testing.assert_array_equal(parsed.frame["b"], [2.25, 4.5, 1000.0])
+
+
+def test_tab_separated_with_a_bom_and_crlf_line_ends():
+    frame, features, target = blobs(n_samples=40, n_features=2, seed=2)
+    frame["kind"] = SPECIES[target]
+    data = b"\xef\xbb\xbf" + frame.to_csv(index=False, sep="\t", lineterminator="\r\n").encode()
+    parsed = parse_csv(data)
+    assert (parsed.delimiter, parsed.decimal) == ("\t", ".")
+    assert parsed.columns == ("f0", "f1", "kind")  # the BOM is not part of the first name
+    choice = choose(parsed, ["f0", "f1"], "kind")
+    np.testing.assert_array_equal(choice.features, features)
+    np.testing.assert_array_equal(choice.target, target)
+
+
+def test_pipes_and_a_single_column():
+    assert parse_csv(csv_bytes("a|b\n1|2\n3|4\n5|6\n")).delimiter == "|"
+    single = parse_csv(csv_bytes("height\n1.5\n2\n3\n"))
+    assert (single.delimiter, single.columns, single.numeric) == (",", ("height",), ("height",))
+    commas = parse_csv(csv_bytes("height\n1,5\n2\n3,25\n"))  # "," would split 1,5 in two
+    assert (commas.delimiter, commas.decimal, commas.columns) == (";", ",", ("height",))
+    np.testing.assert_array_equal(commas.frame["height"], [1.5, 2.0, 3.25])
+
+
+def test_a_file_without_labels():
+    frame, features, _ = blobs(n_samples=120, n_features=4, seed=3)
+    parsed = parse_csv(frame.to_csv(index=False).encode())
+    assert parsed.numeric == ("f0", "f1", "f2", "f3")
+    assert parsed.label_candidates == ()  # 120 distinct numbers in each column: no classes
+    for label in (None, ""):
+        choice = choose(parsed, list(parsed.numeric), label)
+        np.testing.assert_array_equal(choice.features, features)
+        assert (choice.target, choice.class_names, choice.label_name) == (None, (), None)
+
+
+def test_numbers_inf_and_nan_cells_and_what_is_not_a_number():
+    parsed = parse_csv(csv_bytes("a,b,c,d,e\n"
+                                 "1,inf,True,,x\n"
+                                 "2,-inf,false,, 7\n"
+                                 "3,nan,True,,\n"
+                                 "4,NaN,,,  \n"))
+    assert parsed.numeric == ("a", "b")  # c is True/False, d is all empty, e holds text
+    np.testing.assert_array_equal(parsed.frame["b"], [np.inf, -np.inf, np.nan, np.nan])
+    assert parsed.frame["c"].tolist()[:3] == ["True", "false", "True"]  # the cells' own text, not bools
+    assert parsed.frame["d"].isna().all() and parsed.frame["d"].dtype != np.float64
+    assert parsed.frame["e"].tolist()[:2] == ["x", "7"] and parsed.frame["e"].isna().tolist() == [False, False,
+                                                                                                   True, True]
+    assert parsed.label_candidates == ("a", "b", "c", "e")  # 4 distinct values each; d has none
+
+
+def test_rows_with_empty_nan_or_infinite_cells_are_dropped_and_counted():
+    frame, features, target = blobs(n_samples=30, n_features=2, seed=4)
+    frame["species"] = SPECIES[target]
+    frame = frame.astype(object)
+    frame.loc[3, "f0"], frame.loc[5, "f1"], frame.loc[7, "f0"], frame.loc[9, "species"] = "", "inf", "nan", ""
+    frame.loc[11, "f1"] = "-inf"
+    parsed = parse_csv(frame.to_csv(index=False).encode())
+    assert parsed.numeric == ("f0", "f1")
+
+    choice = choose(parsed, ["f0", "f1"], "species")
+    kept = np.ones(30, bool)
+    kept[[3, 5, 7, 9, 11]] = False
+    np.testing.assert_array_equal(choice.features, features[kept])
+    np.testing.assert_array_equal(choice.target, target[kept])
+    assert choice.dropped == 5
+    assert choice.notes == ("5 rows were dropped: they had empty, NaN or infinite cells in the chosen columns.",)
+    assert choose(parsed, ["f0"]).dropped == 2  # without the label (and f1), only f0's empty and nan rows go
+
+
+def test_too_few_rows_left_after_dropping_is_refused():
+    parsed = parse_csv(csv_bytes("a,b\n1,2\nnan,3\n4,inf\n5,\n6,7\n"))
+    message = refused_choice(parsed, ["a", "b"])
+    assert "Only 2 rows remain" in message and "dropping 3" in message and f"at least {MIN_ROWS}" in message
+    assert choose(parsed, ["a"]).dropped == 1
+
+
+def test_label_classes_sort_as_numbers_when_all_are_numbers():
+    parsed = parse_csv(csv_bytes("x,size,code\n1,10,b\n2,2,a\n3,1.5,b\n4,2,10\n5,10,9\n"))
+    assert parsed.numeric == ("x", "size")
+    choice = choose(parsed, ["x"], "size")
+    assert choice.class_names == ("1.5", "2", "10")
+    np.testing.assert_array_equal(choice.target, [2, 1, 0, 1, 2])
+    assert choose(parsed, ["x"], "code").class_names == ("10", "9", "a", "b")  # text: sorted as text
+    text_numbers = parse_csv(csv_bytes("x,code\n1,10\n2,9\n3,x\n4,9\n"))
+    assert choose(text_numbers, ["x"], "code").class_names == ("10", "9", "x")
+    assert choose(parse_csv(csv_bytes("x,code\n1,10\n2,9\n3,\n4,9\n")), ["x"], "code").class_names == ("9", "10")
+
+
+def test_html_and_formula_names_are_kept_verbatim_with_a_note():
+    names = ["<script>alert(1)</script>", "=HYPERLINK(\"x\")", "+1", "@sum", "-b", "plain"]
+    header = ",".join(f'"{name}"' if '"' not in name else '"' + name.replace('"', '""') + '"' for name in names)
+    parsed = parse_csv(csv_bytes(header + "\n" + "\n".join(",".join(str(i + j) for j in range(6)) for i in range(4))))
+    assert parsed.columns == tuple(names)
+    assert parsed.numeric == tuple(names)
+    (note,) = parsed.notes
+    assert "5 column names" in note and "plain text" in note and "apostrophe" in note
+    assert "'<script>alert(1)</script>'" in note
+    choice = choose(parsed, [names[0], names[1]], None)
+    assert choice.feature_names == (names[0], names[1])
+
+
+def test_names_are_stripped():
+    parsed = parse_csv(csv_bytes(" a , b\n1,2\n3,4\n5,6\n"))
+    assert parsed.columns == ("a", "b") and parsed.notes == ()
+
+
+@pytest.mark.parametrize(("text", "safe"), [
+    ("=1+2", "'=1+2"), ("+cmd", "'+cmd"), ("-2", "'-2"), ("@SUM(A1)", "'@SUM(A1)"), ("\tx", "'\tx"), ("\rx", "'\rx"),
+    ("plain", "plain"), ("", ""), ("a=b", "a=b"), ("<b>", "<b>"), (" =x", " =x"),
+])
+def test_spreadsheet_safe(text, safe):
+    assert spreadsheet_safe(text) == safe
+
+
+# --- files that are refused ----------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("data", [b"", b"\xef\xbb\xbf", b"\xef\xbb\xbf \r\n\t\n", b"   \n\n",
+                                  "\u00a0\u2028\n".encode(), b'""\n\n'])
+def test_an_empty_file_is_refused(data):
+    assert "empty" in refused(data)
+
+
+def test_a_file_over_the_size_limit_is_refused():
+    message = refused(b"a\n" + b"1" * MAX_BYTES)
+    assert "50.1 MB" in message and "limit is 50 MB" in message
+
+
+def test_binary_files_are_refused():
+    png = b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x00\x10"
+    message = refused(png)
+    assert "not a UTF-8 text CSV" in message and "NUL byte at offset 8" in message
+    assert "NUL byte at offset 4" in refused(b"a,b\n\x00,1\n")
+
+
+def test_bytes_that_are_not_utf8_are_refused_with_their_offset():
+    message = refused("name,size\ncafé,1\n".encode("latin-1"))
+    assert "not a UTF-8 text CSV" in message and "offset 13" in message and "0xE9" in message
+    assert "offset 3 " in refused(b"\xef\xbb\xbf\xff,b\n1,2\n")  # the offset counts the BOM's bytes
+
+
+def test_a_header_without_data_rows_is_refused():
+    message = refused(b"a,b,c\n")
+    assert "no data rows" in message and f"at least {MIN_ROWS}" in message
+    assert "no data rows" in refused(b"a,b,c\n\n\n")
+
+
+def test_two_rows_are_too_few():
+    message = refused(b"a,b\n1,2\n3,4\n")
+    assert "2 data rows" in message and f"at least {MIN_ROWS}" in message
+
+
+def test_more_than_the_row_limit_is_refused():
+    message = refused(b"a,b\n" + b"1,2\n" * (MAX_ROWS + 1))
+    assert "more than 100,000" in message and "rows" in message and "limit is 100,000" in message
+    assert parse_csv(b"a,b\n" + b"1,2\n" * MAX_ROWS).n_rows == MAX_ROWS  # the limit itself is allowed
+
+
+def test_more_than_the_column_limit_is_refused():
+    header = ",".join(f"c{i}" for i in range(MAX_COLUMNS + 1))
+    message = refused(csv_bytes(header + "\n" + ",".join("1" * (MAX_COLUMNS + 1)) + "\n"))
+    assert "201 columns" in message and f"limit is {MAX_COLUMNS}" in message
+    assert parse_csv(csv_bytes("\n".join([",".join(f"c{i}" for i in range(MAX_COLUMNS))] +
+                                         [",".join("1" * MAX_COLUMNS)] * 3))).n_columns == MAX_COLUMNS
+
+
+def test_a_file_without_a_column_of_numbers_is_refused():
+    message = refused(b"name,colour\nann,red\nbob,blue\ncy,green\n")
+    assert "no column of numbers" in message and "at least one" in message
+    assert "no column of numbers" in refused(b"a;b\n1.5;x\n2,5;y\n3;z\n")  # 1.5 is no number with decimal commas
+
+
+def test_a_blank_header_name_is_refused_with_its_position():
+    message = refused(b"a,,c\n1,2,3\n4,5,6\n7,8,9\n")
+    assert "Column 2 has no name" in message
+    assert "Column 3 has no name" in refused(b"a,b,  \n1,2,3\n4,5,6\n7,8,9\n")
+
+
+def test_a_duplicate_header_name_is_refused_quoting_it():
+    message = refused(b"x,y, x\n1,2,3\n4,5,6\n7,8,9\n")
+    assert "'x' twice" in message and "columns 1 and 3" in message
+
+
+@pytest.mark.parametrize(("data", "line"), [
+    (b"a,b\n1,2\n3,4,5\n6,7\n8,9\n", 3),  # the first rows: read by the csv module
+    (b"a,b\n1,2,9\n3,4\n6,7\n", 2),  # pandas would silently cut this one
+    (b"a,b\n" + b"1,2\n" * 40 + b"3,4,5\n", 42),  # later rows: pandas' own error
+])
+def test_a_row_longer_than_the_header_is_refused_with_its_line(data, line):
+    message = refused(data)
+    assert f"Line {line} has 3 fields but the header has 2" in message
+
+
+def test_an_unclosed_quote_is_refused():
+    message = refused(b'a,b\n1,2\n3,4\n5,"6\n7,8\n')
+    assert "never closed" in message and "line 4" in message
+
+
+# --- choices that are refused --------------------------------------------------------------------------------------
+
+@pytest.fixture(scope="module")
+def parsed() -> ParsedCsv:
+    return parse_csv(csv_bytes("x,y,name,one\n1,2,a,k\n3,4,b,k\n5,6,a,k\n7,8,c,k\n"))
+
+
+@pytest.mark.parametrize(("features", "label", "words"), [
+    ([], None, ["at least one", "[]"]),
+    ("x", None, ["at least one", "'x'"]),
+    (["x", "zz"], None, ["no column 'zz'"]),
+    (["x", 3], None, ["no column 3"]),
+    (["name"], None, ["'name' is not a column of numbers"]),
+    (["x", "x"], None, ["'x' is chosen twice"]),
+    (["x"], "x", ["'x' is chosen both as a feature and as the label"]),
+    (["x"], "nope", ["no column 'nope'", "label"]),
+    (["x"], 1, ["no column 1", "label"]),
+])
+def test_bad_choices_are_refused(parsed, features, label, words):
+    message = refused_choice(parsed, features, label)
+    assert all(word in message for word in words), message
+
+
+def test_too_many_features_are_refused(parsed):
+    message = refused_choice(parsed, [f"c{i}" for i in range(MAX_COLUMNS + 1)])
+    assert "201 feature columns" in message and f"limit is {MAX_COLUMNS}" in message
+
+
+def test_standardize_must_be_a_bool(parsed):
+    message = refused_choice(parsed, ["x"], None, standardize="yes")
+    assert "Standardize must be true or false" in message and "'yes'" in message
+    assert choose(parsed, ["x"], None, standardize=np.True_).standardize is True
+
+
+def test_a_label_needs_two_to_a_hundred_classes(parsed):
+    message = refused_choice(parsed, ["x", "y"], "one")
+    assert "'one' has 1 class" in message and f"needs 2 to {MAX_CLASSES}" in message
+    rows = "\n".join(f"{i},{i % 7},class{i}" for i in range(MAX_CLASSES + 1))
+    many = parse_csv(csv_bytes("x,y,label\n" + rows + "\n"))
+    assert "label" not in many.label_candidates
+    message = refused_choice(many, ["x", "y"], "label")
+    assert "'label' has 101 classes" in message and f"needs 2 to {MAX_CLASSES}" in message
+
+
+def test_a_label_left_with_one_class_after_dropping_is_refused():
+    parsed = parse_csv(csv_bytes("x,label\n1,a\n2,a\n3,a\ninf,b\n"))
+    assert parsed.label_candidates == ("x", "label")
+    assert "has 1 class in the rows kept" in refused_choice(parsed, ["x"], "label")
