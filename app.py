@@ -27,7 +27,7 @@ from core import datasets  # noqa: E402
 from core.boundary import plane_map  # noqa: E402
 from core.clustering import row_keys, table_row  # noqa: E402
 from core.settings import DEFAULTS, limits, validate  # noqa: E402
-from serving import http, readiness  # noqa: E402
+from serving import http, readiness, upload_route, uploads  # noqa: E402
 from serving.fit_cache import FitCache  # noqa: E402
 from serving.jobs.queue import JobQueue  # noqa: E402
 from serving.jobs.store import redis_url  # noqa: E402
@@ -85,8 +85,10 @@ def create_app(secret_key: str | None = None) -> Dash:
     url = redis_url()
     app.table_fits = TableFits(shared=FitCache(url) if url else None)
     app.jobs = JobQueue(server.secret_key)
-    register_callbacks(app, Services(table_rows=app.table_fits.rows, jobs=app.jobs))
+    app.uploads = uploads.install_from_environment()
+    register_callbacks(app, Services(table_rows=app.table_fits.rows, jobs=app.jobs, uploads=app.uploads))
     readiness.register(server, app.jobs)
+    upload_route.register(server, app.uploads)
     http.install(app, debug=debug_mode())
     # Dash finishes its set-up on the first request, and not thread-safely: make it here.
     with server.test_client() as client:

@@ -1,6 +1,7 @@
 // Switching the dataset (callbacks/controls.py): a k the new dataset cannot take is brought within
 // its range and the note under the picker says so; then the dataset and that k go to the map and
-// the table together (one request each). The note also says how many classes the data has.
+// the table together (one request each). The note also says how many classes the data has
+// (callbacks/controls.py writes it).
 (function () {
   "use strict";
   const ns = (window.dash_clientside = window.dash_clientside || {});
@@ -11,7 +12,7 @@
       if (!data) return [dataset, ns.no_update, ""];
       const high = init === "PCA-based" ? data.pca_max_k : data.k[1];
       const typed = typeof k === "number" && Number.isInteger(k) ? k : null;
-      const notes = [`${data.title}: ${data.classes} ${data.labels}, so k = ${data.classes} matches them.`];
+      const notes = [data.note];
       let next = ns.no_update;
       if (typed !== null && (typed > high || typed < data.k[0])) {
         next = Math.min(Math.max(typed, data.k[0]), high);

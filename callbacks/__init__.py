@@ -3,11 +3,11 @@
 
 from dash import Dash
 
-from callbacks import below_fold, clusters, controls, jobs, replay, settings_map, share, table
+from callbacks import below_fold, clusters, controls, jobs, replay, settings_map, share, table, uploads
 from callbacks.services import Services, install
 
 
 def register_callbacks(app: Dash, services: Services) -> None:
     install(services)
-    for section in (controls, settings_map, table, clusters, jobs, replay, share, below_fold):
+    for section in (controls, settings_map, table, clusters, jobs, replay, share, below_fold, uploads):
         section.register(app)

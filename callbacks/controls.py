@@ -7,19 +7,29 @@ validation (core.settings.validate) before anything is fitted.
 from dash import ClientsideFunction, Dash, Input, Output, State
 
 from components.controls import N_INIT_HINT, N_INIT_PCA_HINT, SEED_HINT, stepper_ids
+from core import datasets
 from core.datasets import DATASETS
 from core.settings import limits
 
 
+def dataset_entry(key: str) -> dict:
+    """What the page needs to adjust the settings to one dataset: its k range, PCA-based's largest
+    k, the k it suggests, and the note shown under the picker when it is chosen."""
+    dataset, allowed = datasets.load(key), limits(key)
+    if dataset.labelled:
+        note = (f"{dataset.info.title}: {dataset.n_classes} {dataset.info.labels}, so k = {dataset.n_classes} "
+                f"matches them." if allowed.default_k == dataset.n_classes else
+                f"{dataset.info.title}: {dataset.n_classes} classes of {dataset.info.label}.")
+    else:
+        note = f"{dataset.info.title}: {dataset.n_samples:,} rows, no label column."
+    return {"title": dataset.info.title, "k": list(allowed.k_range), "pca_max_k": allowed.pca_max_k,
+            "classes": allowed.default_k, "note": note}
+
+
 def dataset_limits() -> dict:
-    """What the page needs to adjust the settings to a dataset: its k range, PCA-based's largest
-    k, its number of classes and their name."""
-    out = {}
-    for key, info in DATASETS.items():
-        allowed = limits(key)
-        out[key] = {"title": info.title, "k": list(allowed.k_range), "pca_max_k": allowed.pca_max_k,
-                    "classes": allowed.default_k, "labels": info.labels}
-    return out
+    """dataset_entry for each built-in dataset (an upload's is added when it is chosen)."""
+    return {key: dataset_entry(key) for key in DATASETS}
+
 
 def register(app: Dash) -> None:
     # It only greys out fields, and the server ignores n_init and the seed for PCA-based anyway.

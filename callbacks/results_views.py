@@ -7,8 +7,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from functools import lru_cache
 
-from components.cluster_views import centroid_gallery, class_matrix, matrix_summary
-from components.headline import matched_accuracy, verdict
+from components.cluster_views import centroid_gallery, class_matrix, matrix_summary, no_classes_note
+from components.headline import cluster_split, matched_accuracy, verdict
 from components.html_text import html_view
 from components.metrics_table import metrics_table
 from core import datasets
@@ -50,13 +50,19 @@ def _results(dataset_key: str, init_method: str, n_clusters: int, n_init: int, s
         centroids = centroid_pixels(selected.centers, dataset.scaler, dataset.info.image_side)
     else:
         centroids = centroids_in_units(selected.centers, dataset.scaler)
-    chance = chance_accuracy(dataset.target, selected.labels, n_clusters, dataset.n_classes)
+    if dataset.labelled:
+        chance = chance_accuracy(dataset.target, selected.labels, n_clusters, dataset.n_classes)
+        accuracy = matched_accuracy(init_method, matching, chance, dataset)
+        matrix, summary = class_matrix(matching), matrix_summary(matching)
+    else:
+        accuracy = cluster_split(init_method, matching, row_for(rows, init_method).scores.silhouette, dataset)
+        matrix, summary = no_classes_note(), ""
     return {
         "table": html_view(metrics_table(scores, settings)),
-        "accuracy": matched_accuracy(init_method, matching, chance, dataset),
+        "accuracy": accuracy,
         "verdict": verdict(scores, init_method, dataset),
         "gallery": html_view(centroid_gallery(matching, centroids, dataset), "centroid-grid"),
-        "matrix": html_view(class_matrix(matching)),
-        "matrix_summary": matrix_summary(matching),
+        "matrix": html_view(matrix),
+        "matrix_summary": summary,
         "model_clusters": {**cluster_names(matching, selected.labels), "init": init_method},
     }

@@ -6,6 +6,7 @@ implementations, and tests hand in fakes. Callbacks never import serving/ itself
   page and its request; a newer request of the same page supersedes it (`Superseded`). It raises
   `Busy` when the server cannot take the work now; any other exception is a server fault.
 - `jobs`: the background jobs (k sweep, seed stability): start, poll, cancel, by handle.
+- `uploads`: the uploaded files kept for their pages: a choice of columns becomes a dataset key.
 """
 
 from __future__ import annotations
@@ -67,10 +68,20 @@ class Jobs(Protocol):
         """The finished result of `kind` with these params, if one is kept."""
 
 
+class Uploads(Protocol):
+    def choose(self, upload_id: object, features, label, standardize) -> str:
+        """The dataset key of these columns of a kept upload; core.uploads.UploadRefused says what
+        is wrong with the choice, KeyError that the upload is no longer kept."""
+
+    def forget(self, upload_id: object) -> bool:
+        """Delete the upload and everything made from it."""
+
+
 @dataclass(frozen=True)
 class Services:
     table_rows: Callable[..., tuple[TableRow, ...]]
     jobs: Jobs
+    uploads: Uploads | None = None
 
 
 _services: Services | None = None

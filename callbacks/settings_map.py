@@ -25,7 +25,7 @@ from components.boundary_figure import (
 )
 from components.controls import mesh_description, number_input_class
 from components.digit_samples import digit_samples
-from components.layout import data_card, map_explained
+from components.layout import data_card, map_explained, tagline
 from components.server_fault import card_class
 from core import datasets
 from core.boundary import PlaneMap, plane_map
@@ -80,8 +80,7 @@ def dataset_views(settings: Settings) -> dict:
         "key": class_key(dataset),
         "explained": map_explained(dataset),
         "data_card": data_card(dataset, picture),
-        "tagline": (f"Cluster {dataset.n_samples:,} {dataset.info.samples} and see how well K-means recovers "
-                    f"their {dataset.info.labels} without ever seeing a label."),
+        "tagline": tagline(dataset),
         "mesh_description": mesh_description(limits(settings.dataset).mesh_range[0]),
     }
 

@@ -15,6 +15,7 @@ from dash.exceptions import PreventUpdate
 from callbacks.services import Busy, services
 from callbacks.settings_map import ADDRESS_NOTES, APPLIED_SETTINGS, SETTINGS_QUERY
 from components.share_panel import THEMES, table_csv
+from core.datasets import UPLOAD_PREFIX
 from core.reproduce import LOADER_PLACEHOLDER, LOADERS, PLACEHOLDERS, TEMPLATE
 from core.settings import DEFAULTS, N_CLUSTERS_RANGE, InvalidSettings, validate_store
 from core.share import parse_query
@@ -70,10 +71,12 @@ def export_csv(clicks, applied) -> dict:
 def _fill_snippet_js() -> str:
     """The browser's copy of core.reproduce.reproduce_snippet: the same template, the same
     placeholders, filled with the applied (validated) settings."""
-    return f"""function (applied) {{
+    return f"""function (applied, uploadTemplate) {{
         if (!applied) return dash_clientside.no_update;
+        const uploaded = String(applied.dataset).startsWith({json.dumps(UPLOAD_PREFIX)});
+        if (uploaded && !uploadTemplate) return dash_clientside.no_update;
         const loaders = {json.dumps(LOADERS)};
-        let snippet = {json.dumps(TEMPLATE)}.split({json.dumps(LOADER_PLACEHOLDER)})
+        let snippet = uploaded ? uploadTemplate : {json.dumps(TEMPLATE)}.split({json.dumps(LOADER_PLACEHOLDER)})
             .join(loaders[applied.dataset] || loaders.digits);
         const placeholders = {json.dumps(PLACEHOLDERS)};
         for (const [field, placeholder] of Object.entries(placeholders)) {{
@@ -148,6 +151,7 @@ def register(app: Dash) -> None:
     )(export_csv)
     app.clientside_callback(
         _fill_snippet_js(), Output("reproduce-code", "children"), Input(APPLIED_SETTINGS, "data"),
+        State("upload-snippet", "data"),
         prevent_initial_call=True,
     )
 

@@ -19,8 +19,9 @@ import plotly.graph_objects as go
 from dash import dcc, html
 
 from components.palette import DIGIT_COLOURS, TINT_VARIANTS, ink_on, region_palette, variant_slots
+from core import datasets
 from core.boundary import PlaneMap
-from core.datasets import DATASETS, Dataset
+from core.datasets import Dataset
 from core.settings import limits, mesh_shape
 
 # System fonts only: the app works offline and ships no font files.
@@ -30,15 +31,23 @@ POINTS_TRACE = "points"
 MAP_MARGIN = {"l": 48, "r": 8, "t": 8, "b": 40}
 
 
+UNLABELLED_COLOUR = "#4d5663"  # the dots of data without labels: one colour, no class
+
+
 def class_colours(n_classes: int) -> tuple[str, ...]:
-    return DIGIT_COLOURS[:n_classes]
+    """One colour per class; past the palette's ten they repeat (the key lists each class's)."""
+    return tuple(DIGIT_COLOURS[index % len(DIGIT_COLOURS)] for index in range(n_classes))
 
 
 def region_tint_indices(plane: PlaneMap) -> np.ndarray:
-    """Each 2-D cluster's entry in region_palette(): its class's tint, extras in other variants."""
+    """Each 2-D cluster's entry in region_palette(): its class's tint, extras in other variants
+    (and so are touching regions of classes that share a colour, past ten)."""
     matching = plane.matching
-    variants = variant_slots(plane.touching, matching.stands_for, preferred=matching.matched)
-    return (matching.stands_for * TINT_VARIANTS + variants).astype(np.uint8)
+    colour = matching.stands_for % len(DIGIT_COLOURS)
+    # Only the first class of a colour keeps its own tint: the later ones are like its extras.
+    own_tint = matching.matched & (matching.stands_for < len(DIGIT_COLOURS))
+    variants = variant_slots(plane.touching, colour, preferred=own_tint)
+    return (colour * TINT_VARIANTS + variants).astype(np.uint8)
 
 
 def region_tints(plane: PlaneMap) -> list[str]:
@@ -81,20 +90,29 @@ def map_regions(plane: PlaneMap) -> dict:
     dataset = plane.fit_key[0]
     return {"centers": plane.centroids.tolist(), "tints": region_tints(plane), "extent": list(plane.extent),
             "mesh_range": list(limits(dataset).mesh_range), "fit": list(plane.fit_key),
-            "images": DATASETS[dataset].image_side is not None, "markers": centroid_markers(plane)}
+            "images": datasets.load(dataset).images is not None, "markers": centroid_markers(plane)}
 
 
-def points_trace(points: np.ndarray, target: np.ndarray, n_classes: int) -> go.Scatter:
+WEBGL_FROM = 20_000  # points: past this many, a WebGL scatter keeps zoom and pan smooth
+
+
+def points_trace(points: np.ndarray, target: np.ndarray | None, n_classes: int) -> go.Scatter | go.Scattergl:
+    """The samples, coloured by their true class (one colour without labels); `customdata` is
+    (sample index, class index or -1) for the tooltip."""
     colours = class_colours(n_classes)
-    return go.Scatter(
+    classes = np.full(len(points), -1) if target is None else target
+    trace = go.Scattergl if len(points) > WEBGL_FROM else go.Scatter
+    return trace(
         # Plain lists, not numpy: Plotly.react compares arrays by identity, and a base64 typed
         # array is decoded afresh on every update, which would redraw the points every time.
         x=points[:, 0].tolist(),
         y=points[:, 1].tolist(),
-        customdata=np.column_stack([np.arange(len(target)), target]).tolist(),
+        customdata=np.column_stack([np.arange(len(points)), classes]).tolist(),
         mode="markers",
         name=POINTS_TRACE,
-        marker={"size": 5.5, "color": [colours[label] for label in target], "line": {"width": 0}},
+        marker={"size": 5.5 if len(points) <= WEBGL_FROM else 3,
+                "color": UNLABELLED_COLOUR if target is None else [colours[label] for label in target],
+                "line": {"width": 0}},
         # assets/cluster_views.js draws the tooltip (the digit's image) from Plotly's hover event.
         hoverinfo="none",
     )
@@ -141,6 +159,12 @@ def mesh_caption(extent: tuple[float, float, float, float], step: float) -> str:
 
 def class_key(dataset: Dataset) -> html.Div:
     """The colour key above the map: one swatch per true class, and the centroid disc."""
+    if not dataset.labelled:
+        return html.Div([
+            html.Span("No label column", className="key-title"),
+            html.Span([html.I(style={"background": UNLABELLED_COLOUR}), dataset.info.samples], className="key-item"),
+            html.Span([html.I(className="key-centroid"), "centroid (1 = the largest cluster)"], className="key-item"),
+        ], className="class-key")
     items = [html.Span(f"True {dataset.info.label}", className="key-title")]
     for name, colour in zip(dataset.class_names, class_colours(dataset.n_classes), strict=True):
         items.append(html.Span([html.I(style={"background": colour}), name], className="key-item"))

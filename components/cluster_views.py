@@ -44,6 +44,8 @@ def name_chip(matching: ClusterMatching, cluster: int) -> html.Span:
 
 
 def _described(matching: ClusterMatching, cluster: int) -> str:
+    if not matching.labelled:
+        return f"Cluster {matching.names[cluster]}: {int(matching.sizes[cluster])} members"
     own = int(matching.stands_for[cluster])
     size, purity = int(matching.sizes[cluster]), matching.cluster_purity(cluster)
     text = f"Cluster {matching.label(cluster)}: {size} members, {purity:.0%} are {matching.plural(own)}"
@@ -77,7 +79,7 @@ def centroid_gallery(matching: ClusterMatching, centroids: np.ndarray, dataset: 
         described = _described(matching, cluster) + ". Show its members."
         cards.append(html.Button(
             [picture, html.Span(name_chip(matching, cluster), className="centroid-name"),
-             html.Span(f"{size} · {purity:.0%}", className="centroid-stats")],
+             html.Span(f"{size} · {purity:.0%}" if matching.labelled else f"{size}", className="centroid-stats")],
             className="centroid-card mixed" if matching.mixed(cluster) else "centroid-card", title=described,
             **{"aria-label": described, **pick_attributes("gallery", MODEL, matching.names[cluster])},
         ))
@@ -125,6 +127,11 @@ def class_matrix(matching: ClusterMatching) -> html.Table:
     return html.Table([html.Thead(header), html.Tbody(rows)], className="class-matrix")
 
 
+def no_classes_note() -> html.P:
+    return html.P("No label column: there are no classes to cross the clusters with. The gallery above shows "
+                  "each cluster's centroid and size.", className="section-note")
+
+
 def matrix_summary(matching: ClusterMatching) -> str:
     """One sentence above the matrix: which classes were found cleanly, missed and most mixed up."""
     clean = [matching.class_names[int(matching.stands_for[c])] for c in matching.order
@@ -144,6 +151,12 @@ def matrix_summary(matching: ClusterMatching) -> str:
 
 def _tiles(indices: tuple[int, ...], dataset: Dataset) -> list:
     truth = dataset.target
+    if truth is None:
+        header = html.Tr([html.Th("#", scope="col")] + [html.Th(name, scope="col") for name in dataset.feature_names])
+        rows = [html.Tr([html.Td(str(index))] + [html.Td(f"{value:.3g}") for value in dataset.features[index].tolist()])
+                for index in indices]
+        return [html.Div(html.Table([html.Thead(header), html.Tbody(rows)], className="member-rows"),
+                         className="table-scroll")]
     if dataset.images is not None:
         names = [dataset.class_names[int(truth[index])] for index in indices]
         return [html.Figure([html.Span(className="digit-sprite", style=sprite_style(index)), html.Figcaption(name)],
@@ -161,9 +174,17 @@ def _tiles(indices: tuple[int, ...], dataset: Dataset) -> list:
 def members_panel(source: str, matching: ClusterMatching, cluster: int, members: Members,
                   dataset: Dataset) -> list:
     """A cluster's typical members and misfits: digits as 8×8 images, other data as table rows."""
+    noun = dataset.info.samples
+    if not matching.labelled:
+        return [
+            html.Div([html.H3([f"{SOURCE_TITLES[source].capitalize()} ", name_chip(matching, cluster)],
+                              className="members-title"),
+                      html.Span(f"{members.size:,} {noun}", className="section-note")], className="members-head"),
+            html.H4(f"Typical: the {len(members.typical)} nearest its centroid"),
+            html.Div(_tiles(members.typical, dataset), className="digit-tiles"),
+        ]
     own = int(matching.stands_for[cluster])
     share = 1 - members.n_misfits / members.size if members.size else 0.0
-    noun = dataset.info.samples
     misfits_title = (f"Misfits: members that are not {matching.plural(own)} "
                      f"({len(members.misfits)} of {members.n_misfits} shown)")
     return [

@@ -7,6 +7,8 @@ from __future__ import annotations
 
 from dash import dcc, html
 
+from components.upload_panel import upload_panel
+from core import datasets
 from core.datasets import DATASETS
 from core.settings import DEFAULTS, INIT_METHODS, MESH_STEP_MAX, N_CLUSTERS_RANGE, N_INIT_RANGE, SEED_RANGE
 
@@ -68,10 +70,18 @@ def mesh_description(finest_mesh_step: float) -> str:
     return f"PCA units per cell ({finest_mesh_step:g}–{MESH_STEP_MAX:g}): smaller is sharper"
 
 
+def dataset_options(upload: str | None = None) -> list[dict]:
+    """The dataset picker's choices: the built-in datasets, and the page's upload once it has one."""
+    options = [{"label": info.title, "value": key} for key, info in DATASETS.items()]
+    if upload is not None:
+        options.append({"label": f"Your CSV: {datasets.load(upload).info.title}", "value": upload})
+    return options
+
+
 def control_panel(finest_mesh_step: float) -> html.Div:
     dataset = dcc.Dropdown(
         id="dataset",
-        options=[{"label": info.title, "value": key} for key, info in DATASETS.items()],
+        options=dataset_options(),
         value=DEFAULTS["dataset"],
         clearable=False,
         searchable=False,
@@ -89,6 +99,7 @@ def control_panel(finest_mesh_step: float) -> html.Div:
             html.Div([html.Label("Dataset", htmlFor="dataset", id="dataset-label", className="field-label"),
                       dataset, html.Div("", id="dataset-note", className="field-description", role="status")],
                      className="field dataset-field"),
+            upload_panel(),
             html.Div([html.Div("Init method", id="init-method-label", className="field-label"), init_method],
                      className="field init-field"),
             _number("n-init", "n_init", N_INIT_HINT, DEFAULTS["n_init"], N_INIT_RANGE),

@@ -13,6 +13,19 @@ from core.matching import ClusterMatching
 from core.ranking import SCORE_MARGIN, clear_best
 
 
+def cluster_split(init_method: str, matching: ClusterMatching, silhouette: float, dataset: Dataset) -> list:
+    """Data without labels: how K-means split the rows, and the one score that needs no labels."""
+    sizes = matching.sizes
+    return [
+        f"K-means ({init_method}) split the {matching.n_samples:,} {dataset.info.samples} into "
+        f"{matching.n_clusters} clusters of {int(sizes.min()):,} to {int(sizes.max()):,}. Silhouette ",
+        html.Strong(f"{silhouette:.3f}", className="headline-figure"),
+        " (−1 to 1, higher is better separated). ",
+        html.Span("The file has no label column, so nothing here says which grouping is the right one.",
+                  className="chance"),
+    ]
+
+
 def matched_accuracy(init_method: str, matching: ClusterMatching, chance: float, dataset: Dataset) -> list:
     """"K-means (k-means++) put 59.4% of the 1,797 digits in the cluster matched to their digit."""
     label = dataset.info.label
@@ -41,6 +54,8 @@ def verdict(results: Sequence[InitBenchmark], selected: str, dataset: Dataset, s
     closer than SCORE_MARGIN is "about equal". With `spread` ({init: {"adjusted_rand": (low,
     high)}}, 95% of seeds from a seed-stability run at these k and n_init) a winner is named only
     when its interval overlaps no other one."""
+    if not dataset.labelled:
+        return shape_verdict(results, selected)
     truth = f"the true {dataset.info.labels}"
     scores = [result.adjusted_rand for result in results]
     names = [result.init_method for result in results]
@@ -74,3 +89,15 @@ def verdict(results: Sequence[InitBenchmark], selected: str, dataset: Dataset, s
     return (f"Of the three inits, {names[best]} agrees best with {truth}: ARI {scores[best]:.3f}, against "
             f"{scores[mine]:.3f} for the selected {selected}. "
             f"Select {names[best]} under Init method to see its clusters.")
+
+
+def shape_verdict(results: Sequence[InitBenchmark], selected: str) -> str:
+    """Without labels, the inits compared by silhouette: which one's clusters are best separated."""
+    scores = [result.silhouette for result in results]
+    names = [result.init_method for result in results]
+    listed = ", ".join(f"{_yours(name, selected)} {score:.3f}" for name, score in zip(names, scores, strict=True))
+    best = clear_best(scores, higher_is_better=True, margin=SCORE_MARGIN)
+    if best is None:
+        return f"{NO_CLEAR_WINNER}: the inits' clusters are about equally separated (silhouette {listed})."
+    return (f"Of the three inits, {_yours(names[best], selected)} finds the best separated clusters "
+            f"(silhouette {listed}).")

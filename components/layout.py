@@ -22,8 +22,28 @@ SECTIONS = (("settings", "Settings"), ("table-card", "Table"), ("map-card", "Map
             ("matrix-card", "Matrix"), ("reproduce-card", "Code"))
 
 
+def tagline(dataset: Dataset) -> str:
+    if not dataset.labelled:
+        return (f"Cluster {dataset.n_samples:,} {dataset.info.samples} of {dataset.info.title} and see the groups "
+                "K-means finds: the file has no label column, so the scores judge the clusters' shape alone.")
+    return (f"Cluster {dataset.n_samples:,} {dataset.info.samples} and see how well K-means recovers "
+            f"their {dataset.info.labels} without ever seeing a label.")
+
+
 def map_explained(dataset: Dataset) -> list:
     samples, label = dataset.info.samples, dataset.info.label
+    if not dataset.labelled:
+        return [
+            html.P([html.B("Not the table's model. "),
+                    ("The map is a separate KMeans refit on the data reduced to two principal components "
+                     "(PC 1, PC 2), with the same init, n_init, k and seed.")]),
+            html.P([html.B("Shaded regions: "),
+                    "where each 2-D cluster's centroid is nearest (its Voronoi cell), drawn at the mesh step."]),
+            html.P([html.B("Dots: "), f"the {dataset.n_samples:,} {samples}, all one colour: the file has no labels."]),
+            html.P([html.B("Numbered discs: "),
+                    ("the centroids, numbered from the largest cluster (1) to the smallest. Click a region for its "
+                     "members. Zoom with a drag, double-click to reset.")]),
+        ]
     return [
         html.P([html.B("Not the table's model. "),
                 ("The map is a separate KMeans refit on the data reduced to two principal components "
@@ -71,8 +91,7 @@ def header(dataset: Dataset) -> html.Header:
         [
             html.Div([
                 html.H1("K-means, live", className="app-title"),
-                html.P(f"Cluster {dataset.n_samples:,} {dataset.info.samples} and see how well K-means recovers "
-                       f"their {dataset.info.labels} without ever seeing a label.", id="tagline", className="tagline"),
+                html.P(tagline(dataset), id="tagline", className="tagline"),
             ], className="title-block"),
             toolbar(),
         ],
@@ -85,10 +104,13 @@ def data_card(dataset: Dataset, picture=None) -> html.Div:
     children = [html.H2("The data", className="section-title")]
     if picture is not None:
         children.append(picture)
+    scaled = "standardized before clustering" if dataset.standardized else "clustered in their own units"
+    truth = (f"{dataset.n_classes} true {dataset.info.labels}. K-means never sees the labels: the scores compare "
+             "its clusters with them afterwards." if dataset.labelled else
+             "no label column: the scores judge the clusters' shape alone.")
     children.append(html.P(
         f"{dataset.info.title}: {dataset.n_samples:,} {dataset.info.samples}, {dataset.n_features} features, "
-        f"standardized before clustering; {dataset.n_classes} true {dataset.info.labels}. K-means never sees the "
-        "labels: the scores compare its clusters with them afterwards.", className="data-note"))
+        f"{scaled}; {truth}", className="data-note"))
     return html.Div(children, className="data-card", id="data-card")
 
 

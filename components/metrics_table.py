@@ -7,13 +7,15 @@ margin that matters (core.ranking); closer than that, no row wins the column.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from dash import html
 
-from core.clustering import InitBenchmark
-from core.datasets import DATASETS
+from core import datasets
+from core.clustering import SILHOUETTE_SAMPLE, SILHOUETTE_SEED, InitBenchmark
+from core.datasets import Dataset
 from core.ranking import SCORE_MARGIN, clear_best, relative_margin
 from core.settings import INIT_METHODS, Settings, limits
 
@@ -66,6 +68,39 @@ COLUMNS = (
            "higher means tighter, better separated clusters. It never looks at the labels.",
            lambda r: r.silhouette, _score, True, _scores),
 )
+# Without labels: the scores that judge the clusters' shape alone.
+SHAPE_COLUMNS = (
+    Column("calinski-harabasz", "Calinski–H.",
+           "Calinski–Harabasz index: between-cluster over within-cluster dispersion. Higher is better "
+           "separated; compare it only at equal k.",
+           lambda r: r.calinski_harabasz, lambda v: f"{v:,.1f}", True, relative_margin),
+    Column("davies-bouldin", "Davies–B.",
+           "Davies–Bouldin index: each cluster's average similarity to its most similar one. Lower is "
+           "better separated; 0 is the best.",
+           lambda r: r.davies_bouldin, _score, False, _scores),
+)
+
+
+def _silhouette_column(dataset: Dataset) -> Column:
+    data = "standardized data" if dataset.standardized else "data in its own units"
+    if dataset.n_samples > SILHOUETTE_SAMPLE:
+        what = (f"Silhouette of a random sample of {SILHOUETTE_SAMPLE:,} of the {dataset.n_samples:,} rows "
+                f"(seed {SILHOUETTE_SEED}), euclidean, on the {data}")
+    else:
+        what = f"Exact silhouette over every sample, euclidean, on the {data}"
+    return Column("silhouette", "Silhouette", f"{what}: −1 to 1, higher means tighter, better separated clusters. "
+                  "It never looks at the labels.", lambda r: r.silhouette, _score, True, _scores)
+
+
+def columns_for(dataset: Dataset) -> tuple[Column, ...]:
+    """The example's columns for labelled data; without labels, the shape scores instead."""
+    fit_time, inertia = COLUMNS[0], COLUMNS[1]
+    if not dataset.standardized:
+        fit_time = dataclasses.replace(fit_time, explanation=fit_time.explanation.replace(
+            "standardized data", "data in its own units"))
+    if dataset.labelled:
+        return (fit_time, inertia, *COLUMNS[2:-1], _silhouette_column(dataset))
+    return (fit_time, inertia, _silhouette_column(dataset), *SHAPE_COLUMNS)
 
 
 # Columns a seed-stability run measures, by the metric name it reports them under (core.sweeps.METRICS).
@@ -93,23 +128,28 @@ def _header(column: Column) -> html.Th:
 
 
 def table_caption(settings: Settings, spread: dict | None = None) -> str:
-    caption = (f"{DATASETS[settings.dataset].title}, standardized · k = {settings.n_clusters}, "
+    dataset = datasets.load(settings.dataset)
+    scaled = "standardized" if dataset.standardized else "in its own units"
+    caption = (f"{dataset.info.title}, {scaled} · k = {settings.n_clusters}, "
                f"n_init = {settings.n_init}, seed = {settings.seed} (PCA-based: one deterministic run) · "
                "bold: clearly best in its column")
     if spread is not None:
         caption += "; for inertia, ARI, AMI and silhouette, also beyond the seed spread (95% of seeds)"
+    if dataset.n_samples > SILHOUETTE_SAMPLE:
+        caption += f" · silhouette sampled: {SILHOUETTE_SAMPLE:,} of {dataset.n_samples:,} rows"
     return caption
 
 
 def metrics_table(results: Sequence[InitBenchmark], settings: Settings, spread: dict | None = None) -> html.Div:
     """A plain table: a clearly best value in bold, the selected init's row highlighted; with `spread`
     (a seed-stability run at these k and n_init), bold only beyond the seed spread."""
-    best = {column.key: best_rows(results, column, spread) for column in COLUMNS}
-    header = html.Tr([html.Th("Init", scope="col")] + [_header(column) for column in COLUMNS])
+    columns = columns_for(datasets.load(settings.dataset))
+    best = {column.key: best_rows(results, column, spread) for column in columns}
+    header = html.Tr([html.Th("Init", scope="col")] + [_header(column) for column in columns])
     rows = []
     for index, result in enumerate(results):
         cells = [html.Th(result.init_method, className="init-name", scope="row")]
-        for column in COLUMNS:
+        for column in columns:
             cells.append(html.Td(column.text(column.value(result)),
                                  className="best" if best[column.key] == index else None))
         is_selected = result.init_method == settings.init_method
@@ -124,7 +164,7 @@ def metrics_table(results: Sequence[InitBenchmark], settings: Settings, spread: 
     for method in (m for m in INIT_METHODS if m not in shown):  # PCA-based past the number of features
         rows.append(html.Tr([html.Th(method, className="init-name", scope="row"),
                              html.Td(f"Not available: {method} seeding needs k ≤ {limits(settings.dataset).pca_max_k} "
-                                     "(the number of features)", colSpan=len(COLUMNS), className="unavailable")],
+                                     "(the number of features)", colSpan=len(columns), className="unavailable")],
                             className="unavailable", **{"data-unavailable": method}))
     # The caption is a paragraph under the table, not a <caption>: a caption is as wide as its
     # table and scrolls out of sight with it on a narrow screen.

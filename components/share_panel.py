@@ -8,15 +8,15 @@ from collections.abc import Sequence
 import pandas as pd
 from dash import dcc, html
 
-from components.metrics_table import COLUMNS
+from components.metrics_table import columns_for
+from core import datasets
 from core.clustering import InitBenchmark
-from core.datasets import DATASETS
+from core.datasets import UPLOAD_PREFIX
 from core.reproduce import reproduce_snippet
 from core.settings import Settings
 from core.share import format_query
+from core.uploads import spreadsheet_safe
 
-CSV_HEADERS = ["Init", *(f"{column.header} (s)" if column.header == "Fit time" else column.header
-                        for column in COLUMNS)]
 THEMES = ("light", "dark")
 
 
@@ -79,18 +79,29 @@ def reset_button() -> html.Button:
                        title="Back to the default settings")
 
 
+def csv_headers(columns) -> list[str]:
+    return ["Init", *(f"{column.header} (s)" if column.key == "fit-time" else column.header for column in columns)]
+
+
 def table_csv(results: Sequence[InitBenchmark], settings: Settings) -> tuple[str, str]:
     """(file name, CSV text) of the table: the settings in the name and in the first (comment) rows,
-    then one row per init with every value at full precision."""
-    rows = [[result.init_method, *(column.value(result) for column in COLUMNS)] for result in results]
-    frame = pd.DataFrame(rows, columns=CSV_HEADERS)
+    then one row per init with every value at full precision. An upload is named by its file's
+    name (as text a spreadsheet shows, never runs), never by its key."""
+    dataset = datasets.load(settings.dataset)
+    columns = columns_for(dataset)
+    rows = [[result.init_method, *(column.value(result) for column in columns)] for result in results]
+    frame = pd.DataFrame(rows, columns=csv_headers(columns))
     text = io.StringIO()
-    title = DATASETS[settings.dataset].title
-    text.write(f"# K-means on {title.lower()} (scikit-learn's {settings.dataset} dataset, standardized): "
-               "init strategies compared\n")
-    text.write(f"# dataset={settings.dataset}, k={settings.n_clusters}, n_init={settings.n_init}, "
+    uploaded = settings.dataset.startswith(UPLOAD_PREFIX)
+    name_in_file = "upload" if uploaded else settings.dataset
+    scaled = "standardized" if dataset.standardized else "in its own units"
+    source = (f"your file {spreadsheet_safe(dataset.info.title)!r}" if uploaded
+              else f"scikit-learn's {settings.dataset} dataset")
+    text.write(f"# K-means on {dataset.info.title.lower() if not uploaded else 'an uploaded CSV'} ({source}, "
+               f"{scaled}): init strategies compared\n")
+    text.write(f"# dataset={name_in_file}, k={settings.n_clusters}, n_init={settings.n_init}, "
                f"seed={settings.seed}, selected init={settings.init_method}\n")
     # Python's shortest repr of each float: it reads back to the same number.
     frame.to_csv(text, index=False)
-    name = f"kmeans-{settings.dataset}_k{settings.n_clusters}_n_init{settings.n_init}_seed{settings.seed}.csv"
+    name = f"kmeans-{name_in_file}_k{settings.n_clusters}_n_init{settings.n_init}_seed{settings.seed}.csv"
     return name, text.getvalue()

@@ -66,36 +66,60 @@ fit_cached = lru_cache(maxsize=64)(fit)
 
 @dataclass(frozen=True)
 class InitBenchmark:
-    """One row of the example's benchmark table."""
+    """One row of the example's benchmark table. Data without labels has no label-based scores
+    (None); it has the scores that need none, Calinski-Harabasz and Davies-Bouldin, instead."""
 
     init_method: str
     fit_seconds: float
     inertia: float
-    homogeneity: float
-    completeness: float
-    v_measure: float
-    adjusted_rand: float
-    adjusted_mutual_info: float
+    homogeneity: float | None
+    completeness: float | None
+    v_measure: float | None
+    adjusted_rand: float | None
+    adjusted_mutual_info: float | None
     silhouette: float
+    calinski_harabasz: float | None = None
+    davies_bouldin: float | None = None
+
+
+# Past this many rows the silhouette is computed on a sample of this size (a fixed seed): the exact
+# one takes all n² distances.
+SILHOUETTE_SAMPLE = 10_000
+SILHOUETTE_SEED = 0
+
+
+def silhouette(data: datasets.Dataset, found: np.ndarray) -> float:
+    """Euclidean, on the scaled data; exact up to SILHOUETTE_SAMPLE rows, then sampled."""
+    if data.distances is not None:
+        # Precomputed euclidean distances of the scaled data: the same value as metric="euclidean".
+        return float(metrics.silhouette_score(data.distances, found, metric="precomputed"))
+    sample = SILHOUETTE_SAMPLE if data.n_samples > SILHOUETTE_SAMPLE else None
+    return float(metrics.silhouette_score(data.scaled, found, metric="euclidean", sample_size=sample,
+                                          random_state=SILHOUETTE_SEED))
 
 
 def score(fitted: FullFit) -> InitBenchmark:
-    """The example's metrics against the true labels; silhouette exact, euclidean, on the scaled data."""
+    """The example's metrics against the true labels (when there are any), and the silhouette."""
     data = datasets.load(fitted.dataset)
     truth, found = data.target, fitted.labels
+    common = {"init_method": fitted.init_method, "fit_seconds": fitted.fit_seconds, "inertia": fitted.inertia,
+              "silhouette": silhouette(data, found)}
+    if truth is None:
+        return InitBenchmark(
+            **common, homogeneity=None, completeness=None, v_measure=None, adjusted_rand=None,
+            adjusted_mutual_info=None,
+            calinski_harabasz=float(metrics.calinski_harabasz_score(data.scaled, found)),
+            davies_bouldin=float(metrics.davies_bouldin_score(data.scaled, found)),
+        )
     # The three *_score functions each call this and keep one value: one call, same numbers.
     homogeneity, completeness, v_measure = metrics.homogeneity_completeness_v_measure(truth, found)
     return InitBenchmark(
-        init_method=fitted.init_method,
-        fit_seconds=fitted.fit_seconds,
-        inertia=fitted.inertia,
+        **common,
         homogeneity=float(homogeneity),
         completeness=float(completeness),
         v_measure=float(v_measure),
         adjusted_rand=float(metrics.adjusted_rand_score(truth, found)),
         adjusted_mutual_info=float(metrics.adjusted_mutual_info_score(truth, found)),
-        # Precomputed euclidean distances of the scaled data: the same value as metric="euclidean".
-        silhouette=float(metrics.silhouette_score(data.distances, found, metric="precomputed")),
     )
 
 

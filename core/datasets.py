@@ -1,8 +1,9 @@
 """The datasets the dashboard clusters, each prepared once: standardized, projected to 2-D, with
-its pairwise distances (for an exact silhouette) and what the page needs to name things.
+its pairwise distances (for an exact silhouette, when small) and what the page needs to name things.
 
-Digits is the default and the only one with images. Every dataset has true labels, used only to
-score and name the clusters afterwards: K-means never sees them.
+Digits is the default and the only one with images. The built-in datasets have true labels, used
+only to score and name the clusters afterwards: K-means never sees them. An uploaded dataset
+(`prepare`, reached through a source that `add_source` registers) may have none.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from sklearn.preprocessing import StandardScaler
 # The example pads the PCA plane by one unit on every side before drawing the mesh.
 MAP_MARGIN = 1.0
 DEFAULT_DATASET = "digits"
+UPLOAD_PREFIX = "upload-"  # an uploaded dataset's key: this, then a secret only its page holds
 
 
 @dataclass(frozen=True)
@@ -31,7 +33,7 @@ class DatasetInfo:
     samples: str  # what one row is, plural: "digits", "flowers"
     label: str  # what the true label is: "digit", "species"
     labels: str  # its plural: "digits", "species"
-    loader: Callable
+    loader: Callable | None = None  # scikit-learn's load_* function; None for an upload
     class_names: tuple[str, ...] | None = None  # None: the loader's target_names, as text
     image_side: int | None = None  # 8 for the digits' 8×8 images; None: no images
     # How a count of one class is said: "3s" for digits, "setosa" for flowers.
@@ -57,14 +59,19 @@ class Dataset:
     features: np.ndarray  # (n, d) in the features' own units
     scaled: np.ndarray  # (n, d) standardized: what every model is fitted on
     scaler: StandardScaler  # its inverse maps centroids back to the features' units
-    target: np.ndarray  # (n,) true class index 0..n_classes-1
-    class_names: tuple[str, ...]
+    target: np.ndarray | None  # (n,) true class index 0..n_classes-1; None: an upload without labels
+    class_names: tuple[str, ...]  # () without labels
     feature_names: tuple[str, ...]
     images: np.ndarray | None  # (n, side, side) raw pixels for the digits; else None
-    distances: np.ndarray  # (n, n) euclidean distances of `scaled`, for an exact silhouette
+    distances: np.ndarray | None  # (n, n) euclidean distances of `scaled`; None past DISTANCES_MAX_ROWS
     pca_plane: PCA  # the 2-D PCA fitted on `scaled`
     reduced: np.ndarray  # (n, 2) `scaled` projected onto the PCA plane
     extent: tuple[float, float, float, float]  # x_min, x_max, y_min, y_max of the map
+    standardized: bool = True  # False: an upload clustered in its features' own units
+
+    @property
+    def labelled(self) -> bool:
+        return self.target is not None
 
     @property
     def key(self) -> str:
@@ -92,32 +99,73 @@ def _read_only(array: np.ndarray) -> np.ndarray:
     return array
 
 
-@lru_cache(maxsize=len(DATASETS))
-def load(key: str = DEFAULT_DATASET) -> Dataset:
-    """Load and prepare a dataset once per process; every caller shares its read-only arrays."""
-    info = DATASETS[key]
-    bunch = info.loader()
-    features = np.asarray(bunch.data, dtype=float)
-    scaler = StandardScaler().fit(features)
+# 2,000² float64 is 32 MB; past it the silhouette is computed from the features (core.clustering).
+DISTANCES_MAX_ROWS = 2_000
+
+
+def prepare(info: DatasetInfo, features: np.ndarray, target: np.ndarray | None, class_names: tuple[str, ...],
+            feature_names: tuple[str, ...], *, standardize: bool = True, images: np.ndarray | None = None) -> Dataset:
+    """A dataset ready to cluster: standardized (unless told not to), projected onto its first two
+    principal components, its map's extent padded by MAP_MARGIN."""
+    features = np.array(features, dtype=float)
+    # Without standardizing, the scaler is the identity (and its inverse too).
+    scaler = StandardScaler(with_mean=standardize, with_std=standardize).fit(features)
     scaled = scaler.transform(features)
     pca_plane = PCA(n_components=2).fit(scaled)
     reduced = pca_plane.transform(scaled)
     x_min, y_min = reduced.min(axis=0) - MAP_MARGIN
     x_max, y_max = reduced.max(axis=0) + MAP_MARGIN
-    names = info.class_names or tuple(str(name) for name in bunch.target_names)
-    images = getattr(bunch, "images", None) if info.image_side else None
+    small = len(scaled) <= DISTANCES_MAX_ROWS
     return Dataset(
         info=info,
         features=_read_only(features),
         scaled=_read_only(scaled),
         scaler=scaler,
-        target=_read_only(np.asarray(bunch.target)),
-        class_names=names,
-        feature_names=tuple(str(name) for name in bunch.feature_names),
+        target=None if target is None else _read_only(np.asarray(target)),
+        class_names=tuple(class_names),
+        feature_names=tuple(feature_names),
         images=None if images is None else _read_only(images),
-        # 1797² float64 is 26 MB; it makes each silhouette ~4× faster, the same value.
-        distances=_read_only(pairwise_distances(scaled, metric="euclidean")),
+        # The digits' 1797² float64 is 26 MB; it makes each silhouette ~4× faster, the same value.
+        distances=_read_only(pairwise_distances(scaled, metric="euclidean")) if small else None,
         pca_plane=pca_plane,
         reduced=_read_only(reduced),
         extent=(float(x_min), float(x_max), float(y_min), float(y_max)),
+        standardized=standardize,
     )
+
+
+@lru_cache(maxsize=len(DATASETS))
+def _built_in(key: str) -> Dataset:
+    info = DATASETS[key]
+    bunch = info.loader()
+    names = info.class_names or tuple(str(name) for name in bunch.target_names)
+    images = getattr(bunch, "images", None) if info.image_side else None
+    return prepare(info, bunch.data, bunch.target, names, tuple(str(name) for name in bunch.feature_names),
+                   images=images)
+
+
+# Where datasets other than the built-in ones come from: each source maps a key to a Dataset, or
+# None when the key is not its own. app.py (and every process that fits) adds the uploads' source.
+_sources: list[Callable[[str], Dataset | None]] = []
+
+
+def add_source(source: Callable[[str], Dataset | None]) -> None:
+    if source not in _sources:
+        _sources.append(source)
+
+
+def find(key: object) -> Dataset | None:
+    """The dataset under this key, or None when no built-in or source knows it."""
+    if not isinstance(key, str):
+        return None
+    if key in DATASETS:
+        return _built_in(key)
+    return next((dataset for dataset in (source(key) for source in _sources) if dataset is not None), None)
+
+
+def load(key: str = DEFAULT_DATASET) -> Dataset:
+    """A dataset, prepared once per process; every caller shares its read-only arrays."""
+    dataset = find(key)
+    if dataset is None:
+        raise KeyError(f"no dataset {key!r}")
+    return dataset

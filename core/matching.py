@@ -33,6 +33,9 @@ class ClusterMatching:
     majority_count: int  # samples in a cluster whose majority class is theirs
     class_names: tuple[str, ...]
     plural_suffix: str  # "s" for digits ("7s"); "" for names that read as plurals already
+    # False: data without labels. Each cluster is then its own "class" (numbered by size), which
+    # gives it a name and a colour and nothing else: no view may speak of purity or accuracy.
+    labelled: bool = True
 
     @property
     def n_samples(self) -> int:
@@ -180,13 +183,14 @@ class Members:
     n_misfits: int
 
 
-def cluster_members(features: np.ndarray, center: np.ndarray, labels: np.ndarray, truth: np.ndarray,
+def cluster_members(features: np.ndarray, center: np.ndarray, labels: np.ndarray, truth: np.ndarray | None,
                     cluster: int, own_class: int, limit: int = 24) -> Members:
     """Up to `limit` members nearest the centroid, and up to `limit` whose class is not `own_class`."""
     members = np.flatnonzero(labels == cluster)
     distances = np.linalg.norm(features[members] - center, axis=1)
     nearest_first = members[np.argsort(distances, kind="stable")]
-    misfits = nearest_first[truth[nearest_first] != own_class]
+    # Without labels (truth None) no member is a misfit: there is no class to miss.
+    misfits = nearest_first[:0] if truth is None else nearest_first[truth[nearest_first] != own_class]
     return Members(
         cluster=cluster, size=len(members),
         typical=tuple(int(i) for i in nearest_first[:limit]),
@@ -195,6 +199,27 @@ def cluster_members(features: np.ndarray, center: np.ndarray, labels: np.ndarray
     )
 
 
+def numbered_clusters(labels: np.ndarray, n_clusters: int) -> ClusterMatching:
+    """Clusters of data without labels, named 1..k from the largest (ties by cluster number)."""
+    sizes = np.bincount(labels, minlength=n_clusters)
+    order = sorted(range(n_clusters), key=lambda c: (-int(sizes[c]), c))
+    rank = np.empty(n_clusters, dtype=np.int64)
+    rank[order] = np.arange(n_clusters)
+    table = np.zeros((n_clusters, n_clusters), dtype=np.int64)
+    table[np.arange(n_clusters), rank] = sizes
+    matched = np.ones(n_clusters, dtype=bool)
+    for array in (table, rank, matched):
+        array.setflags(write=False)
+    return ClusterMatching(
+        contingency=table, stands_for=rank, matched=matched, names=tuple(str(r + 1) for r in rank),
+        order=tuple(order), matched_count=0, majority_count=0,
+        class_names=tuple(str(r + 1) for r in range(n_clusters)), plural_suffix="", labelled=False,
+    )
+
+
 def matching_for(dataset, labels: np.ndarray, n_clusters: int) -> ClusterMatching:
-    """match_clusters against a core.datasets.Dataset's true classes and names."""
+    """match_clusters against a core.datasets.Dataset's true classes and names (numbered clusters
+    for data without labels)."""
+    if dataset.target is None:
+        return numbered_clusters(labels, n_clusters)
     return match_clusters(dataset.target, labels, n_clusters, dataset.class_names, dataset.info.plural_suffix)

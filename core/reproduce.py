@@ -64,3 +64,78 @@ def reproduce_snippet(settings: Settings) -> str:
     for field, placeholder in PLACEHOLDERS.items():
         snippet = snippet.replace(placeholder, str(int(getattr(settings, field))))
     return snippet
+
+
+def upload_template(filename: str, delimiter: str, decimal: str, features: tuple[str, ...], label: str | None,
+                    standardize: bool, n_rows: int) -> str:
+    """The snippet for an uploaded file, with the same placeholders: it reads the file with pandas,
+    keeps the rows the dashboard keeps, and prints the same columns. Every name is written with
+    repr(), so a column named like code stays a string."""
+    from core.clustering import SILHOUETTE_SAMPLE, SILHOUETTE_SEED
+
+    sample = (f", sample_size={SILHOUETTE_SAMPLE}, random_state={SILHOUETTE_SEED}"
+              if n_rows > SILHOUETTE_SAMPLE else "")
+    numbers = "cells.str.strip()" if decimal == "." else 'cells.str.strip().str.replace(",", ".", regex=False)'
+    scale = "StandardScaler().fit_transform(frame[FEATURES])" if standardize else "frame[FEATURES].to_numpy(float)"
+    keep = "keep = np.isfinite(frame[FEATURES]).all(axis=1)"
+    if label is not None:
+        keep += " & frame[LABEL].notna() & (frame[LABEL].astype(str).str.strip() != \"\")"
+        header = "init        fit time  inertia  homog.  compl.  v-meas.  ARI    AMI    silhouette"
+        scores = f"""        metrics.homogeneity_score(truth, found),
+        metrics.completeness_score(truth, found),
+        metrics.v_measure_score(truth, found),
+        metrics.adjusted_rand_score(truth, found),
+        metrics.adjusted_mutual_info_score(truth, found),
+        metrics.silhouette_score(data, found, metric="euclidean"{sample}),"""
+        fmt = '"  ".join(f"{score:.3f}" for score in scores)'
+    else:
+        header = "init        fit time  inertia  silhouette  Calinski-H.  Davies-B."
+        scores = f"""        metrics.silhouette_score(data, found, metric="euclidean"{sample}),
+        metrics.calinski_harabasz_score(data, found),
+        metrics.davies_bouldin_score(data, found),"""
+        fmt = 'f"{scores[0]:.3f}  {scores[1]:,.1f}  {scores[2]:.3f}"'
+    return f'''\
+# The "Init strategies compared" table of the K-means dashboard, on your file
+# {filename!r}, for k=__K__, n_init=__N_INIT__, seed=__SEED__.
+# Needs pandas and scikit-learn; put the file beside this script.
+from time import thread_time
+
+import numpy as np
+import pandas as pd
+from sklearn import metrics
+from sklearn.cluster import KMeans
+from sklearn.decomposition import PCA
+from sklearn.preprocessing import StandardScaler
+
+K, N_INIT, SEED = __K__, __N_INIT__, __SEED__
+FEATURES = {list(features)!r}
+LABEL = {label!r}
+
+frame = pd.read_csv({filename!r}, sep={delimiter!r}, decimal={decimal!r}, dtype=str, keep_default_na=False)
+frame.columns = frame.columns.str.strip()
+frame[FEATURES] = frame[FEATURES].apply(lambda cells: pd.to_numeric({numbers}, errors="coerce"))
+{keep}
+frame = frame[keep]
+data = {scale}
+truth = frame[LABEL].astype(str).str.strip() if LABEL else None
+
+estimators = {{
+    "k-means++": KMeans(init="k-means++", n_clusters=K, n_init=N_INIT, random_state=SEED),
+    "random": KMeans(init="random", n_clusters=K, n_init=N_INIT, random_state=SEED),
+    # Deterministic seeding from the k principal axes, so one run (only while K <= the features).
+    "PCA-based": KMeans(init=PCA(n_components=K).fit(data).components_, n_clusters=K, n_init=1,
+                        random_state=SEED) if K <= data.shape[1] else None,
+}}
+print({header!r})
+for name, kmeans in estimators.items():
+    if kmeans is None:
+        continue
+    started = thread_time()  # CPU time, as the dashboard shows it
+    kmeans.fit(data)
+    fit_ms = (thread_time() - started) * 1000
+    found = kmeans.labels_
+    scores = [
+{scores}
+    ]
+    print(f"{{name:<11}} {{fit_ms:5.0f}} ms {{kmeans.inertia_:>8,.0f}}  " + {fmt})
+'''

@@ -15,7 +15,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from numbers import Real
 
-from core.datasets import DATASETS, DEFAULT_DATASET, load
+from core.datasets import DATASETS, DEFAULT_DATASET, UPLOAD_PREFIX, find, load
 
 INIT_METHODS = ("k-means++", "random", "PCA-based")
 N_INIT_RANGE = (1, 50)
@@ -121,14 +121,16 @@ class Limits:
     k_range: tuple[int, int]
     pca_max_k: int  # PCA-based seeding takes k principal axes: k <= the number of features
     mesh_range: tuple[float, float]
-    default_k: int  # the number of true classes
+    default_k: int  # the number of true classes (within the k range)
 
 
 def limits(dataset: str) -> Limits:
     data = load(dataset)
     k_max = min(N_CLUSTERS_RANGE[1], data.n_samples - 1)
+    # The number of true classes, within range; without labels, the smallest k worth a look.
+    default_k = min(max(data.n_classes, N_CLUSTERS_RANGE[0]), k_max) if data.labelled else min(3, k_max)
     return Limits((N_CLUSTERS_RANGE[0], k_max), min(k_max, data.n_features),
-                  (min_mesh_step(data.extent), MESH_STEP_MAX), data.n_classes)
+                  (min_mesh_step(data.extent), MESH_STEP_MAX), default_k)
 
 
 def available_inits(dataset: str, n_clusters: int) -> tuple[str, ...]:
@@ -190,7 +192,15 @@ def _mesh_step_rule(value: float | None, finest: float) -> str:
 
 
 def dataset_key(value: object) -> str | None:
-    return value if isinstance(value, str) and value in DATASETS else None
+    return value if find(value) is not None else None
+
+
+def _dataset_rule(value: object) -> str:
+    if isinstance(value, str) and value.startswith(UPLOAD_PREFIX):
+        # Never repeat the key: it is the upload's only secret.
+        return ("The uploaded data is no longer kept here (forgotten, expired, or uploaded in another tab); "
+                "choose a dataset or upload the file again.")
+    return f"Dataset must be one of {', '.join(DATASETS)}{received(value)}."
 
 
 def validate(raw: Mapping[str, object], fallback: Mapping | None = None) -> Settings:
@@ -202,8 +212,7 @@ def validate(raw: Mapping[str, object], fallback: Mapping | None = None) -> Sett
     """
     dataset = dataset_key(raw.get("dataset", DEFAULT_DATASET))
     if dataset is None:
-        raise InvalidSettings({"dataset": f"Dataset must be one of {', '.join(DATASETS)}"
-                                          f"{received(raw.get('dataset'))}."})
+        raise InvalidSettings({"dataset": _dataset_rule(raw.get("dataset", DEFAULT_DATASET))})
     allowed = limits(dataset)
     step = finite_float(raw.get("mesh_step"))
     finest, coarsest = allowed.mesh_range

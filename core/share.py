@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from urllib.parse import parse_qsl, urlencode
 
-from core.datasets import DATASETS
+from core.datasets import DATASETS, UPLOAD_PREFIX
 from core.settings import DEFAULTS, INIT_METHODS, InvalidSettings, Settings, validate
 
 # Query parameter → Settings field, in the order the address lists them.
@@ -19,6 +19,7 @@ PARAMETERS = {"data": "dataset", "init": "init_method", "n_init": "n_init", "k":
               "mesh": "mesh_step"}
 MAX_PARAMETERS = 20  # an address with more is not ours
 MAX_SHOWN = 30  # characters of a bad value repeated in a note
+UPLOADED = "upload"  # `data=` of an address made from an uploaded file
 
 
 @dataclass(frozen=True)
@@ -32,6 +33,8 @@ class AddressSettings:
 def format_query(settings: Settings) -> str:
     """The query string holding these settings, with its leading '?'."""
     values = {parameter: getattr(settings, field) for parameter, field in PARAMETERS.items()}
+    if settings.dataset.startswith(UPLOAD_PREFIX):
+        values["data"] = UPLOADED  # the upload's key is its secret: the address only says there was one
     values["mesh"] = repr(settings.mesh_step)  # exactly, so the address restores the same step
     return "?" + urlencode(values)
 
@@ -68,7 +71,12 @@ def parse_query(search: str) -> AddressSettings:
             raw.setdefault(PARAMETERS[parameter], text)  # the first of repeated ones
     values = {field: _typed(field, raw[field]) if field in raw else DEFAULTS[field] for field in DEFAULTS}
     problems: dict[str, str] = {}
-    if values["dataset"] not in DATASETS:
+    if values["dataset"] == UPLOADED:
+        notes.append("This address was made from a CSV file uploaded in another tab. An upload stays private to "
+                     f"the tab that uploaded it, so the {DATASETS[DEFAULTS['dataset']].title.lower()} are shown "
+                     "instead, with the address's other settings.")
+        values["dataset"] = DEFAULTS["dataset"]
+    elif values["dataset"] not in DATASETS:
         problems["dataset"] = f"Dataset must be one of {', '.join(DATASETS)}."
         values["dataset"] = DEFAULTS["dataset"]
     # Each field on its own: PCA-based would silently skip a bad n_init or seed, but the address

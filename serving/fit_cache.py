@@ -30,7 +30,8 @@ CODE_VERSION = 2  # bump when what a cached row holds, or how it is computed, ch
 @lru_cache(maxsize=None)
 def data_version(dataset: str) -> str:
     data = datasets.load(dataset)
-    return hashlib.sha256(data.scaled.tobytes() + data.target.tobytes()).hexdigest()[:16]
+    target = b"" if data.target is None else data.target.tobytes()
+    return hashlib.sha256(data.scaled.tobytes() + target).hexdigest()[:16]
 
 
 def cache_key(kind: str, args: tuple) -> str:
@@ -51,8 +52,13 @@ class FitCache:
                         type(error).__name__, RETRY_S)
         self._down_until = time.monotonic() + RETRY_S
 
+    @staticmethod
+    def _kept(args: tuple) -> bool:
+        """An upload's rows are never shared: they would outlive it and reach other pages' caches."""
+        return not str(args[0]).startswith(datasets.UPLOAD_PREFIX)
+
     def get(self, kind: str, args: tuple):
-        if time.monotonic() < self._down_until:
+        if time.monotonic() < self._down_until or not self._kept(args):
             return None
         try:
             raw = self.client.get(cache_key(kind, args))
@@ -62,7 +68,7 @@ class FitCache:
         return None if raw is None else pickle.loads(raw)  # noqa: S301 (a private Redis, see above)
 
     def set(self, kind: str, args: tuple, value) -> None:
-        if time.monotonic() < self._down_until:
+        if time.monotonic() < self._down_until or not self._kept(args):
             return
         try:
             self.client.set(cache_key(kind, args), pickle.dumps(value), ex=TTL_S)

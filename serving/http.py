@@ -17,6 +17,7 @@ from werkzeug.serving import WSGIRequestHandler
 
 from callbacks.services import Busy
 from serving.log_escaping import escape_controls
+from serving.upload_route import UPLOAD_PATH
 
 log = logging.getLogger(__name__)
 
@@ -52,8 +53,8 @@ def install(app: Dash, debug: bool) -> None:
     def _refuse_wrong_method_size_or_path():
         if request.path == CALLBACK_PATH and request.method != "POST":
             raise MethodNotAllowed(valid_methods=["POST"])
-        if (request.content_length or 0) > MAX_REQUEST_BYTES:
-            abort(413)
+        if (request.content_length or 0) > MAX_REQUEST_BYTES and request.path != UPLOAD_PATH:
+            abort(413)  # the upload route has its own limit (serving/upload_route.py)
         if not debug and request.path in DEVELOPMENT_PATHS:
             raise NotFound()
 

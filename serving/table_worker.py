@@ -12,9 +12,11 @@ import threading
 import time
 
 from core import clustering, datasets  # noqa: F401  (imported here so that every fork has it)
+from serving import uploads
 
 for _key in datasets.DATASETS:
     datasets.load(_key)
+uploads.install_from_environment()  # an upload's rows read it from the store the web process wrote
 
 NICENESS = 10  # the map first: the table takes what the web threads leave
 

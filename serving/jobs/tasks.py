@@ -17,6 +17,9 @@ from threadpoolctl import threadpool_limits
 from core.sweeps import k_sweep, seed_stability
 from serving.jobs.celery_app import RESULT_TTL_S, celery_app
 from serving.jobs.store import job_store
+from serving.uploads import install_from_environment
+
+install_from_environment()  # a job on an upload reads it from the store the web process wrote
 
 JOB_NICENESS = 15  # below the table's processes (10): the map first, then the table, then the jobs
 SWEEP, STABILITY = "k-sweep", "stability"

@@ -11,7 +11,7 @@ import pytest
 
 from components.cluster_views import _heat
 from components.metrics_table import COLUMNS
-from components.share_panel import CSV_HEADERS, table_csv
+from components.share_panel import csv_headers, table_csv
 from core.clustering import row_keys, table_row
 from core.reproduce import reproduce_snippet
 from core.settings import DEFAULTS, Settings
@@ -83,7 +83,7 @@ def test_the_csv_holds_the_settings_and_exactly_the_tables_numbers_in_shortest_f
     assert first.startswith("# K-means on handwritten digits")
     assert second == "# dataset=digits, k=7, n_init=3, seed=11, selected init=random"
     frame = pd.read_csv(io.StringIO(text), comment="#")
-    assert list(frame.columns) == CSV_HEADERS
+    assert list(frame.columns) == csv_headers(COLUMNS)
     assert list(frame["Init"]) == [result.init_method for result in results]
     for row, result in zip(frame.itertuples(index=False), results, strict=True):
         for value, column in zip(row[1:], COLUMNS, strict=True):

@@ -1,0 +1,126 @@
+"""The "Your data" panel: show what an uploaded file holds, cluster the chosen columns, forget it.
+
+The file itself reaches the server through its own route (serving/upload_route.py, called by
+assets/uploads.js), which answers with what it found; that answer lands in `upload-received`. The
+choice of columns goes through `services().uploads`, which checks it against the kept file (the
+callback endpoint is public: nothing the page says about the file is trusted) and returns the
+dataset's key. The key then becomes the dataset picker's value, and the page switches to it as to
+any other dataset.
+"""
+
+from __future__ import annotations
+
+from dash import Dash, Input, Output, State, no_update
+
+from callbacks.controls import dataset_entry, dataset_limits
+from callbacks.services import services
+from components.controls import dataset_options
+from components.upload_panel import NO_LABEL, feature_options, guessed_label, label_options, received_summary
+from core import datasets
+from core.datasets import DEFAULT_DATASET
+from core.reproduce import upload_template
+from core.uploads import DELIMITERS, UploadRefused
+
+GONE = ("The uploaded file is no longer kept (forgotten, or past its hour); upload it again to cluster it.")
+
+
+def _received(received) -> dict | None:
+    """The route's answer as the page holds it, if it has the shape the route writes."""
+    if not isinstance(received, dict) or not isinstance(received.get("id"), str):
+        return None
+    lists = ("columns", "numeric", "label_candidates", "notes")
+    if not all(isinstance(received.get(name), list) for name in lists):
+        return None
+    return received
+
+
+def show_received(received) -> dict:
+    received = _received(received)
+    if received is None:
+        return {"hidden": True, "status": "", "features": no_update, "feature_options": no_update,
+                "label": no_update, "label_options": no_update}
+    label = guessed_label(received)
+    return {
+        "hidden": False,
+        "status": [received_summary(received), *(f" {note}" for note in received["notes"])],
+        "feature_options": feature_options(received),
+        "features": [name for name in received["numeric"] if name != label],
+        "label_options": label_options(received),
+        "label": label,
+    }
+
+
+def _not_applied(message: str) -> dict:
+    """The choice is refused: say why, change nothing else."""
+    return {"error": message, "error_hidden": False, **{name: no_update for name in
+                                                        ("options", "value", "limits", "forget_hidden", "snippet")}}
+
+
+def apply_choice(received, features, label, standardize) -> dict:
+    """Cluster the chosen columns: the dataset picker gets the upload and switches to it."""
+    received = _received(received)
+    if received is None:
+        return _not_applied(GONE)
+    try:
+        key = services().uploads.choose(received["id"], features if isinstance(features, list) else [],
+                                        None if label in (None, NO_LABEL) else label,
+                                        isinstance(standardize, list) and "on" in standardize)
+    except UploadRefused as refused:
+        return _not_applied(str(refused))
+    except KeyError:
+        return _not_applied(GONE)
+    dataset = datasets.load(key)
+    snippet = upload_template(dataset.info.title, _one_of(received.get("delimiter"), DELIMITERS),
+                              _one_of(received.get("decimal"), (".", ",")), dataset.feature_names,
+                              dataset.info.label or None, dataset.standardized, dataset.n_samples)
+    return {"error": "", "error_hidden": True, "options": dataset_options(key), "value": key,
+            "limits": {**dataset_limits(), key: dataset_entry(key)}, "forget_hidden": False, "snippet": snippet}
+
+
+def _one_of(value, allowed: tuple[str, ...]) -> str:
+    return value if value in allowed else allowed[0]
+
+
+def forget(received) -> dict:
+    """Delete the upload on the server at once, and go back to the default dataset."""
+    received = _received(received)
+    if received is not None:
+        services().uploads.forget(received["id"])
+    return {"received": None, "status": "Forgotten: the file and everything made from it are deleted from the "
+                                        "server.", "options": dataset_options(), "value": DEFAULT_DATASET,
+            "limits": dataset_limits(), "forget_hidden": True, "error": "", "error_hidden": True, "snippet": None}
+
+
+def register(app: Dash) -> None:
+    app.callback(
+        output={"hidden": Output("upload-columns", "hidden"), "status": Output("upload-status", "children"),
+                "feature_options": Output("upload-features", "options"),
+                "features": Output("upload-features", "value"),
+                "label_options": Output("upload-label", "options"), "label": Output("upload-label", "value")},
+        inputs={"received": Input("upload-received", "data")},
+        prevent_initial_call=True,
+    )(show_received)
+    app.callback(
+        output={"error": Output("upload-error", "children"), "error_hidden": Output("upload-error", "hidden"),
+                "options": Output("dataset", "options"), "value": Output("dataset", "value"),
+                "limits": Output("dataset-limits", "data"), "forget_hidden": Output("upload-forget", "hidden"),
+                "snippet": Output("upload-snippet", "data")},
+        inputs={"clicks": Input("upload-apply", "n_clicks")},
+        state={"received": State("upload-received", "data"), "features": State("upload-features", "value"),
+               "label": State("upload-label", "value"), "standardize": State("upload-standardize", "value")},
+        prevent_initial_call=True,
+    )(lambda clicks, received, features, label, standardize: apply_choice(received, features, label, standardize))
+    app.callback(
+        output={"received": Output("upload-received", "data", allow_duplicate=True),
+                "status": Output("upload-status", "children", allow_duplicate=True),
+                "options": Output("dataset", "options", allow_duplicate=True),
+                "value": Output("dataset", "value", allow_duplicate=True),
+                "limits": Output("dataset-limits", "data", allow_duplicate=True),
+                "forget_hidden": Output("upload-forget", "hidden", allow_duplicate=True),
+                "error": Output("upload-error", "children", allow_duplicate=True),
+                "error_hidden": Output("upload-error", "hidden", allow_duplicate=True),
+                "snippet": Output("upload-snippet", "data", allow_duplicate=True)},
+        inputs={"clicks": Input("upload-forget", "n_clicks")},
+        state={"received": State("upload-received", "data")},
+        prevent_initial_call=True,
+    )(lambda clicks, received: forget(received))

@@ -1,0 +1,62 @@
+"""`POST /upload`: a CSV file as the request's body (not base64 in a callback), up to
+core.uploads.MAX_BYTES; the answer says what the file holds, or why it cannot be used (400, with a
+message for the page). `POST /upload/forget`: the page's "Forget this data", and its farewell when
+it closes (`navigator.sendBeacon`). The upload's id travels in bodies only, never in a path or a
+query string, so no access log holds it.
+"""
+
+from __future__ import annotations
+
+import logging
+from urllib.parse import unquote
+
+from flask import Flask, request
+
+from core.uploads import MAX_BYTES, UploadRefused
+from serving.uploads import StoreFull, UploadStore
+
+log = logging.getLogger(__name__)
+
+UPLOAD_PATH, FORGET_PATH = "/upload", "/upload/forget"
+NO_STORE = {"Cache-Control": "no-store"}
+
+
+def _refused(message: str, status: int = 400):
+    return {"error": message}, status, NO_STORE
+
+
+def register(server: Flask, store: UploadStore) -> None:
+    @server.post(UPLOAD_PATH)
+    def receive_upload():
+        request.max_content_length = MAX_BYTES  # this route's own limit (Flask 3.1, per request)
+        size = request.content_length
+        if size is None:
+            return _refused("The upload did not say its size (Content-Length); send the file again.", 411)
+        if size > MAX_BYTES:
+            return _refused(f"The file is {size / 2**20:.1f} MB; files up to {MAX_BYTES // 2**20} MB can be "
+                            f"uploaded.", 413)
+        filename = unquote(request.headers.get("X-Filename", ""))[:120].strip() or "upload.csv"
+        try:
+            received = store.receive(request.get_data(cache=False), filename,
+                                     replaces=request.headers.get("X-Replaces") or None)
+        except UploadRefused as refused:
+            return _refused(str(refused))
+        except StoreFull as full:
+            return _refused(str(full), 503)
+        parsed = received.parsed
+        return {
+            "id": received.upload_id,
+            "filename": received.filename,
+            "rows": parsed.n_rows,
+            "columns": list(parsed.columns),
+            "numeric": list(parsed.numeric),
+            "label_candidates": list(parsed.label_candidates),
+            "delimiter": parsed.delimiter,
+            "decimal": parsed.decimal,
+            "notes": list(parsed.notes),
+        }, 200, NO_STORE
+
+    @server.post(FORGET_PATH)
+    def forget_upload():
+        upload_id = request.get_data(cache=False, as_text=True).strip()
+        return {"forgotten": store.forget(upload_id)}, 200, NO_STORE

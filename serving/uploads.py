@@ -1,0 +1,246 @@
+"""People's own CSV files: kept where every process of this deployment can read them (diskcache in a
+private directory, or Redis with `REDIS_URL`), for a time-to-live, and known only by a secret id.
+
+An upload is stored twice over its life: the file as sent (`<id>:csv`), and each choice of columns
+made from it as arrays (`<id>:<choice>`, numpy's own format, never pickled). Its dataset key,
+`upload-<id>-<choice>`, is the only way to it: it is handed to the page that uploaded the file, is
+never put in an address, a log line or a shared cache, and dies with the upload.
+
+`source` is what core.datasets asks for an upload key (in the web, table and job processes): it
+checks that the choice is still kept, and prepares it once per process.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import json
+import os
+import re
+import secrets
+import tempfile
+import threading
+import time
+from collections import OrderedDict
+from dataclasses import dataclass
+
+import numpy as np
+
+from core import datasets, uploads
+from core.datasets import UPLOAD_PREFIX, DatasetInfo
+from serving.jobs.store import private_directory, redis_url
+
+TTL_S = int(os.environ.get("UPLOAD_TTL_S", "3600"))
+MAX_KEPT = int(os.environ.get("UPLOADS_MAX", "8"))  # uploads kept at once on this deployment
+PREPARED_KEPT = 2  # prepared datasets kept in each process (100,000 × 200 floats is 160 MB)
+_KEY = re.compile(rf"^{UPLOAD_PREFIX}([A-Za-z0-9_-]{{22}})-([0-9a-f]{{16}})$")
+_ID = re.compile(r"^[A-Za-z0-9_-]{22}$")
+
+
+class StoreFull(Exception):
+    """The deployment keeps as many uploads as it may: the user is told, nothing is kept."""
+
+
+def uploads_dir() -> str:
+    return os.environ.get("UPLOADS_DIR") or os.path.join(tempfile.gettempdir(), f"kmeans-uploads-{os.getuid()}")
+
+
+class _Disk:
+    """diskcache in a directory only this user can read; expiry is diskcache's own."""
+
+    def __init__(self, directory: str) -> None:
+        import diskcache
+
+        self.cache = diskcache.Cache(private_directory(directory), eviction_policy="none", size_limit=2**40)
+
+    def put(self, key: str, value: bytes, ttl_s: float) -> None:
+        self.cache.set(key, value, expire=ttl_s)
+
+    def get(self, key: str) -> bytes | None:
+        return self.cache.get(key)
+
+    def has(self, key: str) -> bool:
+        return key in self.cache
+
+    def delete(self, *keys: str) -> None:
+        for key in keys:
+            self.cache.delete(key)
+
+    def count(self, suffix: str) -> int:
+        self.cache.expire()
+        return sum(1 for key in self.cache.iterkeys() if key.endswith(suffix))
+
+
+class _Redis:
+    PREFIX = "kmeans-upload:"
+
+    def __init__(self, url: str) -> None:
+        import redis
+
+        self.client = redis.Redis.from_url(url, socket_connect_timeout=1, socket_timeout=10)
+
+    def put(self, key: str, value: bytes, ttl_s: float) -> None:
+        self.client.set(self.PREFIX + key, value, px=int(ttl_s * 1000))
+
+    def get(self, key: str) -> bytes | None:
+        return self.client.get(self.PREFIX + key)
+
+    def has(self, key: str) -> bool:
+        return bool(self.client.exists(self.PREFIX + key))
+
+    def delete(self, *keys: str) -> None:
+        if keys:
+            self.client.delete(*(self.PREFIX + key for key in keys))
+
+    def count(self, suffix: str) -> int:
+        return sum(1 for _ in self.client.scan_iter(match=f"{self.PREFIX}*{suffix}", count=500))
+
+
+@dataclass(frozen=True)
+class Received:
+    """What the page is told about a file it sent."""
+
+    upload_id: str
+    filename: str
+    parsed: uploads.ParsedCsv
+
+
+class UploadStore:
+    def __init__(self, redis_url: str | None = None, ttl_s: float = TTL_S, max_kept: int = MAX_KEPT) -> None:
+        self.backend = _Redis(redis_url) if redis_url else _Disk(uploads_dir())
+        self.ttl_s, self.max_kept = ttl_s, max_kept
+        self._lock = threading.Lock()
+        self._parsed: OrderedDict[str, uploads.ParsedCsv] = OrderedDict()
+        self._prepared: OrderedDict[str, datasets.Dataset] = OrderedDict()
+
+    # --- the file ---------------------------------------------------------------------------
+
+    def receive(self, data: bytes, filename: str, replaces: str | None = None) -> Received:
+        """Parse a file (core.uploads.UploadRefused says why it cannot be used) and keep it. The
+        page's previous upload, if it names one, is forgotten first: a page keeps one at a time."""
+        freed = 1 if replaces and self._meta(replaces) is not None else 0
+        if self.backend.count(":meta") - freed >= self.max_kept:
+            raise StoreFull(f"The server already keeps {self.max_kept} uploads, its limit; try again when one "
+                            f"is forgotten or expires (within {self.ttl_s / 60:.0f} minutes).")
+        parsed = uploads.parse_csv(data)
+        if replaces:
+            self.forget(replaces)
+        upload_id = secrets.token_urlsafe(16)
+        expires = time.time() + self.ttl_s
+        meta = {"filename": filename, "expires": expires, "choices": []}
+        self.backend.put(f"{upload_id}:csv", data, self.ttl_s)
+        self.backend.put(f"{upload_id}:meta", json.dumps(meta).encode(), self.ttl_s)
+        self._remember(self._parsed, upload_id, parsed, 2)
+        return Received(upload_id, filename, parsed)
+
+    def _meta(self, upload_id: object) -> dict | None:
+        if not isinstance(upload_id, str) or not _ID.match(upload_id):
+            return None
+        raw = self.backend.get(f"{upload_id}:meta")
+        return None if raw is None else json.loads(raw)
+
+    def _parsed_csv(self, upload_id: str) -> uploads.ParsedCsv | None:
+        with self._lock:
+            parsed = self._parsed.get(upload_id)
+        if parsed is None:  # uploaded through another process
+            data = self.backend.get(f"{upload_id}:csv")
+            if data is None:
+                return None
+            parsed = uploads.parse_csv(data)
+            self._remember(self._parsed, upload_id, parsed, 2)
+        return parsed
+
+    # --- a choice of columns: a dataset -------------------------------------------------------
+
+    def choose(self, upload_id: object, features, label, standardize) -> str:
+        """The dataset key of this choice of columns from a kept upload (UploadRefused says what
+        is wrong with the choice; KeyError: the upload is no longer kept)."""
+        meta = self._meta(upload_id)
+        parsed = self._parsed_csv(upload_id) if meta else None
+        if meta is None or parsed is None:
+            raise KeyError("upload not kept")
+        choice = uploads.choose(parsed, features, label, standardize)
+        digest = hashlib.sha256(json.dumps([choice.feature_names, choice.label_name, choice.standardize])
+                                .encode()).hexdigest()[:16]
+        ttl = max(1.0, meta["expires"] - time.time())
+        self.backend.put(f"{upload_id}:{digest}", _to_bytes(choice, meta["filename"]), ttl)
+        if digest not in meta["choices"]:
+            meta["choices"].append(digest)
+            self.backend.put(f"{upload_id}:meta", json.dumps(meta).encode(), ttl)
+        return f"{UPLOAD_PREFIX}{upload_id}-{digest}"
+
+    def forget(self, upload_id: object) -> bool:
+        """Delete an upload and every choice made from it, here and in this process's memory."""
+        meta = self._meta(upload_id)
+        if meta is None:
+            return False
+        self.backend.delete(f"{upload_id}:csv", f"{upload_id}:meta",
+                            *(f"{upload_id}:{digest}" for digest in meta["choices"]))
+        with self._lock:
+            self._parsed.pop(upload_id, None)
+            for key in [key for key in self._prepared if key.startswith(f"{UPLOAD_PREFIX}{upload_id}-")]:
+                del self._prepared[key]
+        return True
+
+    def source(self, key: str) -> datasets.Dataset | None:
+        """core.datasets' source: the dataset of a kept choice, prepared once in this process."""
+        match = _KEY.match(key)
+        if match is None:
+            return None
+        stored = f"{match[1]}:{match[2]}"
+        if not self.backend.has(stored):  # forgotten or expired, maybe by another process
+            with self._lock:
+                self._prepared.pop(key, None)
+            return None
+        with self._lock:
+            dataset = self._prepared.get(key)
+            if dataset is not None:
+                self._prepared.move_to_end(key)
+                return dataset
+        data = self.backend.get(stored)
+        if data is None:
+            return None
+        dataset = _from_bytes(key, data)
+        self._remember(self._prepared, key, dataset, PREPARED_KEPT)
+        return dataset
+
+    def _remember(self, kept: OrderedDict, key: str, value, size: int) -> None:
+        with self._lock:
+            kept[key] = value
+            kept.move_to_end(key)
+            while len(kept) > size:
+                kept.popitem(last=False)
+
+
+def _to_bytes(choice: uploads.Choice, filename: str) -> bytes:
+    meta = {"filename": filename, "feature_names": choice.feature_names, "class_names": choice.class_names,
+            "label_name": choice.label_name, "standardize": choice.standardize}
+    target = choice.target if choice.target is not None else np.zeros(0, dtype=np.int64)
+    buffer = io.BytesIO()
+    np.savez(buffer, features=choice.features, target=target, meta=np.frombuffer(json.dumps(meta).encode(), np.uint8))
+    return buffer.getvalue()
+
+
+def _from_bytes(key: str, data: bytes) -> datasets.Dataset:
+    with np.load(io.BytesIO(data), allow_pickle=False) as arrays:
+        meta = json.loads(arrays["meta"].tobytes())
+        features, target = arrays["features"], arrays["target"]
+    labelled = meta["label_name"] is not None
+    label = meta["label_name"] or ""
+    info = DatasetInfo(key, meta["filename"], "rows", label, f"{label} classes" if labelled else "",
+                       class_names=tuple(meta["class_names"]))
+    return datasets.prepare(info, features, target if labelled else None, tuple(meta["class_names"]),
+                            tuple(meta["feature_names"]), standardize=meta["standardize"])
+
+
+_installed: UploadStore | None = None
+
+
+def install_from_environment() -> UploadStore:
+    """This process's store (REDIS_URL's Redis, or the local directory), added to core.datasets'
+    sources: the web process, each table process and each job worker call this."""
+    global _installed  # pylint: disable=global-statement
+    if _installed is None:
+        _installed = UploadStore(redis_url())
+        datasets.add_source(_installed.source)
+    return _installed
