@@ -69,9 +69,10 @@ class Jobs(Protocol):
 
 
 class Uploads(Protocol):
-    def choose(self, upload_id: object, features, label, standardize) -> str:
-        """The dataset key of these columns of a kept upload; core.uploads.UploadRefused says what
-        is wrong with the choice, KeyError that the upload is no longer kept."""
+    def choose(self, upload_id: object, features, label, standardize) -> tuple[str, tuple[str, ...]]:
+        """The dataset key of these columns of a kept upload and notes on them (rows dropped);
+        core.uploads.UploadRefused says what is wrong with the choice, KeyError that the upload is
+        no longer kept."""
 
     def forget(self, upload_id: object) -> bool:
         """Delete the upload and everything made from it."""

@@ -25,7 +25,7 @@ from components.boundary_figure import (
 )
 from components.controls import mesh_description, number_input_class
 from components.digit_samples import digit_samples
-from components.layout import data_card, map_explained, tagline
+from components.layout import data_card, gallery_note, map_explained, tagline
 from components.server_fault import card_class
 from core import datasets
 from core.boundary import PlaneMap, plane_map
@@ -81,11 +81,12 @@ def dataset_views(settings: Settings) -> dict:
         "explained": map_explained(dataset),
         "data_card": data_card(dataset, picture),
         "tagline": tagline(dataset),
+        "gallery_note": gallery_note(dataset),
         "mesh_description": mesh_description(limits(settings.dataset).mesh_range[0]),
     }
 
 
-DATASET_OUTPUTS = ("figure", "key", "explained", "data_card", "tagline", "mesh_description")
+DATASET_OUTPUTS = ("figure", "key", "explained", "data_card", "tagline", "gallery_note", "mesh_description")
 
 
 def map_view(values: dict, shown: dict | None = None, address_notes: list | None = None,
@@ -174,6 +175,7 @@ def register(app: Dash) -> None:
             "explained": Output("map-explained", "children"),
             "data_card": Output("data-card-slot", "children"),
             "tagline": Output("tagline", "children"),
+            "gallery_note": Output("gallery-note", "children"),
             "mesh_description": Output("mesh-step-description", "children"),
         },
         inputs={

@@ -53,7 +53,8 @@ def show_received(received) -> dict:
 def _not_applied(message: str) -> dict:
     """The choice is refused: say why, change nothing else."""
     return {"error": message, "error_hidden": False, **{name: no_update for name in
-                                                        ("options", "value", "limits", "forget_hidden", "snippet")}}
+                                                        ("status", "options", "value", "limits", "forget_hidden",
+                                                         "snippet")}}
 
 
 def apply_choice(received, features, label, standardize) -> dict:
@@ -62,7 +63,7 @@ def apply_choice(received, features, label, standardize) -> dict:
     if received is None:
         return _not_applied(GONE)
     try:
-        key = services().uploads.choose(received["id"], features if isinstance(features, list) else [],
+        key, notes = services().uploads.choose(received["id"], features if isinstance(features, list) else [],
                                         None if label in (None, NO_LABEL) else label,
                                         isinstance(standardize, list) and "on" in standardize)
     except UploadRefused as refused:
@@ -73,7 +74,12 @@ def apply_choice(received, features, label, standardize) -> dict:
     snippet = upload_template(dataset.info.title, _one_of(received.get("delimiter"), DELIMITERS),
                               _one_of(received.get("decimal"), (".", ",")), dataset.feature_names,
                               dataset.info.label or None, dataset.standardized, dataset.n_samples)
-    return {"error": "", "error_hidden": True, "options": dataset_options(key), "value": key,
+    label_text = f"label {dataset.info.label!r}" if dataset.labelled else "no label"
+    scaled = "standardized" if dataset.standardized else "not standardized"
+    status = (f"Clustering {dataset.n_samples:,} rows × {dataset.n_features} columns of {dataset.info.title} "
+              f"({label_text}; {scaled}).")
+    return {"error": "", "error_hidden": True, "status": " ".join((status, *notes)), "options": dataset_options(key),
+            "value": key,
             "limits": {**dataset_limits(), key: dataset_entry(key)}, "forget_hidden": False, "snippet": snippet}
 
 
@@ -102,6 +108,7 @@ def register(app: Dash) -> None:
     )(show_received)
     app.callback(
         output={"error": Output("upload-error", "children"), "error_hidden": Output("upload-error", "hidden"),
+                "status": Output("upload-status", "children", allow_duplicate=True),
                 "options": Output("dataset", "options"), "value": Output("dataset", "value"),
                 "limits": Output("dataset-limits", "data"), "forget_hidden": Output("upload-forget", "hidden"),
                 "snippet": Output("upload-snippet", "data")},

@@ -79,7 +79,7 @@ def centroid_gallery(matching: ClusterMatching, centroids: np.ndarray, dataset: 
         described = _described(matching, cluster) + ". Show its members."
         cards.append(html.Button(
             [picture, html.Span(name_chip(matching, cluster), className="centroid-name"),
-             html.Span(f"{size} · {purity:.0%}" if matching.labelled else f"{size}", className="centroid-stats")],
+             html.Span(f"{size:,} · {purity:.0%}" if matching.labelled else f"{size:,}", className="centroid-stats")],
             className="centroid-card mixed" if matching.mixed(cluster) else "centroid-card", title=described,
             **{"aria-label": described, **pick_attributes("gallery", MODEL, matching.names[cluster])},
         ))

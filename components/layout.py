@@ -22,6 +22,13 @@ SECTIONS = (("settings", "Settings"), ("table-card", "Table"), ("map-card", "Map
             ("matrix-card", "Matrix"), ("reproduce-card", "Code"))
 
 
+def gallery_note(dataset: Dataset) -> str:
+    if not dataset.labelled:
+        return "Each cluster's centroid, numbered from the largest: its size. Click one for its members."
+    return ("Each cluster's centroid, named after the class it is matched to: size · % of members "
+            "of that class. Click one for its members.")
+
+
 def tagline(dataset: Dataset) -> str:
     if not dataset.labelled:
         return (f"Cluster {dataset.n_samples:,} {dataset.info.samples} of {dataset.info.title} and see the groups "
@@ -172,8 +179,7 @@ def page(*, settings: Settings, dataset: Dataset, views: dict, figure: go.Figure
     gallery = html.Div(
         [
             html.H3("What K-means found", className="gallery-title"),
-            html.P("Each cluster's centroid, named after the class it is matched to: size · % of members "
-                   "of that class. Click one for its members.", className="gallery-note", id="gallery-note"),
+            html.P(gallery_note(dataset), className="gallery-note", id="gallery-note"),
             _html_view(views["gallery"], "centroid-gallery", "centroid-gallery"),  # a .centroid-grid inside
         ],
         className="found-panel",

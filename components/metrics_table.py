@@ -105,7 +105,8 @@ def columns_for(dataset: Dataset) -> tuple[Column, ...]:
 
 # Columns a seed-stability run measures, by the metric name it reports them under (core.sweeps.METRICS).
 SPREAD_METRICS = {"inertia": "inertia", "ari": "adjusted_rand", "ami": "adjusted_mutual_info",
-                  "silhouette": "silhouette"}
+                  "silhouette": "silhouette", "calinski-harabasz": "calinski_harabasz",
+                  "davies-bouldin": "davies_bouldin"}
 
 
 def best_rows(results: Sequence[InitBenchmark], column: Column, spread: dict | None = None) -> int | None:
@@ -134,7 +135,9 @@ def table_caption(settings: Settings, spread: dict | None = None) -> str:
                f"n_init = {settings.n_init}, seed = {settings.seed} (PCA-based: one deterministic run) · "
                "bold: clearly best in its column")
     if spread is not None:
-        caption += "; for inertia, ARI, AMI and silhouette, also beyond the seed spread (95% of seeds)"
+        measured = "inertia, ARI, AMI and silhouette" if dataset.labelled else \
+            "inertia, silhouette, Calinski–Harabasz and Davies–Bouldin"
+        caption += f"; for {measured}, also beyond the seed spread (95% of seeds)"
     if dataset.n_samples > SILHOUETTE_SAMPLE:
         caption += f" · silhouette sampled: {SILHOUETTE_SAMPLE:,} of {dataset.n_samples:,} rows"
     return caption

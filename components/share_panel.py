@@ -11,7 +11,7 @@ from dash import dcc, html
 from components.metrics_table import columns_for
 from core import datasets
 from core.clustering import InitBenchmark
-from core.datasets import UPLOAD_PREFIX
+from core.datasets import UPLOAD_PREFIX, file_part
 from core.reproduce import reproduce_snippet
 from core.settings import Settings
 from core.share import format_query
@@ -93,7 +93,7 @@ def table_csv(results: Sequence[InitBenchmark], settings: Settings) -> tuple[str
     frame = pd.DataFrame(rows, columns=csv_headers(columns))
     text = io.StringIO()
     uploaded = settings.dataset.startswith(UPLOAD_PREFIX)
-    name_in_file = "upload" if uploaded else settings.dataset
+    name_in_file = file_part(settings.dataset)
     scaled = "standardized" if dataset.standardized else "in its own units"
     source = (f"your file {spreadsheet_safe(dataset.info.title)!r}" if uploaded
               else f"scikit-learn's {settings.dataset} dataset")

@@ -9,12 +9,14 @@ from dash import html
 from plotly.subplots import make_subplots
 
 from components.sweep_figure import job_figure_layout
-from core.datasets import DATASETS
-from core.sweeps import METRICS, Stability
+from core import datasets
+from core.datasets import file_part
+from core.sweeps import Stability
 
 # Each at least 3:1 against the card in either theme.
 INIT_COLOURS = {"k-means++": "#3f90da", "random": "#e76300", "PCA-based": "#1f9e89"}
-FORMATS = {"inertia": ",.0f", "silhouette": ".3f", "adjusted_rand": ".3f", "adjusted_mutual_info": ".3f"}
+FORMATS = {"inertia": ",.0f", "silhouette": ".3f", "adjusted_rand": ".3f", "adjusted_mutual_info": ".3f",
+           "calinski_harabasz": ",.1f", "davies_bouldin": ".3f"}
 
 
 def _jitter(count: int) -> np.ndarray:
@@ -25,9 +27,10 @@ def _jitter(count: int) -> np.ndarray:
 def stability_figure(result: Stability) -> go.Figure:
     """One panel per metric: every seed's value as a dot, per init, and a bar over the middle 95%
     of the seeds with the mean marked. PCA-based is one diamond: deterministic."""
-    names = list(METRICS)
+    labels = result.metric_names
+    names = list(labels)
     # 2 × 2 panels: readable from a phone's width to half a laptop's.
-    figure = make_subplots(rows=2, cols=2, subplot_titles=[METRICS[n] for n in names],
+    figure = make_subplots(rows=2, cols=2, subplot_titles=[labels[n] for n in names],
                            horizontal_spacing=0.16, vertical_spacing=0.16)
     for index, name in enumerate(names):
         panel = {"row": index // 2 + 1, "col": index % 2 + 1}
@@ -75,9 +78,9 @@ def stability_table(result: Stability) -> html.Div:
     header = html.Tr([html.Th("Metric", scope="col")] + [
         html.Th(row.init_method + (" *" if row.deterministic else ""), scope="col") for row in result.inits])
     rows = []
-    for name in METRICS:
+    for name, label in result.metric_names.items():
         fmt = FORMATS[name]
-        cells = [html.Th(METRICS[name], scope="row")]
+        cells = [html.Th(label, scope="row")]
         for row in result.inits:
             spread = row.metrics[name]
             cells.append(html.Td([html.Span(_cell(result, row.init_method, name)),
@@ -85,7 +88,7 @@ def stability_table(result: Stability) -> html.Div:
                                  **{"data-init": row.init_method}))
         rows.append(html.Tr(cells, **{"data-metric": name}))
     seeds = f"seeds {result.seeds[0]}…{result.seeds[-1]}" if len(result.seeds) > 1 else f"seed {result.seeds[0]}"
-    note = (f"{DATASETS[result.dataset].title}: {len(result.seeds)} seeds ({seeds}) at k {result.n_clusters}, "
+    note = (f"{datasets.load(result.dataset).info.title}: {len(result.seeds)} seeds ({seeds}) at k {result.n_clusters}, "
             f"n_init {result.n_init}: mean ± "
             "standard deviation; 95%: the middle 95% of the seeds' values. * PCA-based seeding is "
             "deterministic: fitted once, its spread is 0 by construction.")
@@ -100,10 +103,10 @@ def stability_frame(result: Stability) -> pd.DataFrame:
         seeds = [None] if row.deterministic else list(result.seeds)
         for index, seed in enumerate(seeds):
             rows.append({"init": row.init_method, "seed": seed, "deterministic": row.deterministic,
-                         **{name: row.metrics[name].values[index] for name in METRICS}})
+                         **{name: row.metrics[name].values[index] for name in result.metric_names}})
     return pd.DataFrame(rows).rename(columns={"adjusted_rand": "ari", "adjusted_mutual_info": "ami"})
 
 
 def stability_file_name(result: Stability) -> str:
-    return (f"seed-stability_{result.dataset}_k{result.n_clusters}_n_init{result.n_init}_"
+    return (f"seed-stability_{file_part(result.dataset)}_k{result.n_clusters}_n_init{result.n_init}_"
             f"seeds{result.seeds[0]}+{len(result.seeds)}.csv")

@@ -7,7 +7,8 @@ import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
 from components.boundary_figure import FONT_STACK
-from core.datasets import DATASETS
+from core import datasets
+from core.datasets import file_part
 from core.sweeps import KSweep
 
 # Score traces on the lower panel (all on 0..1 or -1..1): field, legend label, colour, dash.
@@ -48,6 +49,8 @@ def sweep_figure(sweep: KSweep, current_k: int | None) -> go.Figure:
     ), row=1, col=1)
     for field, label, colour, dash in SCORES:
         values = [getattr(p, field) for p in sweep.points]
+        if all(value is None for value in values):  # data without labels: no agreement with them
+            continue
         figure.add_trace(go.Scatter(
             x=ks, y=values, customdata=ks, name=label, mode="lines+markers",
             line={"color": colour, "dash": dash}, marker={"size": 6}, hovertemplate="%{y:.3f}",
@@ -62,7 +65,7 @@ def sweep_figure(sweep: KSweep, current_k: int | None) -> go.Figure:
 
 def sweep_caption(sweep: KSweep) -> str:
     runs = "deterministic, 1 run" if sweep.init_method == "PCA-based" else f"n_init {sweep.n_init}"
-    return (f"{DATASETS[sweep.dataset].title}, all features · {sweep.init_method} ({runs}) · seed {sweep.seed} · "
+    return (f"{datasets.load(sweep.dataset).info.title}, all features · {sweep.init_method} ({runs}) · seed {sweep.seed} · "
             f"k {sweep.ks[0]}–{sweep.ks[-1]}")
 
 
@@ -77,5 +80,5 @@ def sweep_table(sweep: KSweep) -> pd.DataFrame:
 
 def sweep_file_name(sweep: KSweep) -> str:
     runs = "1" if sweep.init_method == "PCA-based" else str(sweep.n_init)
-    return (f"k-sweep_{sweep.dataset}_{sweep.init_method}_k{sweep.ks[0]}-{sweep.ks[-1]}_n_init{runs}"
+    return (f"k-sweep_{file_part(sweep.dataset)}_{sweep.init_method}_k{sweep.ks[0]}-{sweep.ks[-1]}_n_init{runs}"
             f"_seed{sweep.seed}.csv")

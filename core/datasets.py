@@ -163,6 +163,11 @@ def find(key: object) -> Dataset | None:
     return next((dataset for dataset in (source(key) for source in _sources) if dataset is not None), None)
 
 
+def file_part(key: str) -> str:
+    """The dataset as a download's file name says it: an upload's key is its secret, never written."""
+    return "upload" if key.startswith(UPLOAD_PREFIX) else key
+
+
 def load(key: str = DEFAULT_DATASET) -> Dataset:
     """A dataset, prepared once per process; every caller shares its read-only arrays."""
     dataset = find(key)

@@ -28,6 +28,13 @@ METRICS = {
     "adjusted_rand": "ARI",
     "adjusted_mutual_info": "AMI",
 }
+# Without labels: the scores that judge the clusters' shape alone.
+SHAPE_METRICS = {
+    "inertia": "Inertia",
+    "silhouette": "Silhouette",
+    "calinski_harabasz": "Calinski–Harabasz",
+    "davies_bouldin": "Davies–Bouldin",
+}
 STABILITY_DEFAULT_SEEDS = 20
 DETERMINISTIC_INITS = ("PCA-based",)  # one fit stands for every seed
 INTERVAL_PERCENTILES = (2.5, 97.5)  # the middle 95% of what a seed gives
@@ -52,9 +59,9 @@ class SweepPoint:
     n_clusters: int
     inertia: float
     silhouette: float
-    adjusted_rand: float
-    adjusted_mutual_info: float
-    matched_accuracy: float  # Hungarian-matched clusters ↔ classes (core.matching)
+    adjusted_rand: float | None  # None: data without labels
+    adjusted_mutual_info: float | None
+    matched_accuracy: float | None  # Hungarian-matched clusters ↔ classes (core.matching)
 
 
 @dataclass(frozen=True)
@@ -75,8 +82,14 @@ class KSweep:
         return cls(**{**value, "points": tuple(SweepPoint(**point) for point in value["points"])})
 
 
-def _matched_accuracy(dataset: str, labels: np.ndarray, n_clusters: int) -> float:
-    return float(matching_for(datasets.load(dataset), labels, n_clusters).accuracy)
+def _matched_accuracy(dataset: str, labels: np.ndarray, n_clusters: int) -> float | None:
+    data = datasets.load(dataset)
+    return float(matching_for(data, labels, n_clusters).accuracy) if data.labelled else None
+
+
+def metrics_for(dataset: str) -> dict[str, str]:
+    """The metrics a stability run reports on this dataset: with labels, agreement with them."""
+    return METRICS if datasets.load(dataset).labelled else SHAPE_METRICS
 
 
 def k_sweep(
@@ -137,7 +150,7 @@ def spread(values: Sequence[float]) -> MetricSpread:
 class InitStability:
     init_method: str
     deterministic: bool  # fitted once; its spread is 0 by construction, not measured
-    metrics: dict[str, MetricSpread]  # by METRICS key
+    metrics: dict[str, MetricSpread]  # by metrics_for(dataset) key, in its order
 
 
 @dataclass(frozen=True)
@@ -147,6 +160,12 @@ class Stability:
     n_init: int
     seeds: tuple[int, ...]
     inits: tuple[InitStability, ...]  # in INIT_METHODS order, those that can run at this k
+
+    @property
+    def metric_names(self) -> dict[str, str]:
+        """The metrics it holds (METRICS, or SHAPE_METRICS for data without labels), with their labels."""
+        held = self.inits[0].metrics if self.inits else METRICS
+        return {name: {**METRICS, **SHAPE_METRICS}[name] for name in held}
 
     def by_init(self) -> dict[str, InitStability]:
         return {row.init_method: row for row in self.inits}
@@ -186,6 +205,6 @@ def seed_stability(
             progress(done, total)
         inits.append(InitStability(
             init_method=method, deterministic=deterministic,
-            metrics={name: spread([getattr(row, name) for row in rows]) for name in METRICS},
+            metrics={name: spread([getattr(row, name) for row in rows]) for name in metrics_for(dataset)},
         ))
     return Stability(dataset, n_clusters, n_init, tuple(seeds), tuple(inits))

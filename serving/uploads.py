@@ -152,9 +152,10 @@ class UploadStore:
 
     # --- a choice of columns: a dataset -------------------------------------------------------
 
-    def choose(self, upload_id: object, features, label, standardize) -> str:
-        """The dataset key of this choice of columns from a kept upload (UploadRefused says what
-        is wrong with the choice; KeyError: the upload is no longer kept)."""
+    def choose(self, upload_id: object, features, label, standardize) -> tuple[str, tuple[str, ...]]:
+        """The dataset key of this choice of columns from a kept upload, and notes on it (rows
+        dropped); UploadRefused says what is wrong with the choice, KeyError that the upload is
+        no longer kept."""
         meta = self._meta(upload_id)
         parsed = self._parsed_csv(upload_id) if meta else None
         if meta is None or parsed is None:
@@ -167,7 +168,7 @@ class UploadStore:
         if digest not in meta["choices"]:
             meta["choices"].append(digest)
             self.backend.put(f"{upload_id}:meta", json.dumps(meta).encode(), ttl)
-        return f"{UPLOAD_PREFIX}{upload_id}-{digest}"
+        return f"{UPLOAD_PREFIX}{upload_id}-{digest}", choice.notes
 
     def forget(self, upload_id: object) -> bool:
         """Delete an upload and every choice made from it, here and in this process's memory."""

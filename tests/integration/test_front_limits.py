@@ -219,3 +219,26 @@ def _seconds_until_closed(sock: socket.socket, trickle: bytes = b"", received: b
         if received is not None:
             received += chunk
     return time.monotonic() - started
+
+
+def test_a_csv_of_megabytes_is_uploaded_through_the_front_while_callbacks_keep_their_64_kb_limit(front):
+    rows = "\n".join(f"{i},{i * 0.5},{i % 7},{'abc'[i % 3]}" for i in range(120_000))
+    body = ("a,b,c,kind\n" + rows + "\n").encode()
+    assert len(body) > 1_000_000  # far past the callbacks' 64 KiB
+    answer = requests.post(front.base + "/upload", data=body, timeout=60,
+                           headers={"Content-Type": "text/csv", "X-Filename": "big.csv"})
+    # 120,000 rows is past core.uploads.MAX_ROWS: refused by the app with its message (so nginx
+    # let the body through), not by nginx's 413.
+    assert answer.status_code == 400, answer.text
+    assert "more than 100,000 data rows" in answer.json()["error"]
+    kept = "a,b,c,kind\n" + "\n".join(rows.split("\n")[:60_000]) + "\n"
+    answer = requests.post(front.base + "/upload", data=kept.encode(), timeout=60,
+                           headers={"Content-Type": "text/csv", "X-Filename": "kept.csv"})
+    assert answer.status_code == 200, answer.text
+    upload_id = answer.json()["id"]
+    assert answer.json()["rows"] == 60_000 and answer.json()["label_candidates"] == ["c", "kind"]
+    assert upload_id not in front.log()  # no log line holds the upload's secret
+    forgotten = requests.post(front.base + "/upload/forget", data=upload_id, timeout=30)
+    assert forgotten.json() == {"forgotten": True}
+    assert requests.post(front.base + CALLBACK, data=b"x" * 70_000, timeout=30,
+                         headers={"Content-Type": "application/json"}).status_code == 413
