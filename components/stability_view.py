@@ -88,7 +88,8 @@ def stability_table(result: Stability) -> html.Div:
                                  **{"data-init": row.init_method}))
         rows.append(html.Tr(cells, **{"data-metric": name}))
     seeds = f"seeds {result.seeds[0]}…{result.seeds[-1]}" if len(result.seeds) > 1 else f"seed {result.seeds[0]}"
-    note = (f"{datasets.load(result.dataset).info.title}: {len(result.seeds)} seeds ({seeds}) at k {result.n_clusters}, "
+    title = datasets.load(result.dataset).info.title
+    note = (f"{title}: {len(result.seeds)} seeds ({seeds}) at k {result.n_clusters}, "
             f"n_init {result.n_init}: mean ± "
             "standard deviation; 95%: the middle 95% of the seeds' values. * PCA-based seeding is "
             "deterministic: fitted once, its spread is 0 by construction.")
