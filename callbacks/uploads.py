@@ -36,8 +36,8 @@ def _received(received) -> dict | None:
 
 def show_received(received) -> dict:
     received = _received(received)
-    if received is None:
-        return {"hidden": True, "status": "", "features": no_update, "feature_options": no_update,
+    if received is None:  # forgotten: the forget callback writes the status
+        return {"hidden": True, "status": no_update, "features": no_update, "feature_options": no_update,
                 "label": no_update, "label_options": no_update}
     label = guessed_label(received)
     return {

@@ -15,7 +15,6 @@ import json
 from functools import lru_cache
 
 import numpy as np
-import plotly.graph_objects as go
 from dash import dcc, html
 
 from components.palette import DIGIT_COLOURS, TINT_VARIANTS, ink_on, region_palette, variant_slots
@@ -93,56 +92,57 @@ def map_regions(plane: PlaneMap) -> dict:
             "images": datasets.load(dataset).images is not None, "markers": centroid_markers(plane)}
 
 
-WEBGL_FROM = 20_000  # points: past this many, a WebGL scatter keeps zoom and pan smooth
+WEBGL_FROM = 5_000  # points: past this many, a WebGL scatter keeps drawing, zoom and pan smooth
 
 
-def points_trace(points: np.ndarray, target: np.ndarray | None, n_classes: int) -> go.Scatter | go.Scattergl:
+def points_trace(points: np.ndarray, target: np.ndarray | None, n_classes: int) -> dict:
     """The samples, coloured by their true class (one colour without labels); `customdata` is
-    (sample index, class index or -1) for the tooltip."""
+    (sample index, class index or -1) for the tooltip. A plain dict in Plotly's figure schema:
+    graph_objects would check each of 100,000 points' values one by one on every dataset switch."""
     colours = class_colours(n_classes)
     classes = np.full(len(points), -1) if target is None else target
-    trace = go.Scattergl if len(points) > WEBGL_FROM else go.Scatter
-    return trace(
+    many = len(points) > WEBGL_FROM
+    return {
+        "type": "scattergl" if many else "scatter",
         # Plain lists, not numpy: Plotly.react compares arrays by identity, and a base64 typed
         # array is decoded afresh on every update, which would redraw the points every time.
-        x=points[:, 0].tolist(),
-        y=points[:, 1].tolist(),
-        customdata=np.column_stack([np.arange(len(points)), classes]).tolist(),
-        mode="markers",
-        name=POINTS_TRACE,
-        marker={"size": 5.5 if len(points) <= WEBGL_FROM else 3,
-                "color": UNLABELLED_COLOUR if target is None else [colours[label] for label in target],
-                "line": {"width": 0}},
+        "x": points[:, 0].tolist(),
+        "y": points[:, 1].tolist(),
+        "customdata": np.column_stack([np.arange(len(points)), classes]).tolist(),
+        "mode": "markers",
+        "name": POINTS_TRACE,
+        "marker": {"size": 3 if many else 5.5, "line": {"width": 0},
+                   "color": UNLABELLED_COLOUR if target is None else [colours[label] for label in target.tolist()]},
         # assets/cluster_views.js draws the tooltip (the digit's image) from Plotly's hover event.
-        hoverinfo="none",
-    )
+        "hoverinfo": "none",
+    }
 
 
-def boundary_figure(dataset: Dataset) -> go.Figure:
+def boundary_figure(dataset: Dataset) -> dict:
     """The map's plot: the samples on the PCA plane, over a transparent plot area (the page draws
     the regions under it and the centroids over it)."""
     x_min, x_max, y_min, y_max = dataset.extent
-    figure = go.Figure(points_trace(dataset.reduced, dataset.target, dataset.n_classes))
-    # No template: Plotly.react compares layout.template by identity, and a changed template
-    # means recalculating and redrawing everything.
-    figure.layout.template = None
-    figure.update_layout(
-        margin=MAP_MARGIN,
-        plot_bgcolor="rgba(0,0,0,0)",  # the regions' canvas shows through
-        paper_bgcolor="rgba(0,0,0,0)",  # the card's colour around the plot, in either theme
-        font={"family": FONT_STACK, "size": 13},
-        showlegend=False,
-        # Keep the user's zoom while settings change (a new dataset is a new plane).
-        uirevision=dataset.key,
-        xaxis={"title": "PC 1", "range": [x_min, x_max], "showgrid": False, "zeroline": False,
-               "constrain": "domain"},
-        yaxis={
-            "title": "PC 2", "range": [y_min, y_max], "showgrid": False, "zeroline": False,
-            # Equal scales, so Voronoi borders meet at their true angles.
-            "scaleanchor": "x", "scaleratio": 1, "constrain": "domain",
+    return {
+        "data": [points_trace(dataset.reduced, dataset.target, dataset.n_classes)],
+        # No template: Plotly.react compares layout.template by identity, and a changed template
+        # means recalculating and redrawing everything.
+        "layout": {
+            "margin": MAP_MARGIN,
+            "plot_bgcolor": "rgba(0,0,0,0)",  # the regions' canvas shows through
+            "paper_bgcolor": "rgba(0,0,0,0)",  # the card's colour around the plot, in either theme
+            "font": {"family": FONT_STACK, "size": 13},
+            "showlegend": False,
+            # Keep the user's zoom while settings change (a new dataset is a new plane).
+            "uirevision": dataset.key,
+            "xaxis": {"title": {"text": "PC 1"}, "range": [x_min, x_max], "showgrid": False, "zeroline": False,
+                      "constrain": "domain"},
+            "yaxis": {
+                "title": {"text": "PC 2"}, "range": [y_min, y_max], "showgrid": False, "zeroline": False,
+                # Equal scales, so Voronoi borders meet at their true angles.
+                "scaleanchor": "x", "scaleratio": 1, "constrain": "domain",
+            },
         },
-    )
-    return figure
+    }
 
 
 def map_caption(plane: PlaneMap) -> str:
@@ -175,7 +175,7 @@ def class_key(dataset: Dataset) -> html.Div:
     return html.Div(items, className="class-key")
 
 
-def map_stack(figure: go.Figure, config: dict, regions: dict) -> html.Div:
+def map_stack(figure: dict, config: dict, regions: dict) -> html.Div:
     """The plot between the page's two layers: the regions' canvas (in a clip box the size of the
     plot area) under it, the centroids' canvas over it. `regions` (map_regions) ride on the clip
     box as JSON (`data-regions`): a new fit's attribute is written in the same commit as the map's

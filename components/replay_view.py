@@ -10,7 +10,6 @@ import base64
 import io
 
 import numpy as np
-import plotly.graph_objects as go
 from PIL import Image
 
 from components.boundary_figure import FONT_STACK, class_colours, points_trace
@@ -71,17 +70,16 @@ def replay_frames(run: LloydRun, dataset: Dataset, caption: str) -> dict:
             "clusters": clusters}
 
 
-def replay_base_figure(dataset: Dataset) -> go.Figure:
+def replay_base_figure(dataset: Dataset) -> dict:
     """The points on the PCA plane; the browser adds each frame's regions and centres as layout."""
     x_min, x_max, y_min, y_max = dataset.extent
-    figure = go.Figure(points_trace(dataset.reduced, dataset.target, dataset.n_classes))
-    figure.update_traces(marker={"size": 4}, hoverinfo="skip", hovertemplate=None)
-    figure.layout.template = None
-    figure.update_layout(
-        margin={"l": 40, "r": 8, "t": 8, "b": 32}, plot_bgcolor="white", paper_bgcolor="rgba(0,0,0,0)",
-        font={"family": FONT_STACK, "size": 12}, showlegend=False, uirevision="replay",
-        xaxis={"range": [x_min, x_max], "showgrid": False, "zeroline": False, "constrain": "domain", "title": "PC 1"},
-        yaxis={"range": [y_min, y_max], "showgrid": False, "zeroline": False, "scaleanchor": "x",
-               "scaleratio": 1, "constrain": "domain", "title": "PC 2"},
-    )
-    return figure
+    points = points_trace(dataset.reduced, dataset.target, dataset.n_classes)
+    points.update(hoverinfo="skip", marker={**points["marker"], "size": min(4, points["marker"]["size"])})
+    return {"data": [points], "layout": {
+        "margin": {"l": 40, "r": 8, "t": 8, "b": 32}, "plot_bgcolor": "white", "paper_bgcolor": "rgba(0,0,0,0)",
+        "font": {"family": FONT_STACK, "size": 12}, "showlegend": False, "uirevision": "replay",
+        "xaxis": {"range": [x_min, x_max], "showgrid": False, "zeroline": False, "constrain": "domain",
+                  "title": {"text": "PC 1"}},
+        "yaxis": {"range": [y_min, y_max], "showgrid": False, "zeroline": False, "scaleanchor": "x",
+                  "scaleratio": 1, "constrain": "domain", "title": {"text": "PC 2"}},
+    }}

@@ -110,10 +110,15 @@ def spreadsheet_safe(text: str) -> str:
     return "'" + text if text.startswith(FORMULA_STARTS) else text
 
 
+def too_big(n_bytes: int) -> str:
+    """The message for a file past MAX_BYTES (the upload route says it before reading a byte)."""
+    size = math.ceil(n_bytes / 2**20 * 10) / 10  # rounded up: 50 MB and 1 byte is not "50.0 MB"
+    return f"The file is {size:.1f} MB; the limit is {MAX_BYTES // 2**20} MB."
+
+
 def _decode(data: bytes) -> str:
     if len(data) > MAX_BYTES:
-        size = math.ceil(len(data) / 2**20 * 10) / 10  # rounded up: 50 MB and 1 byte is not "50.0 MB"
-        raise UploadRefused(f"The file is {size:.1f} MB; the limit is {MAX_BYTES // 2**20} MB.")
+        raise UploadRefused(too_big(len(data)))
     skip = len(codecs.BOM_UTF8) if data.startswith(codecs.BOM_UTF8) else 0
     nul = data.find(b"\x00")  # text never holds one; binary files soon do
     if nul >= 0:

@@ -12,7 +12,7 @@ from urllib.parse import unquote
 
 from flask import Flask, request
 
-from core.uploads import MAX_BYTES, UploadRefused
+from core.uploads import MAX_BYTES, UploadRefused, too_big
 from serving.uploads import StoreFull, UploadStore
 
 log = logging.getLogger(__name__)
@@ -33,8 +33,7 @@ def register(server: Flask, store: UploadStore) -> None:
         if size is None:
             return _refused("The upload did not say its size (Content-Length); send the file again.", 411)
         if size > MAX_BYTES:
-            return _refused(f"The file is {size / 2**20:.1f} MB; files up to {MAX_BYTES // 2**20} MB can be "
-                            f"uploaded.", 413)
+            return _refused(too_big(size), 413)
         filename = unquote(request.headers.get("X-Filename", ""))[:120].strip() or "upload.csv"
         try:
             received = store.receive(request.get_data(cache=False), filename,

@@ -1,8 +1,8 @@
 """Fixtures for the browser suite: the real app (`python app.py`) in a subprocess, one headless
 Chromium per session, a fresh browser context and page per test.
 
-Each session (each xdist worker) has its own app on a free loopback port and its own JOBS_DIR, so
-no job result leaks between sessions. Without Chromium or Playwright the suite skips with the
+Each session (each xdist worker) has its own app on a free loopback port and its own JOBS_DIR and
+UPLOADS_DIR, so no job result or upload leaks between sessions. Without Chromium or Playwright the suite skips with the
 reason; with REQUIRE_BROWSER=1 (CI) it fails instead.
 """
 
@@ -111,7 +111,7 @@ def app(chromium_executable, tmp_path_factory) -> RunningApp:
     """`python app.py` on a free port with a private JOBS_DIR, once /health and /ready answer."""
     port = _free_port()
     env = {**os.environ, "HOST": "127.0.0.1", "PORT": str(port), "DASH_DEBUG": "0", "PYTHONUNBUFFERED": "1",
-           "JOBS_DIR": str(tmp_path_factory.mktemp("jobs"))}
+           "JOBS_DIR": str(tmp_path_factory.mktemp("jobs")), "UPLOADS_DIR": str(tmp_path_factory.mktemp("uploads"))}
     env.pop("REDIS_URL", None)  # the embedded job worker and the local job store
     log_path = tmp_path_factory.mktemp("app") / "app.log"
     with log_path.open("wb") as log:

@@ -90,7 +90,7 @@ def test_a_bad_value_changes_nothing_but_the_message_and_marks_the_views_stale(f
 
 def test_a_new_dataset_sends_its_own_figure_key_and_texts(fakes):
     out = settings_map.map_view(_values(dataset="iris", n_clusters=3), shown=SHOWN_CLEAN)
-    assert len(out["figure"].data[0].x) == 150
+    assert len(out["figure"]["data"][0]["x"]) == 150
     assert "150 flowers" in out["tagline"] and "setosa" in _text(out["key"])
     same = settings_map.map_view(_values(n_clusters=3), shown=SHOWN_CLEAN)
     assert same["figure"] is no_update

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 
 import numpy as np
-import plotly.io as pio
+import plotly.graph_objects as go
 import pytest
 
 from components.boundary_figure import POINTS_TRACE, boundary_figure, class_colours, map_regions
@@ -140,12 +140,13 @@ def test_without_images_centroids_are_profiles_and_members_are_rows():
 def test_the_map_is_the_points_alone_over_a_transparent_plot_area():
     data = datasets.load()
     figure = boundary_figure(data)
-    assert [trace.name for trace in figure.data] == [POINTS_TRACE]
-    sent = json.loads(pio.to_json(figure))
+    assert [trace["name"] for trace in figure["data"]] == [POINTS_TRACE]
+    go.Figure(figure)  # a valid figure, as Plotly checks it
+    sent = json.loads(json.dumps(figure))  # as Dash sends it
     assert "template" not in sent["layout"] and not sent["layout"].get("images") and not sent["layout"].get("shapes")
     assert all(isinstance(sent["data"][0][key], list) for key in ("x", "y", "customdata"))
-    assert figure.layout.plot_bgcolor == "rgba(0,0,0,0)"  # the regions' canvas shows through
-    np.testing.assert_array_equal(np.asarray(figure.data[0].customdata)[:, 1], data.target)
+    assert figure["layout"]["plot_bgcolor"] == "rgba(0,0,0,0)"  # the regions' canvas shows through
+    np.testing.assert_array_equal(np.asarray(figure["data"][0]["customdata"])[:, 1], data.target)
 
 
 def test_the_markers_say_mostly_in_words_and_mixed_by_their_ring():
