@@ -59,10 +59,12 @@
     const tip = document.getElementById("digit-tooltip");
     const point = event.points && event.points[0];
     if (!tip || !point || point.curveNumber !== 0) return;
-    const index = point.pointIndex;
+    // customdata: (the row's index in the dataset, its class or -1 without labels); the map may
+    // draw a sample of the rows, so the point's place in the trace is not the row.
+    const index = point.customdata ? point.customdata[0] : point.pointIndex;
     const legend = document.querySelectorAll("#class-key-slot .key-item");
     const truth = point.customdata ? point.customdata[1] : null;
-    const className = truth !== null && legend[truth] ? legend[truth].textContent : "?";
+    const className = truth !== null && truth >= 0 && legend[truth] ? legend[truth].textContent : null;
     const body = document.createElement("div");
     body.className = "tooltip-body";
     if (regions && regions.images) {
@@ -73,8 +75,8 @@
     }
     const text = document.createElement("div");
     text.className = "tooltip-text";
-    line(text, "strong", `True class: ${className}`);
-    line(text, "div", `Sample #${index}`);
+    if (className !== null) line(text, "strong", `True class: ${className}`);
+    line(text, "div", className !== null ? `Sample #${index}` : `Row #${index}`);
     line(text, "div", `Cluster ${clusterLabel(names.model, index)} in the ${names.model ? names.model.init : ""} model`);
     line(text, "div", `Cluster ${clusterLabel(names.map, index)} on this map`);
     body.appendChild(text);

@@ -92,26 +92,31 @@ def map_regions(plane: PlaneMap) -> dict:
             "images": datasets.load(dataset).images is not None, "markers": centroid_markers(plane)}
 
 
-WEBGL_FROM = 5_000  # points: past this many, a WebGL scatter keeps drawing, zoom and pan smooth
+SMALL_DOTS_FROM = 2_000  # points: past this many, smaller dots keep the clusters' shapes legible
 
 
-def points_trace(points: np.ndarray, target: np.ndarray | None, n_classes: int) -> dict:
-    """The samples, coloured by their true class (one colour without labels); `customdata` is
-    (sample index, class index or -1) for the tooltip. A plain dict in Plotly's figure schema:
-    graph_objects would check each of 100,000 points' values one by one on every dataset switch."""
+def points_trace(points: np.ndarray, target: np.ndarray | None, n_classes: int,
+                 rows: np.ndarray | None = None) -> dict:
+    """The samples (only `rows` of them when given), coloured by their true class (one colour
+    without labels); `customdata` is (sample index, class index or -1) for the tooltip. A plain
+    dict in Plotly's figure schema: graph_objects would check each of 100,000 points' values one
+    by one on every dataset switch."""
     colours = class_colours(n_classes)
+    index = np.arange(len(points)) if rows is None else rows
+    points = points[index]
+    target = None if target is None else target[index]
     classes = np.full(len(points), -1) if target is None else target
-    many = len(points) > WEBGL_FROM
+    many = len(points) > SMALL_DOTS_FROM
     return {
-        "type": "scattergl" if many else "scatter",
+        "type": "scatter",
         # Plain lists, not numpy: Plotly.react compares arrays by identity, and a base64 typed
         # array is decoded afresh on every update, which would redraw the points every time.
         "x": points[:, 0].tolist(),
         "y": points[:, 1].tolist(),
-        "customdata": np.column_stack([np.arange(len(points)), classes]).tolist(),
+        "customdata": np.column_stack([index, classes]).tolist(),
         "mode": "markers",
         "name": POINTS_TRACE,
-        "marker": {"size": 3 if many else 5.5, "line": {"width": 0},
+        "marker": {"size": 4 if many else 5.5, "line": {"width": 0},
                    "color": UNLABELLED_COLOUR if target is None else [colours[label] for label in target.tolist()]},
         # assets/cluster_views.js draws the tooltip (the digit's image) from Plotly's hover event.
         "hoverinfo": "none",
@@ -123,7 +128,7 @@ def boundary_figure(dataset: Dataset) -> dict:
     the regions under it and the centroids over it)."""
     x_min, x_max, y_min, y_max = dataset.extent
     return {
-        "data": [points_trace(dataset.reduced, dataset.target, dataset.n_classes)],
+        "data": [points_trace(dataset.reduced, dataset.target, dataset.n_classes, dataset.drawn)],
         # No template: Plotly.react compares layout.template by identity, and a changed template
         # means recalculating and redrawing everything.
         "layout": {
@@ -159,11 +164,15 @@ def mesh_caption(extent: tuple[float, float, float, float], step: float) -> str:
 
 def class_key(dataset: Dataset) -> html.Div:
     """The colour key above the map: one swatch per true class, and the centroid disc."""
+    sampled = [] if dataset.drawn is None else [html.Span(
+        f"dots: a random {len(dataset.drawn):,} of the {dataset.n_samples:,} {dataset.info.samples} "
+        "(every fit uses all)", className="key-item key-sample")]
     if not dataset.labelled:
         return html.Div([
             html.Span("No label column", className="key-title"),
             html.Span([html.I(style={"background": UNLABELLED_COLOUR}), dataset.info.samples], className="key-item"),
             html.Span([html.I(className="key-centroid"), "centroid (1 = the largest cluster)"], className="key-item"),
+            *sampled,
         ], className="class-key")
     items = [html.Span(f"True {dataset.info.label}", className="key-title")]
     for name, colour in zip(dataset.class_names, class_colours(dataset.n_classes), strict=True):
@@ -172,6 +181,7 @@ def class_key(dataset: Dataset) -> html.Div:
                            className="key-item"))
     items.append(html.Span([html.I(className="key-centroid mixed"), "dotted ring: mixed (under half its own)"],
                            className="key-item"))
+    items.extend(sampled)
     return html.Div(items, className="class-key")
 
 

@@ -73,7 +73,7 @@ def replay_frames(run: LloydRun, dataset: Dataset, caption: str) -> dict:
 def replay_base_figure(dataset: Dataset) -> dict:
     """The points on the PCA plane; the browser adds each frame's regions and centres as layout."""
     x_min, x_max, y_min, y_max = dataset.extent
-    points = points_trace(dataset.reduced, dataset.target, dataset.n_classes)
+    points = points_trace(dataset.reduced, dataset.target, dataset.n_classes, dataset.drawn)
     points.update(hoverinfo="skip", marker={**points["marker"], "size": min(4, points["marker"]["size"])})
     return {"data": [points], "layout": {
         "margin": {"l": 40, "r": 8, "t": 8, "b": 32}, "plot_bgcolor": "white", "paper_bgcolor": "rgba(0,0,0,0)",

@@ -68,6 +68,9 @@ class Dataset:
     reduced: np.ndarray  # (n, 2) `scaled` projected onto the PCA plane
     extent: tuple[float, float, float, float]  # x_min, x_max, y_min, y_max of the map
     standardized: bool = True  # False: an upload clustered in its features' own units
+    # The rows the map draws as dots: all of them, or past MAP_POINTS_MAX a fixed random sample
+    # (sorted indices). Every fit and score still uses every row.
+    drawn: np.ndarray | None = None  # None: all rows
 
     @property
     def labelled(self) -> bool:
@@ -101,6 +104,16 @@ def _read_only(array: np.ndarray) -> np.ndarray:
 
 # 2,000² float64 is 32 MB; past it the silhouette is computed from the features (core.clustering).
 DISTANCES_MAX_ROWS = 2_000
+# Dots a browser draws (SVG) in a fraction of a second and a person can still tell apart: past
+# them the map draws a sample, the same every time, and its key says so.
+MAP_POINTS_MAX, MAP_SAMPLE_SEED = 5_000, 0
+
+
+def drawn_rows(n_samples: int) -> np.ndarray | None:
+    if n_samples <= MAP_POINTS_MAX:
+        return None
+    rows = np.sort(np.random.default_rng(MAP_SAMPLE_SEED).choice(n_samples, MAP_POINTS_MAX, replace=False))
+    return _read_only(rows)
 
 
 def prepare(info: DatasetInfo, features: np.ndarray, target: np.ndarray | None, class_names: tuple[str, ...],
@@ -131,6 +144,7 @@ def prepare(info: DatasetInfo, features: np.ndarray, target: np.ndarray | None, 
         reduced=_read_only(reduced),
         extent=(float(x_min), float(x_max), float(y_min), float(y_max)),
         standardized=standardize,
+        drawn=drawn_rows(len(scaled)),
     )
 
 
