@@ -7,8 +7,9 @@ import json
 import numpy as np
 import plotly.graph_objects as go
 import pytest
+from sklearn.datasets import make_blobs
 
-from components.boundary_figure import POINTS_TRACE, boundary_figure, class_colours, map_regions
+from components.boundary_figure import POINTS_TRACE, boundary_figure, class_colours, class_key, map_regions
 from components.cluster_views import centroid_gallery, class_matrix, matrix_summary, members_panel
 from components.headline import matched_accuracy, verdict
 from components.html_text import html_view, to_html
@@ -191,3 +192,17 @@ def test_views_as_html_text_escape_everything_and_keep_attributes():
     assert html_view(html.B("x"), "grid") == '<div class="grid"><b>x</b></div>'
     with pytest.raises(TypeError):
         to_html(html.Div(children=[dcc.Graph()]))
+
+
+def test_a_big_dataset_draws_a_stated_sample_of_its_rows_and_each_dot_is_its_own_row():
+    features, target = make_blobs(n_samples=12_000, centers=3, n_features=4, random_state=0)
+    info = datasets.DatasetInfo("upload-test", "big.csv", "rows", "kind", "kind classes")
+    data = datasets.prepare(info, features, target, ("0", "1", "2"), ("a", "b", "c", "d"))
+    trace = boundary_figure(data)["data"][0]
+    rows = np.asarray(trace["customdata"])[:, 0]
+    assert len(rows) == datasets.MAP_POINTS_MAX == len(set(rows.tolist())) and rows.max() < 12_000
+    np.testing.assert_array_equal(trace["x"], data.reduced[rows, 0])
+    np.testing.assert_array_equal(np.asarray(trace["customdata"])[:, 1], target[rows])
+    assert "a random 5,000 of the 12,000 rows" in str(class_key(data))
+    small = datasets.prepare(info, features[:900], target[:900], ("0", "1", "2"), ("a", "b", "c", "d"))
+    assert len(boundary_figure(small)["data"][0]["x"]) == 900 and "random" not in str(class_key(small))
