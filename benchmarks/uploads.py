@@ -133,9 +133,12 @@ def app_first_map(browser, url: str, path: Path) -> tuple[float, float, float, i
     page.press("#mesh-step", "Enter")
     page.wait_for_function(DRAWN_AGAIN, arg=before, timeout=LOAD_TIMEOUT_MS)
     mesh = time.perf_counter() - started
+    page.wait_for_timeout(500)  # a request the step would send leaves at once; give it the time to
+    sent = len(requests)
+    page.remove_listener("request", settings_request)
     page.click("#upload-forget")
     context.close()
-    return received, applied, mesh, len(requests)
+    return received, applied, mesh, sent
 
 
 def main(argv=None) -> int:
