@@ -186,5 +186,5 @@ def load(key: str = DEFAULT_DATASET) -> Dataset:
     """A dataset, prepared once per process; every caller shares its read-only arrays."""
     dataset = find(key)
     if dataset is None:
-        raise KeyError(f"no dataset {key!r}")
+        raise KeyError(f"no dataset {file_part(key)!r}")
     return dataset

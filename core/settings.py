@@ -15,7 +15,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from numbers import Real
 
-from core.datasets import DATASETS, DEFAULT_DATASET, UPLOAD_PREFIX, find, load
+from core.datasets import DATASETS, DEFAULT_DATASET, UPLOAD_PREFIX, file_part, find, load
 
 INIT_METHODS = ("k-means++", "random", "PCA-based")
 N_INIT_RANGE = (1, 50)
@@ -71,6 +71,11 @@ class Settings:
     def as_store(self) -> dict:
         """The applied-settings store's value."""
         return dataclasses.asdict(self)
+
+    def __repr__(self) -> str:
+        # Settings go into log lines: an upload's key is its secret, so it is never written out.
+        shown = {**dataclasses.asdict(self), "dataset": file_part(self.dataset)}
+        return "Settings(" + ", ".join(f"{name}={value!r}" for name, value in shown.items()) + ")"
 
 
 SETTINGS_FIELDS = frozenset(field.name for field in dataclasses.fields(Settings))

@@ -152,6 +152,20 @@ def test_no_log_record_holds_the_upload_id(store, caplog):
     assert leaks == []
 
 
+def test_a_server_fault_on_an_upload_is_logged_without_its_key(store, caplog, monkeypatch):
+    from callbacks import settings_map
+
+    upload_id = store.receive(labelled_csv()[0], "blobs.csv").upload_id
+    key = store.choose(upload_id, FEATURES, "species", True)[0]
+    monkeypatch.setattr(settings_map, "plane_map", mock.Mock(side_effect=RuntimeError("boom")))
+    values = settings_map.control_values(key, "k-means++", 3, 3, 0, 0.1)
+    with caplog.at_level(logging.ERROR):
+        shown = settings_map.map_view(values)
+    assert shown["fault_hidden"] is False  # the map's fault box, with its Retry
+    logged = "\n".join(record.getMessage() for record in caplog.records)
+    assert "map refit failed for Settings(dataset='upload'" in logged and upload_id not in logged
+
+
 # --- the store --------------------------------------------------------------------------------------------------------
 
 def test_a_choice_loads_as_the_csv_standardized_with_its_labels(store):
