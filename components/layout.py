@@ -39,24 +39,23 @@ def tagline(dataset: Dataset) -> str:
 
 def map_explained(dataset: Dataset) -> list:
     samples, label = dataset.info.samples, dataset.info.label
+    common = [
+        html.P([html.B("Not the table's model. "),
+                ("The map is a separate KMeans refit on the data reduced to two principal components "
+                 "(PC 1, PC 2), with the same init, n_init, k and seed.")]),
+        html.P([html.B("Shaded regions: "),
+                "where each 2-D cluster's centroid is nearest (its Voronoi cell), drawn at the mesh step."]),
+    ]
     if not dataset.labelled:
         return [
-            html.P([html.B("Not the table's model. "),
-                    ("The map is a separate KMeans refit on the data reduced to two principal components "
-                     "(PC 1, PC 2), with the same init, n_init, k and seed.")]),
-            html.P([html.B("Shaded regions: "),
-                    "where each 2-D cluster's centroid is nearest (its Voronoi cell), drawn at the mesh step."]),
+            *common,
             html.P([html.B("Dots: "), f"the {dataset.n_samples:,} {samples}, all one colour: the file has no labels."]),
             html.P([html.B("Numbered discs: "),
                     ("the centroids, numbered from the largest cluster (1) to the smallest. Click a region for its "
                      "members. Zoom with a drag, double-click to reset.")]),
         ]
     return [
-        html.P([html.B("Not the table's model. "),
-                ("The map is a separate KMeans refit on the data reduced to two principal components "
-                 "(PC 1, PC 2), with the same init, n_init, k and seed.")]),
-        html.P([html.B("Shaded regions: "),
-                "where each 2-D cluster's centroid is nearest (its Voronoi cell), drawn at the mesh step."]),
+        *common,
         html.P([html.B("Dots: "),
                 (f"the {dataset.n_samples:,} {samples} coloured by their true {label}; hover one to see it and its "
                  f"clusters. A region tinted in its dots' colour found that {label}.")]),

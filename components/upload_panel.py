@@ -32,7 +32,7 @@ def upload_panel() -> html.Div:
             dcc.Checklist(id="upload-features", options=[], value=[], className="upload-features",
                           inputClassName="upload-check"),
             html.Label("Label column (optional: only to score the clusters)", htmlFor="upload-label",
-                       className="field-label"),
+                       className="field-label", id="upload-label-label"),
             dcc.Dropdown(id="upload-label", options=[], value=NO_LABEL, clearable=False, className="upload-label"),
             dcc.Checklist(id="upload-standardize", options=[{"label": "Standardize the features", "value": "on"}],
                           value=["on"], className="upload-standardize"),

@@ -315,3 +315,18 @@ def test_forget_deletes_the_upload_and_goes_back_to_the_digits(page, kept, tmp_p
         wait_for_text(page, "#upload-status", "Forgotten", timeout_ms=5_000)
     except AssertionError as shown:
         raise AssertionError(f"{shown}; it showed in turn {page.evaluate('window.__statuses')!r}") from None
+
+
+def test_axe_finds_no_serious_violation_in_the_upload_panel_open_in_either_theme(page, kept, tmp_path):
+    from axe_playwright_python.sync_playwright import Axe
+
+    from tests.browser.pages import set_display
+    from tests.browser.test_a11y import serious
+
+    upload_and_apply(page, blobs_csv(tmp_path / "blobs.csv", label=False), kept)
+    page.wait_for_selector("#upload-forget", state="visible")
+    found = {}
+    for name, dark in (("light", False), ("dark", True)):
+        set_display(page, dark=dark, presenter=False)
+        found[name] = serious(Axe().run(page, context="#settings").response["violations"])
+    assert all(not violations for violations in found.values()), found
