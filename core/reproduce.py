@@ -58,12 +58,16 @@ for name, kmeans in estimators.items():
 '''
 
 
+def filled(template: str, settings: Settings) -> str:
+    """A template with k, n_init and the seed written in, as the page fills it (callbacks/share.py)."""
+    for field, placeholder in PLACEHOLDERS.items():
+        template = template.replace(placeholder, str(int(getattr(settings, field))))
+    return template
+
+
 def reproduce_snippet(settings: Settings) -> str:
     """The snippet for these settings' table (the init method and mesh step do not change it)."""
-    snippet = TEMPLATE.replace(LOADER_PLACEHOLDER, LOADERS[settings.dataset])
-    for field, placeholder in PLACEHOLDERS.items():
-        snippet = snippet.replace(placeholder, str(int(getattr(settings, field))))
-    return snippet
+    return filled(TEMPLATE.replace(LOADER_PLACEHOLDER, LOADERS[settings.dataset]), settings)
 
 
 def upload_template(filename: str, delimiter: str, decimal: str, features: tuple[str, ...], label: str | None,

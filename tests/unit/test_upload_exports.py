@@ -1,0 +1,84 @@
+"""What an uploaded file's table leaves the page as: the reproduce snippet (run as is, beside the
+file, it prints the table's numbers) and the CSV export (the file's name as text, never its key)."""
+
+from __future__ import annotations
+
+import io
+import subprocess
+import sys
+
+import numpy as np
+import pandas as pd
+import pytest
+from sklearn.datasets import make_blobs
+
+from components.metrics_table import columns_for
+from components.share_panel import csv_headers, table_csv
+from core import datasets
+from core.clustering import row_keys, table_row
+from core.reproduce import filled, upload_template
+from core.settings import Settings
+from serving.uploads import UploadStore
+
+
+@pytest.fixture
+def store(tmp_path, monkeypatch):
+    monkeypatch.setenv("UPLOADS_DIR", str(tmp_path / "store"))
+    monkeypatch.setattr(datasets, "_sources", [])
+    kept = UploadStore()
+    datasets.add_source(kept.source)
+    return kept
+
+
+def semicolon_file(path, rows: int, labelled: bool) -> list[str]:
+    """A file as a spreadsheet in a decimal-comma locale writes it, with an incomplete row and
+    column names a spreadsheet would run; the names of its feature columns."""
+    features, classes = make_blobs(n_samples=rows, centers=3, n_features=3, random_state=4)
+    names = ["=width", "<b>height</b>", "depth"]
+    frame = pd.DataFrame(features, columns=names)
+    if labelled:
+        frame["kind"] = np.array(["north", "south", "east"])[classes]
+    frame.iloc[5, 1] = np.nan  # dropped, here and in the snippet
+    frame.to_csv(path, sep=";", decimal=",", index=False)
+    return names
+
+
+def printed_rows(snippet: str, directory) -> dict[str, list[str]]:
+    done = subprocess.run([sys.executable, "-c", snippet], capture_output=True, text=True, timeout=300, check=True,
+                          cwd=directory)
+    rows = {}
+    for line in done.stdout.splitlines()[1:]:
+        name, fit_ms, ms, *numbers = line.split()
+        assert ms == "ms" and float(fit_ms) >= 0
+        rows[name] = numbers
+    return rows
+
+
+@pytest.mark.parametrize(("rows", "labelled"), [(300, True), (10_400, False)])  # the second: a sampled silhouette
+def test_an_uploads_snippet_run_beside_the_file_prints_the_tables_numbers(store, tmp_path, rows, labelled):
+    path = tmp_path / "my data.csv"
+    names = semicolon_file(path, rows, labelled)
+    received = store.receive(path.read_bytes(), path.name)
+    assert (received.parsed.delimiter, received.parsed.decimal) == (";", ",")
+    key, notes = store.choose(received.upload_id, names, "kind" if labelled else None, True)
+    assert notes and "1 row" in notes[0]
+    data = datasets.load(key)
+    settings = Settings(key, "k-means++", 2, 3, 7, 0.02)
+    table = [table_row(*row) for row in row_keys(*settings.table_key)]
+    template = upload_template(path.name, ";", ",", data.feature_names, data.info.label or None,
+                               data.standardized, data.n_samples)
+    assert key not in template and received.upload_id not in template
+    printed = printed_rows(filled(template, settings), tmp_path)
+    columns = columns_for(data)
+    for row in table:
+        # Every column but the fit time (a timing, never the same twice), as the table shows it.
+        expected = [column.text(column.value(row.scores)) for column in columns[1:]]
+        assert printed[row.scores.init_method] == expected, row.scores.init_method
+
+    name, text = table_csv([row.scores for row in table], settings)
+    assert name == "kmeans-upload_k3_n_init2_seed7.csv" and received.upload_id not in text
+    assert text.splitlines()[0].startswith("# K-means on an uploaded CSV (your file 'my data.csv'")
+    frame = pd.read_csv(io.StringIO(text), comment="#")
+    assert list(frame.columns) == csv_headers(columns)
+    for line, row in zip(frame.itertuples(index=False), table, strict=True):
+        assert list(line[1:]) == [column.value(row.scores) for column in columns]
