@@ -88,7 +88,10 @@ def reference(path, label: str | None, standardize=True, k=K, n_init=N_INIT, see
             model = KMeans(init=init, n_clusters=k, n_init=n_init, random_state=seed)
         found = model.fit(X).labels_
         found_pp = found if init == "k-means++" else found_pp
-        row = {"inertia": float(model.inertia_), "silhouette": metrics.silhouette_score(X, found, metric="euclidean")}
+        # Past 10,000 rows the app samples the silhouette (10,000 rows, seed 0), and says so.
+        sample = {"sample_size": 10_000, "random_state": 0} if len(X) > 10_000 else {}
+        row = {"inertia": float(model.inertia_),
+               "silhouette": metrics.silhouette_score(X, found, metric="euclidean", **sample)}
         if truth is not None:
             row["homogeneity"], row["completeness"], row["v_measure"] = \
                 metrics.homogeneity_completeness_v_measure(truth, found)
@@ -330,3 +333,20 @@ def test_axe_finds_no_serious_violation_in_the_upload_panel_open_in_either_theme
         set_display(page, dark=dark, presenter=False)
         found[name] = serious(Axe().run(page, context="#settings").response["violations"])
     assert all(not violations for violations in found.values()), found
+
+
+@pytest.mark.slow
+def test_a_100000_row_upload_gets_scikit_learns_numbers_a_sampled_silhouette_and_a_stated_map_sample(
+        page, kept, tmp_path):
+    path = blobs_csv(tmp_path / "big.csv", n=100_000, features=4, label=False)
+    upload_and_apply(page, path, kept)
+    set_fit(page, n_init=1)
+    caption = wait_for_table_caption(page, f"big.csv, standardized · k = {K}, n_init = 1, seed = {SEED}")
+    assert "silhouette sampled: 10,000 of 100,000 rows" in caption, caption
+    wait_for_map_caption(page, f"k-means++ (n_init 1) · k {K} · seed {SEED}")
+    expected, _, _ = reference(path, None, n_init=1)
+    differences = unlabelled_differences(table_cells(page), expected)
+    assert not differences, "the upload's table is not scikit-learn's:\n" + "\n".join(differences)
+    assert "dots: a random 5,000 of the 100,000 rows (every fit uses all)" in page.inner_text("#class-key-slot")
+    dots = page.evaluate("() => document.querySelector('#boundary-graph .js-plotly-plot').data[0].x.length")
+    assert dots == 5_000
