@@ -25,6 +25,7 @@ from tests.browser.pages import (
     dataset_shown,
     number_in,
     open_dashboard,
+    show_every_job_result,
     table_caption,
     table_cells,
     type_into,
@@ -350,3 +351,19 @@ def test_a_100000_row_upload_gets_scikit_learns_numbers_a_sampled_silhouette_and
     assert "dots: a random 5,000 of the 100,000 rows (every fit uses all)" in page.inner_text("#class-key-slot")
     dots = page.evaluate("() => document.querySelector('#boundary-graph .js-plotly-plot').data[0].x.length")
     assert dots == 5_000
+
+
+def test_the_jobs_and_the_replay_run_on_an_upload_without_labels(page, kept, tmp_path):
+    # The k sweep and the seed stability run in the job worker (another process): it reads the
+    # upload from the store the web process wrote.
+    upload_and_apply(page, blobs_csv(tmp_path / "points.csv", n=200, features=3, label=False), kept)
+    set_fit(page)
+    wait_for_table_caption(page, f"points.csv, standardized · k = {K}, n_init = {N_INIT}, seed = {SEED}")
+    show_every_job_result(page)
+    sweep = page.inner_text("#k-sweep-caption")
+    assert sweep.startswith("points.csv, all features · k-means++"), sweep
+    traces = page.evaluate("() => document.querySelector('#k-sweep-graph .js-plotly-plot').data.map(t => t.name)")
+    assert traces == ["Inertia", "Silhouette"]  # no agreement with labels the file does not have
+    rows = page.locator("#stability-table tbody th").all_inner_texts()
+    assert rows == ["Inertia", "Silhouette", "Calinski–Harabasz", "Davies–Bouldin"]
+    assert page.inner_text("#stability-table").count("points.csv") == 1
