@@ -26,7 +26,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from core import datasets, uploads
+from core import datasets, upload_choice, uploads
 from core.datasets import UPLOAD_PREFIX, DatasetInfo
 from serving.jobs.store import private_directory, redis_url
 
@@ -160,7 +160,7 @@ class UploadStore:
         parsed = self._parsed_csv(upload_id) if meta else None
         if meta is None or parsed is None:
             raise KeyError("upload not kept")
-        choice = uploads.choose(parsed, features, label, standardize)
+        choice = upload_choice.choose(parsed, features, label, standardize)
         digest = hashlib.sha256(json.dumps([choice.feature_names, choice.label_name, choice.standardize])
                                 .encode()).hexdigest()[:16]
         ttl = max(1.0, meta["expires"] - time.time())
@@ -213,7 +213,7 @@ class UploadStore:
                 kept.popitem(last=False)
 
 
-def _to_bytes(choice: uploads.Choice, filename: str) -> bytes:
+def _to_bytes(choice: upload_choice.Choice, filename: str) -> bytes:
     meta = {"filename": filename, "feature_names": choice.feature_names, "class_names": choice.class_names,
             "label_name": choice.label_name, "standardize": choice.standardize}
     target = choice.target if choice.target is not None else np.zeros(0, dtype=np.int64)

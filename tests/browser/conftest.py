@@ -161,3 +161,14 @@ def page(browser, app):
     test fails if the page logged console errors, uncaught exceptions or CSP violations."""
     with open_dashboard(browser, app.url, log_tail=app.log_tail) as tab:
         yield tab
+
+
+@pytest.fixture
+def kept(app):
+    """The ids of this test's uploads, forgotten afterwards: the deployment keeps only a few at once."""
+    ids: list[str] = []
+    yield ids
+    for upload_id in ids:
+        request = urllib.request.Request(app.url + "/upload/forget", data=upload_id.encode(), method="POST")
+        with urllib.request.urlopen(request, timeout=10):
+            pass

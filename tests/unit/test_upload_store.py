@@ -185,10 +185,10 @@ def test_a_choice_loads_as_the_csv_standardized_with_its_labels(store):
 
 
 def test_a_choice_says_which_rows_it_dropped(store):
-    received = store.receive(b"a,b,kind\n1,2,x\n3,,y\n5,6,x\n7,8,y\n9,10,x\n", "gaps.csv")
+    received = store.receive(b"a,b,c,kind\n1,2,0,x\n3,,1,y\n5,6,0,x\n7,8,1,y\n9,10,0,x\n", "gaps.csv")
     key, notes = store.choose(received.upload_id, ["a", "b"], "kind", True)
     assert notes == ("1 row was dropped: it had empty, NaN or infinite cells in the chosen columns.",)
-    assert datasets.load(key).n_samples == 4 and store.choose(received.upload_id, ["a"], None, True)[1] == ()
+    assert datasets.load(key).n_samples == 4 and store.choose(received.upload_id, ["a", "c"], None, True)[1] == ()
 
 
 def test_a_forgotten_upload_is_gone_and_its_key_never_repeated(store):

@@ -8,16 +8,15 @@ import pandas as pd
 import pytest
 from sklearn.datasets import make_blobs
 
+from core.upload_choice import Choice, choose
 from core.uploads import (
     MAX_BYTES,
     MAX_CLASSES,
     MAX_COLUMNS,
     MAX_ROWS,
     MIN_ROWS,
-    Choice,
     ParsedCsv,
     UploadRefused,
-    choose,
     parse_csv,
     spreadsheet_safe,
 )
@@ -75,11 +74,11 @@ def test_a_comma_csv_with_a_text_label_gives_back_the_generated_features_and_cla
 def test_the_chosen_arrays_are_read_only():
     frame, _, target = blobs(n_samples=30)
     frame["species"] = SPECIES[target]
-    choice = choose(parse_csv(frame.to_csv(index=False).encode()), ("f1",), "species", standardize=False)
+    choice = choose(parse_csv(frame.to_csv(index=False).encode()), ("f0", "f1"), "species", standardize=False)
     assert not choice.features.flags.writeable and not choice.target.flags.writeable
     with pytest.raises(ValueError):
         choice.features[0, 0] = 1.0
-    assert choice.standardize is False and choice.features.shape == (30, 1)
+    assert choice.standardize is False and choice.features.shape == (30, 2)
 
 
 def test_semicolons_and_decimal_commas():
@@ -168,26 +167,27 @@ def test_rows_with_empty_nan_or_infinite_cells_are_dropped_and_counted():
     np.testing.assert_array_equal(choice.target, target[kept])
     assert choice.dropped == 5
     assert choice.notes == ("5 rows were dropped: they had empty, NaN or infinite cells in the chosen columns.",)
-    assert choose(parsed, ["f0"]).dropped == 2  # without the label (and f1), only f0's empty and nan rows go
+    assert choose(parsed, ["f0", "f1"]).dropped == 4  # without the label, its empty row stays
 
 
 def test_too_few_rows_left_after_dropping_is_refused():
-    parsed = parse_csv(csv_bytes("a,b\n1,2\nnan,3\n4,inf\n5,\n6,7\n"))
+    parsed = parse_csv(csv_bytes("a,b,c\n1,2,0\nnan,3,0\n4,inf,1\n5,,1\n6,7,2\n"))
     message = refused_choice(parsed, ["a", "b"])
     assert "Only 2 rows remain" in message and "dropping 3" in message and f"at least {MIN_ROWS}" in message
-    assert choose(parsed, ["a"]).dropped == 1
+    assert choose(parsed, ["a", "c"]).dropped == 1  # only the chosen columns' cells count
 
 
 def test_label_classes_sort_as_numbers_when_all_are_numbers():
-    parsed = parse_csv(csv_bytes("x,size,code\n1,10,b\n2,2,a\n3,1.5,b\n4,2,10\n5,10,9\n"))
-    assert parsed.numeric == ("x", "size")
-    choice = choose(parsed, ["x"], "size")
+    parsed = parse_csv(csv_bytes("x,w,size,code\n1,0,10,b\n2,1,2,a\n3,0,1.5,b\n4,1,2,10\n5,0,10,9\n"))
+    assert parsed.numeric == ("x", "w", "size")
+    choice = choose(parsed, ["x", "w"], "size")
     assert choice.class_names == ("1.5", "2", "10")
     np.testing.assert_array_equal(choice.target, [2, 1, 0, 1, 2])
-    assert choose(parsed, ["x"], "code").class_names == ("10", "9", "a", "b")  # text: sorted as text
-    text_numbers = parse_csv(csv_bytes("x,code\n1,10\n2,9\n3,x\n4,9\n"))
-    assert choose(text_numbers, ["x"], "code").class_names == ("10", "9", "x")
-    assert choose(parse_csv(csv_bytes("x,code\n1,10\n2,9\n3,\n4,9\n")), ["x"], "code").class_names == ("9", "10")
+    assert choose(parsed, ["x", "w"], "code").class_names == ("10", "9", "a", "b")  # text: sorted as text
+    text_numbers = parse_csv(csv_bytes("x,w,code\n1,0,10\n2,1,9\n3,0,x\n4,1,9\n"))
+    assert choose(text_numbers, ["x", "w"], "code").class_names == ("10", "9", "x")
+    empty_label = parse_csv(csv_bytes("x,w,code\n1,0,10\n2,1,9\n3,0,\n4,1,9\n"))
+    assert choose(empty_label, ["x", "w"], "code").class_names == ("9", "10")
 
 
 def test_html_and_formula_names_are_kept_verbatim_with_a_note():
@@ -311,11 +311,12 @@ def parsed() -> ParsedCsv:
     ("x", None, ["at least one", "'x'"]),
     (["x", "zz"], None, ["no column 'zz'"]),
     (["x", 3], None, ["no column 3"]),
-    (["name"], None, ["'name' is not a column of numbers"]),
+    (["x"], None, ["at least 2 columns", "got 1"]),
+    (["x", "name"], None, ["'name' is not a column of numbers"]),
     (["x", "x"], None, ["'x' is chosen twice"]),
-    (["x"], "x", ["'x' is chosen both as a feature and as the label"]),
-    (["x"], "nope", ["no column 'nope'", "label"]),
-    (["x"], 1, ["no column 1", "label"]),
+    (["x", "y"], "x", ["'x' is chosen both as a feature and as the label"]),
+    (["x", "y"], "nope", ["no column 'nope'", "label"]),
+    (["x", "y"], 1, ["no column 1", "label"]),
 ])
 def test_bad_choices_are_refused(parsed, features, label, words):
     message = refused_choice(parsed, features, label)
@@ -328,9 +329,16 @@ def test_too_many_features_are_refused(parsed):
 
 
 def test_standardize_must_be_a_bool(parsed):
-    message = refused_choice(parsed, ["x"], None, standardize="yes")
+    message = refused_choice(parsed, ["x", "y"], None, standardize="yes")
     assert "Standardize must be true or false" in message and "'yes'" in message
-    assert choose(parsed, ["x"], None, standardize=np.True_).standardize is True
+    assert choose(parsed, ["x", "y"], None, standardize=np.True_).standardize is True
+
+
+def test_rows_all_the_same_in_the_chosen_columns_are_refused():
+    parsed = parse_csv(csv_bytes("x,y,z\n1,2,0\n1,2,5\n1,2,9\n"))
+    message = refused_choice(parsed, ["x", "y"])
+    assert "Every one of the 3 rows kept is the same" in message and "two different rows" in message
+    assert choose(parsed, ["x", "z"]).features.shape == (3, 2)
 
 
 def test_a_label_needs_two_to_a_hundred_classes(parsed):
@@ -344,6 +352,6 @@ def test_a_label_needs_two_to_a_hundred_classes(parsed):
 
 
 def test_a_label_left_with_one_class_after_dropping_is_refused():
-    parsed = parse_csv(csv_bytes("x,label\n1,a\n2,a\n3,a\ninf,b\n"))
+    parsed = parse_csv(csv_bytes("x,w,label\n1,0,a\n2,0,a\n3,0,a\ninf,0,b\n"))
     assert parsed.label_candidates == ("x", "label")
-    assert "has 1 class in the rows kept" in refused_choice(parsed, ["x"], "label")
+    assert "has 1 class in the rows kept" in refused_choice(parsed, ["x", "w"], "label")
