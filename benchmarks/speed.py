@@ -38,11 +38,12 @@ from benchmarks.harness import (  # noqa: E402
     start_servers,
 )
 from benchmarks.user_timing import AppPage, first_render  # noqa: E402
+from core.settings import limits  # noqa: E402
 
 CONTROLS = ("n_init", "k", "seed", "init", "mesh")
 # On the baseline's grid (its field has min 0.005 and step 0.005, and sends nothing off it).
 MESH_STEPS = [round(0.005 + 0.01 * n, 3) for n in (2, 3, 5, 10, 20, 50, 1, 4, 6, 7)]
-FINEST_STEP = 0.014  # the dashboard's finest (core.settings.limits): ~1.8 million cells, timed apart
+FINEST_STEP = limits("digits").mesh_range[0]  # the dashboard's finest: ~1.8 million cells, timed apart
 BUDGETS = {"speed_up": 4.0, "mesh_ms": 40.0, "first_render": 1.9, "with_job": 1.5}
 JOB_SEEDS = 100  # the stability job: 100 seeds (201 fits), long enough to outlast a series
 

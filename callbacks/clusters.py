@@ -12,7 +12,7 @@ from callbacks.services import Busy, services
 from components.boundary_figure import MAP_REGIONS
 from components.cluster_views import MAP, MODEL, members_panel
 from components.html_text import html_view
-from components.server_fault import card_class
+from components.server_fault import fault_cleared, fault_shown
 from core import datasets
 from core.boundary import plane_map
 from core.clustering import row_for
@@ -23,8 +23,7 @@ log = logging.getLogger(__name__)
 
 MAX_NAME_LENGTH = 40  # a class name and an extra's mark
 MEMBERS_CARD = ("members-card", "card members-card")
-FINE = {"fault_hidden": True, "card_class": MEMBERS_CARD[1]}
-CLOSED = {"members": "", "hidden": True, **FINE}
+CLOSED = {"members": "", "hidden": True, **fault_cleared(MEMBERS_CARD[1])}
 
 
 def _picked(selected) -> tuple[str, str] | None:
@@ -73,11 +72,10 @@ def members_view(selected, applied, retry=None) -> dict:
         raise
     except Exception:  # a server fault: the pick and the settings were checked above
         log.exception("members of %s failed for %s", picked, settings)
-        return {"members": no_update, "hidden": False, "fault_hidden": False,
-                "card_class": card_class(MEMBERS_CARD[1], failed=True)}
+        return {"members": no_update, "hidden": False, **fault_shown(MEMBERS_CARD[1])}
     if panel is None:
         return CLOSED
-    return {"members": panel, "hidden": False, **FINE}
+    return {"members": panel, "hidden": False, **fault_cleared(MEMBERS_CARD[1])}
 
 
 def register(app: Dash) -> None:

@@ -26,7 +26,7 @@ from components.boundary_figure import (
 from components.controls import mesh_description, number_input_class
 from components.digit_samples import digit_samples
 from components.layout import data_card, gallery_note, map_explained, tagline
-from components.server_fault import card_class
+from components.server_fault import fault_cleared, fault_shown
 from core import datasets
 from core.boundary import PlaneMap, plane_map
 from core.settings import InvalidSettings, Settings, limits, validate
@@ -128,12 +128,10 @@ def map_view(values: dict, shown: dict | None = None, address_notes: list | None
             outputs.update(dataset_views(settings))
     except Exception:  # a server fault (the settings are valid): never a traceback; the log keeps it
         log.exception("map refit failed for %s", settings)
-        return {**outputs, "fault_hidden": False, "card_class": card_class(MAP_CARD[1], failed=True)}
+        return {**outputs, **fault_shown(MAP_CARD[1])}
     regions = regions_json({**map_regions(plane), "check": _check_stamp(mesh_check), "step": settings.mesh_step})
-    recovered = ({"fault_hidden": True, "card_class": MAP_CARD[1]} if shown.get("fault_hidden") is False
-                 else {})  # the fault box was shown: hide it, unfade the card
     return {**outputs, "regions": regions, "caption": map_caption(plane), "clusters": map_clusters(plane),
-            **recovered}
+            **fault_cleared(MAP_CARD[1], shown.get("fault_hidden"))}
 
 
 def _check_stamp(mesh_check) -> float | None:

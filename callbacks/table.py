@@ -17,7 +17,7 @@ from dash.exceptions import PreventUpdate
 
 from callbacks.results_views import results
 from callbacks.services import Busy, Superseded, services
-from components.server_fault import card_class
+from components.server_fault import fault_cleared, fault_shown
 from core.settings import InvalidSettings, Settings, validate
 from core.sweeps import Stability
 
@@ -62,13 +62,6 @@ def seed_spread(stability: dict | None, settings: Settings) -> dict | None:
             for row in result.inits}
 
 
-def _recovered(fault_shown) -> dict:
-    """The fault box hidden and the card unfaded, if a fault was shown; else nothing to redraw."""
-    if fault_shown is False:  # the box's `hidden` is False: it is shown
-        return {"fault_hidden": True, "card_class": TABLE_CARD[1]}
-    return {"fault_hidden": no_update, "card_class": no_update}
-
-
 def table_view(request, stability=None, fault_hidden=None) -> dict:
     """The table callback. `request` is the page's {"values": control values, "fallback": the
     applied settings, "page": its name, "seq": its number}; `stability` the params of the
@@ -92,9 +85,8 @@ def table_view(request, stability=None, fault_hidden=None) -> dict:
         raise  # 503 with Retry-After: the page waits and sends the same request again
     except Exception:  # a server fault: the settings were validated above
         log.exception("table refit failed for %s", settings)
-        return {**{name: no_update for name in RESULTS_OUTPUTS}, "fault_hidden": False,
-                "card_class": card_class(TABLE_CARD[1], failed=True)}
-    return {**views, **_recovered(fault_hidden)}
+        return {**{name: no_update for name in RESULTS_OUTPUTS}, **fault_shown(TABLE_CARD[1])}
+    return {**views, **fault_cleared(TABLE_CARD[1], fault_hidden)}
 
 
 def register(app: Dash) -> None:

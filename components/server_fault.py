@@ -4,7 +4,7 @@ settings were wrong: they were valid (invalid ones are refused before any fit, w
 
 from __future__ import annotations
 
-from dash import html
+from dash import html, no_update
 
 SERVER_FAULT_TEXT = "The server could not compute this (server error)."
 FAILED_CLASS = "failed"  # added to the view's card: its content, from before, is faded
@@ -20,6 +20,19 @@ def server_fault(prefix: str) -> html.Div:
 
 def card_class(base: str, failed: bool) -> str:
     return f"{base} {FAILED_CLASS}" if failed else base
+
+
+def fault_shown(base: str) -> dict:
+    """A view's fault box and card when the server failed to compute it: shown, and faded."""
+    return {"fault_hidden": False, "card_class": card_class(base, failed=True)}
+
+
+def fault_cleared(base: str, fault_hidden: object = False) -> dict:
+    """A view's fault box and card once it is computed: hidden and unfaded if the box was shown
+    (its `hidden` is False), else left as they are (nothing to redraw)."""
+    if fault_hidden is False:
+        return {"fault_hidden": True, "card_class": base}
+    return {"fault_hidden": no_update, "card_class": no_update}
 
 
 BUSY_ID = "server-busy"

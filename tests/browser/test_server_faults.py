@@ -14,7 +14,7 @@ import signal
 from pathlib import Path
 
 from components.server_fault import SERVER_FAULT_TEXT
-from core.settings import INIT_METHODS
+from core.settings import INIT_METHODS, N_CLUSTERS_RANGE, N_INIT_RANGE
 from tests.browser.pages import (
     settings_message,
     table_cells,
@@ -23,7 +23,8 @@ from tests.browser.pages import (
     wait_for_table_caption,
 )
 
-HEAVY_K, HEAVY_N_INIT = 30, 50  # a table row of ~1 s of CPU: time to catch its fit running
+# The heaviest table row the settings allow, ~1 s of CPU: time to catch its fit running.
+HEAVY_K, HEAVY_N_INIT = N_CLUSTERS_RANGE[1], N_INIT_RANGE[1]
 FRESH_SEED = 987_654  # asked for by no other test: nothing cached
 BUSY_TICKS = 5  # CPU clock ticks (10 ms each) a worker must have spent on the fit
 FIT_START_TIMEOUT_S = 30

@@ -16,13 +16,14 @@ import pytest
 
 from callbacks.services import Busy, Superseded
 from core.clustering import row_keys, table_row
+from core.settings import N_CLUSTERS_RANGE, N_INIT_RANGE
 from serving.table_fits import TableFits
 from tests.integration.conftest import wait_until
 
 pytestmark = pytest.mark.integration
 
 ROOT = Path(__file__).resolve().parents[2]
-HEAVY = ("digits", 30, 50, 11)  # seconds of fitting
+HEAVY = ("digits", N_CLUSTERS_RANGE[1], N_INIT_RANGE[1], 11)  # the heaviest table: seconds of fitting
 LIGHT = ("digits", 5, 2, 3)
 
 
@@ -165,7 +166,7 @@ def test_a_killed_process_is_a_fault_and_the_next_table_works(fits):
 
     def ask():
         try:
-            fits.rows(("digits", 30, 50, 31))
+            fits.rows(("digits", N_CLUSTERS_RANGE[1], N_INIT_RANGE[1], 31))
         except (Busy, Superseded) as error:
             failure["error"] = error
         except Exception as error:  # noqa: BLE001  (what the callback shows as a server fault)
@@ -198,7 +199,7 @@ def test_past_the_queues_bound_a_table_is_busy():
         thread.start()
         wait_until(small.pending, 30, 0.02, "the heavy table's rows asked for")
         with pytest.raises(Busy):
-            small.rows(("digits", 29, 50, 41))
+            small.rows(("digits", N_CLUSTERS_RANGE[1] - 1, N_INIT_RANGE[1], 41))
     finally:
         small.close()
         thread.join(timeout=10)
