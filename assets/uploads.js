@@ -54,7 +54,8 @@
     if (event.target instanceof Element && event.target.closest("#upload-forget")) current = null;
   }, true);
 
-  window.addEventListener("pagehide", () => {
-    if (current && navigator.sendBeacon) navigator.sendBeacon("upload/forget", current);
+  window.addEventListener("pagehide", (event) => {
+    // Not when the page only goes into the back/forward cache: it comes back with its upload.
+    if (current && !event.persisted && navigator.sendBeacon) navigator.sendBeacon("upload/forget", current);
   });
 })();

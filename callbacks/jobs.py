@@ -21,6 +21,7 @@ from components.jobs_section import STABILITY, SWEEP
 from components.server_fault import SERVER_FAULT_TEXT
 from components.stability_view import stability_figure, stability_file_name, stability_frame, stability_table
 from components.sweep_figure import sweep_caption, sweep_figure, sweep_file_name, sweep_table
+from core import datasets
 from core.settings import (
     DEFAULTS,
     InvalidSettings,
@@ -173,6 +174,8 @@ def job_callback(kind_name: str, run, retry, poll, cancel, applied, fields: dict
 def download(kind_name: str, clicks, shown) -> dict:
     if not clicks or not isinstance(shown, dict):
         raise PreventUpdate
+    if shown.get("dataset") is not None and datasets.find(shown.get("dataset")) is None:
+        raise PreventUpdate  # an upload forgotten (or expired) since: its results are not handed out
     result = services().jobs.stored(kind_name, shown)
     if result is None:  # expired: the button is only enabled with a result shown
         raise PreventUpdate

@@ -17,10 +17,12 @@ from callbacks.services import services
 from components.controls import dataset_options
 from components.upload_panel import NO_LABEL, feature_options, guessed_label, label_options, received_summary
 from core import datasets
-from core.datasets import DEFAULT_DATASET
+from core.datasets import DEFAULT_DATASET, UPLOAD_PREFIX
 from core.reproduce import upload_template
 from core.uploads import DELIMITERS, UploadRefused
 
+FORGOTTEN = ("Forgotten: the file and the data made from it are deleted from the server; its job results can no "
+             "longer be downloaded.")
 GONE = ("The uploaded file is no longer kept (forgotten, or past its hour); upload it again to cluster it.")
 
 
@@ -31,16 +33,29 @@ def _received(received) -> dict | None:
     lists = ("columns", "numeric", "label_candidates", "notes")
     if not all(isinstance(received.get(name), list) for name in lists):
         return None
+    if not isinstance(received.get("rows"), int) or not isinstance(received.get("filename"), str):
+        return None
     return received
 
 
-def show_received(received) -> dict:
+SWITCH_OUTPUTS = ("options", "value", "limits", "forget_hidden")
+
+
+def show_received(received, current=None) -> dict:
+    """The column choice for a file just read. A tab keeps one upload: if the picker shows the
+    tab's previous one, the server has just forgotten it, so the page goes back to the digits."""
     received = _received(received)
+    keep = {name: no_update for name in SWITCH_OUTPUTS}
     if received is None:  # forgotten: the forget callback writes the status
         return {"hidden": True, "status": no_update, "features": no_update, "feature_options": no_update,
-                "label": no_update, "label_options": no_update}
+                "label": no_update, "label_options": no_update, **keep}
+    replaced = isinstance(current, str) and current.startswith(UPLOAD_PREFIX) and received["id"] not in current
+    if replaced:
+        keep = {"options": dataset_options(), "value": DEFAULT_DATASET, "limits": dataset_limits(),
+                "forget_hidden": True}
     label = guessed_label(received)
     return {
+        **keep,
         "hidden": False,
         "status": [received_summary(received), *(f" {note}" for note in received["notes"])],
         "feature_options": feature_options(received),
@@ -70,7 +85,9 @@ def apply_choice(received, features, label, standardize) -> dict:
         return _not_applied(str(refused))
     except KeyError:
         return _not_applied(GONE)
-    dataset = datasets.load(key)
+    dataset = datasets.find(key)
+    if dataset is None:  # expired (or forgotten by the tab's other request) in the meantime
+        return _not_applied(GONE)
     snippet = upload_template(dataset.info.title, _one_of(received.get("delimiter"), DELIMITERS),
                               _one_of(received.get("decimal"), (".", ",")), dataset.feature_names,
                               dataset.info.label or None, dataset.standardized, dataset.n_samples)
@@ -92,8 +109,7 @@ def forget(received) -> dict:
     received = _received(received)
     if received is not None:
         services().uploads.forget(received["id"])
-    return {"received": None, "status": "Forgotten: the file and everything made from it are deleted from the "
-                                        "server.", "options": dataset_options(), "value": DEFAULT_DATASET,
+    return {"received": None, "status": FORGOTTEN, "options": dataset_options(), "value": DEFAULT_DATASET,
             "limits": dataset_limits(), "forget_hidden": True, "error": "", "error_hidden": True, "snippet": None}
 
 
@@ -102,8 +118,13 @@ def register(app: Dash) -> None:
         output={"hidden": Output("upload-columns", "hidden"), "status": Output("upload-status", "children"),
                 "feature_options": Output("upload-features", "options"),
                 "features": Output("upload-features", "value"),
-                "label_options": Output("upload-label", "options"), "label": Output("upload-label", "value")},
+                "label_options": Output("upload-label", "options"), "label": Output("upload-label", "value"),
+                "options": Output("dataset", "options", allow_duplicate=True),
+                "value": Output("dataset", "value", allow_duplicate=True),
+                "limits": Output("dataset-limits", "data", allow_duplicate=True),
+                "forget_hidden": Output("upload-forget", "hidden", allow_duplicate=True)},
         inputs={"received": Input("upload-received", "data")},
+        state={"current": State("dataset", "value")},
         prevent_initial_call=True,
     )(show_received)
     app.callback(

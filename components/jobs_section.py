@@ -71,7 +71,7 @@ def _sweep_panel() -> html.Div:
               _number("k-sweep-max", "To k", high, f"{low + 1}–{high}")]
     return html.Div([
         html.H3("Which k? A sweep", className="panel-title"),
-        html.P("Every k in the range fitted on all the features at the current init, n_init and seed. "
+        html.P("Every k in the range fitted on the table's features at the current init, n_init and seed. "
                "Click a point to select that k.", className="section-note"),
         *_job_controls(SWEEP, fields, "Run sweep", "No sweep yet: run one to plot inertia and the scores against k."),
         html.Div(id="k-sweep-caption", className="section-note job-caption"),

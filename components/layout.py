@@ -39,6 +39,8 @@ def tagline(dataset: Dataset) -> str:
 
 def map_explained(dataset: Dataset) -> list:
     samples, label = dataset.info.samples, dataset.info.label
+    dots = (f"the {dataset.n_samples:,} {samples}" if dataset.drawn is None
+            else f"a random {len(dataset.drawn):,} of the {dataset.n_samples:,} {samples}")
     common = [
         html.P([html.B("Not the table's model. "),
                 ("The map is a separate KMeans refit on the data reduced to two principal components "
@@ -49,7 +51,7 @@ def map_explained(dataset: Dataset) -> list:
     if not dataset.labelled:
         return [
             *common,
-            html.P([html.B("Dots: "), f"the {dataset.n_samples:,} {samples}, all one colour: the file has no labels."]),
+            html.P([html.B("Dots: "), f"{dots}, all one colour: the file has no labels."]),
             html.P([html.B("Numbered discs: "),
                     ("the centroids, numbered from the largest cluster (1) to the smallest. Click a region for its "
                      "members. Zoom with a drag, double-click to reset.")]),
@@ -57,7 +59,7 @@ def map_explained(dataset: Dataset) -> list:
     return [
         *common,
         html.P([html.B("Dots: "),
-                (f"the {dataset.n_samples:,} {samples} coloured by their true {label}; hover one to see it and its "
+                (f"{dots} coloured by their true {label}; hover one to see it and its "
                  f"clusters. A region tinted in its dots' colour found that {label}.")]),
         html.P([html.B("Named discs: "),
                 (f"the centroids, named after the {label} their region is matched to (3′ is a second 3s "

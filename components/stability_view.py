@@ -88,7 +88,7 @@ def stability_table(result: Stability) -> html.Div:
                                  **{"data-init": row.init_method}))
         rows.append(html.Tr(cells, **{"data-metric": name}))
     seeds = f"seeds {result.seeds[0]}…{result.seeds[-1]}" if len(result.seeds) > 1 else f"seed {result.seeds[0]}"
-    title = datasets.load(result.dataset).info.title
+    title = datasets.title_of(result.dataset)
     note = (f"{title}: {len(result.seeds)} seeds ({seeds}) at k {result.n_clusters}, "
             f"n_init {result.n_init}: mean ± "
             "standard deviation; 95%: the middle 95% of the seeds' values. * PCA-based seeding is "

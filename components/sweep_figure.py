@@ -65,8 +65,9 @@ def sweep_figure(sweep: KSweep, current_k: int | None) -> go.Figure:
 
 def sweep_caption(sweep: KSweep) -> str:
     runs = "deterministic, 1 run" if sweep.init_method == "PCA-based" else f"n_init {sweep.n_init}"
-    title = datasets.load(sweep.dataset).info.title
-    return f"{title}, all features · {sweep.init_method} ({runs}) · seed {sweep.seed} · k {sweep.ks[0]}–{sweep.ks[-1]}"
+    title = datasets.title_of(sweep.dataset)
+    return (f"{title}, every feature clustered · {sweep.init_method} ({runs}) · seed {sweep.seed} · "
+            f"k {sweep.ks[0]}–{sweep.ks[-1]}")
 
 
 def sweep_table(sweep: KSweep) -> pd.DataFrame:

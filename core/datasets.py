@@ -182,6 +182,13 @@ def file_part(key: str) -> str:
     return "upload" if key.startswith(UPLOAD_PREFIX) else key
 
 
+def title_of(key: str) -> str:
+    """The dataset's title, or, for an upload no longer kept (a job's result outlives it), a plain
+    "Your upload (no longer kept)"."""
+    dataset = find(key)
+    return dataset.info.title if dataset is not None else "Your upload (no longer kept)"
+
+
 def load(key: str = DEFAULT_DATASET) -> Dataset:
     """A dataset, prepared once per process; every caller shares its read-only arrays."""
     dataset = find(key)

@@ -14,6 +14,9 @@ from core.settings import describe
 from core.uploads import MAX_CLASSES, MAX_COLUMNS, MIN_ROWS, ParsedCsv, UploadRefused, to_float
 
 MIN_FEATURES = 2  # the map projects the features onto a plane
+# The map's plane spans at most the diagonal of the features' ranges (a projection never
+# stretches): past this many units its mesh would need a step over core.settings.MESH_STEP_MAX.
+MAX_SPAN = 1_000.0
 
 
 @dataclass(frozen=True, eq=False)
@@ -54,7 +57,7 @@ def choose(parsed: ParsedCsv, features, label=None, standardize=True) -> Choice:
     """The chosen feature columns (and label) of an upload as arrays, rows with a non-finite feature cell or an
     empty label dropped; UploadRefused when the choice cannot be fitted."""
     if isinstance(features, str) or not isinstance(features, (list, tuple)) or not features:
-        raise UploadRefused(f"Choose at least one column of numbers as a feature; got {describe(features)}.")
+        raise UploadRefused(f"Choose at least {MIN_FEATURES} columns of numbers as features; got {describe(features)}.")
     if len(features) < MIN_FEATURES:
         raise UploadRefused(f"Choose at least {MIN_FEATURES} columns of numbers as features (the map projects them "
                             f"onto a plane); got {len(features)}.")
@@ -100,5 +103,17 @@ def choose(parsed: ParsedCsv, features, label=None, standardize=True) -> Choice:
     if not (matrix != matrix[0]).any():
         raise UploadRefused(f"Every one of the {kept:,} rows kept is the same in the chosen columns; K-means needs "
                             "at least two different rows.")
+    with np.errstate(over="ignore", invalid="ignore"):  # values near float64's limit: refused below
+        spread = matrix.max(axis=0) - matrix.min(axis=0)
+        if standardize:
+            deviation = matrix.std(axis=0)
+            spread = np.where(np.isfinite(deviation), spread / np.where(deviation > 0, deviation, 1.0), np.inf)
+        span = float(np.sqrt(np.sum(np.square(np.minimum(spread, 1e150)))))
+    if not span <= MAX_SPAN:  # inf and NaN (an overflow) included
+        advice = ("outliers too far from the rest" if standardize
+                  else "columns on very different scales; turn Standardize on")
+        shown = f"{span:,.0f}" if span < 1e9 else f"{span:.3g}"
+        raise UploadRefused(f"These columns span {shown} units, too wide for the map (at most {MAX_SPAN:,.0f}): "
+                            f"{advice}, or choose other columns.")
     matrix.setflags(write=False)
     return Choice(matrix, tuple(features), target, class_names, label, bool(standardize), dropped, notes)

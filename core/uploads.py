@@ -224,7 +224,7 @@ def _numbers(cells: pd.Series, decimal: str) -> pd.Series | None:
     nan = filled.str.lower().isin(["nan", "+nan", "-nan"])  # to_numeric knows inf but not nan
     try:
         numbers = pd.to_numeric(filled[~nan], errors="raise").astype(np.float64)
-    except (ValueError, TypeError):
+    except (ValueError, TypeError, OverflowError):  # a cell of 400 digits overflows float64's conversion
         return None
     return numbers.reindex(cells.index)  # NaN for the empty and "nan" cells
 

@@ -34,8 +34,10 @@ def register(server: Flask, store: UploadStore) -> None:
             return _refused("The upload did not say its size (Content-Length); send the file again.", 411)
         if size > MAX_BYTES:
             return _refused(too_big(size), 413)
-        # Shown on the page (as text), in the snippet and the export: printable characters only.
-        named = "".join(ch for ch in unquote(request.headers.get("X-Filename", "")) if ch.isprintable())
+        # Shown on the page (as text), in the snippet and the export: printable characters only, and
+        # none that would split a CSV cell in the export's comment rows (a formula could follow).
+        named = "".join(ch if ch not in ',;"\'' else "_" for ch in unquote(request.headers.get("X-Filename", ""))
+                        if ch.isprintable())
         filename = named[:120].strip() or "upload.csv"
         try:
             received = store.receive(request.get_data(cache=False), filename,

@@ -4,7 +4,8 @@ private directory, or Redis with `REDIS_URL`), for a time-to-live, and known onl
 An upload is stored twice over its life: the file as sent (`<id>:csv`), and each choice of columns
 made from it as arrays (`<id>:<choice>`, numpy's own format, never pickled). Its dataset key,
 `upload-<id>-<choice>`, is the only way to it: it is handed to the page that uploaded the file, is
-never put in an address, a log line or a shared cache, and dies with the upload.
+never put in an address, a log line or a shared cache, and dies with the upload (a job's result
+on it stays in the job store, under that key, until the jobs' own TTL).
 
 `source` is what core.datasets asks for an upload key (in the web, table and job processes): it
 checks that the choice is still kept, and prepares it once per process.

@@ -293,3 +293,18 @@ def test_the_fit_cache_never_reads_or_writes_an_uploads_rows():
     cache.get("table", ("digits", 3, 10, 0))
     cache.set("table", ("digits", 3, 10, 0), ("row",))
     assert [call[0] for call in cache.client.method_calls] == ["get", "set"]
+
+
+def test_a_second_file_from_the_tab_takes_the_page_back_to_the_digits_until_it_is_applied(store):
+    first = store.receive(labelled_csv()[0], "first.csv")
+    key = store.choose(first.upload_id, FEATURES, "species", True)[0]
+    second = store.receive(labelled_csv(1)[0], "second.csv", replaces=first.upload_id)  # as assets/uploads.js sends it
+    assert datasets.find(key) is None  # the server forgot the first: a tab keeps one upload
+    answer = {"id": second.upload_id, "filename": "second.csv", "rows": second.parsed.n_rows,
+              "columns": list(second.parsed.columns), "numeric": list(second.parsed.numeric),
+              "label_candidates": list(second.parsed.label_candidates), "notes": []}
+    shown = upload_callbacks.show_received(answer, current=key)
+    assert shown["value"] == "digits" and shown["forget_hidden"] is True
+    assert [option["value"] for option in shown["options"]] == list(DATASETS)
+    untouched = upload_callbacks.show_received(answer, current="iris")
+    assert untouched["value"] is no_update and untouched["options"] is no_update

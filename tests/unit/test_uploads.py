@@ -307,8 +307,8 @@ def parsed() -> ParsedCsv:
 
 
 @pytest.mark.parametrize(("features", "label", "words"), [
-    ([], None, ["at least one", "[]"]),
-    ("x", None, ["at least one", "'x'"]),
+    ([], None, ["at least 2 columns", "[]"]),
+    ("x", None, ["at least 2 columns", "'x'"]),
     (["x", "zz"], None, ["no column 'zz'"]),
     (["x", 3], None, ["no column 3"]),
     (["x"], None, ["at least 2 columns", "got 1"]),
@@ -355,3 +355,13 @@ def test_a_label_left_with_one_class_after_dropping_is_refused():
     parsed = parse_csv(csv_bytes("x,w,label\n1,0,a\n2,0,a\n3,0,a\ninf,0,b\n"))
     assert parsed.label_candidates == ("x", "label")
     assert "has 1 class in the rows kept" in refused_choice(parsed, ["x", "w"], "label")
+
+
+def test_columns_too_wide_for_the_map_are_refused_with_the_way_out():
+    # Ages beside incomes, not standardized: the map's plane would be 60,000 units wide.
+    parsed = parse_csv(csv_bytes("age,income\n20,30000\n30,50000\n40,70000\n50,90000\n"))
+    message = refused_choice(parsed, ["age", "income"], None, standardize=False)
+    assert "span 60,000 units" in message and "at most 1,000" in message and "turn Standardize on" in message
+    assert choose(parsed, ["age", "income"], None, standardize=True).features.shape == (4, 2)
+    huge = parse_csv(csv_bytes("a,b\n1e300,1\n-1e300,2\n1,3\n"))
+    assert "too wide for the map" in refused_choice(huge, ["a", "b"], None, standardize=True)
