@@ -13,7 +13,9 @@ from core.uploads import MAX_BYTES, MAX_COLUMNS, MAX_ROWS
 
 UPLOAD_HINT = (f"A CSV of up to {MAX_ROWS:,} rows, {MAX_COLUMNS} columns and {MAX_BYTES // 2**20} MB. "
                "It stays on the server only for this tab, for an hour at most.")
-NO_LABEL = "__none__"  # the label picker's "no label column" (a column's name is never this: it has no spaces)
+# The label picker's "no label column". A column may be named so; it then cannot be picked as the
+# label (it can still be a feature).
+NO_LABEL = "__none__"
 
 
 def upload_panel() -> html.Div:

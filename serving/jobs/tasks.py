@@ -1,7 +1,8 @@
 """What a job worker runs: the core's k sweep and seed stability, with progress after each fit
 (in the job store, where the pages read it).
 
-A worker imports this module and the core alone. Each job process runs at a lower priority than
+A worker imports this module, the core and the upload store (serving/uploads.py: a job on an
+upload reads it from there), never the web app. Each job process runs at a lower priority than
 the web processes and the table's fits, with one OpenMP/BLAS thread.
 """
 

@@ -19,6 +19,7 @@ from pathlib import Path
 import numpy as np
 import psutil
 import pytest
+from playwright.sync_api import TimeoutError as PlaywrightTimeout
 from sklearn import metrics
 
 from core.settings import DEFAULTS
@@ -93,10 +94,20 @@ def test_a_click_on_a_sweep_point_selects_that_k_and_the_map_follows(page):
     # (Plotly may draw it again as the legend's margin settles: the point moves).
     point = page.locator(f"{SWEEP_PLOT} .scatterlayer .trace").first.locator(".points path").nth(2)
     point.evaluate("p => p.scrollIntoView({block: 'center'})")  # clear of the sticky section links
-    x, y = steady_centre(page, point)
-    page.mouse.move(x, y)
-    page.mouse.click(x, y)
-    page.wait_for_function("k => document.getElementById('n-clusters').value !== k", arg=str(K))
+    # On a loaded machine Plotly may still redraw the plot after the point has held still: a click
+    # that lands beside the moved point selects nothing, and a person clicks again. Up to 3 tries;
+    # whatever selects a k must select the right one.
+    for attempt in range(3):
+        x, y = steady_centre(page, point)
+        page.mouse.move(x, y)
+        page.mouse.click(x, y)
+        try:
+            page.wait_for_function("k => document.getElementById('n-clusters').value !== k", arg=str(K),
+                                   timeout=10_000)
+            break
+        except PlaywrightTimeout:
+            if attempt == 2:
+                raise
     assert page.input_value("#n-clusters") == "4"
     wait_for_map_caption(page, "· k 4 ·")
     # The sweep marks the selected k.
