@@ -177,7 +177,10 @@ def test_a_redis_restart_then_a_web_worker_restart_lose_running_jobs_but_no_poll
     assert {(a.status, a.shows(SWEEP)) for a in answers} == {(200, "lost")}
     assert answers[-1].get(SWEEP, "failure-text.children") == LOST_TEXT
 
-    # New jobs run, started from the page loaded before the restarts (its token still holds).
+    # New jobs run, started from the page loaded before the restarts (its token still holds),
+    # once the job worker has reconnected to the restarted Redis (on a loaded machine that can take
+    # longer than the 30 s after which a job no worker answers for is shown as failed).
+    wait_for_job_worker(stack.dashboard.base_url)
     fresh = Page(stack.dashboard, applied=applied(seed=304))
     fresh.token = token
     started = fresh.run(**SHORT)
