@@ -41,6 +41,18 @@ def _received(received) -> dict | None:
 SWITCH_OUTPUTS = ("options", "value", "limits", "forget_hidden")
 
 
+def back_to_digits() -> dict:
+    """The picker without the tab's upload, showing the default dataset; no Forget button."""
+    return {"options": dataset_options(), "value": DEFAULT_DATASET, "limits": dataset_limits(), "forget_hidden": True}
+
+
+def _picker(**duplicate) -> dict:
+    """The outputs SWITCH_OUTPUTS name: the dataset picker, its limits and the Forget button."""
+    return {"options": Output("dataset", "options", **duplicate), "value": Output("dataset", "value", **duplicate),
+            "limits": Output("dataset-limits", "data", **duplicate),
+            "forget_hidden": Output("upload-forget", "hidden", **duplicate)}
+
+
 def show_received(received, current=None) -> dict:
     """The column choice for a file just read. A tab keeps one upload: if the picker shows the
     tab's previous one, the server has just forgotten it, so the page goes back to the digits."""
@@ -51,8 +63,7 @@ def show_received(received, current=None) -> dict:
                 "label": no_update, "label_options": no_update, **keep}
     replaced = isinstance(current, str) and current.startswith(UPLOAD_PREFIX) and received["id"] not in current
     if replaced:
-        keep = {"options": dataset_options(), "value": DEFAULT_DATASET, "limits": dataset_limits(),
-                "forget_hidden": True}
+        keep = back_to_digits()
     label = guessed_label(received)
     return {
         **keep,
@@ -109,8 +120,8 @@ def forget(received) -> dict:
     received = _received(received)
     if received is not None:
         services().uploads.forget(received["id"])
-    return {"received": None, "status": FORGOTTEN, "options": dataset_options(), "value": DEFAULT_DATASET,
-            "limits": dataset_limits(), "forget_hidden": True, "error": "", "error_hidden": True, "snippet": None}
+    return {"received": None, "status": FORGOTTEN, **back_to_digits(), "error": "", "error_hidden": True,
+            "snippet": None}
 
 
 def register(app: Dash) -> None:
@@ -119,10 +130,7 @@ def register(app: Dash) -> None:
                 "feature_options": Output("upload-features", "options"),
                 "features": Output("upload-features", "value"),
                 "label_options": Output("upload-label", "options"), "label": Output("upload-label", "value"),
-                "options": Output("dataset", "options", allow_duplicate=True),
-                "value": Output("dataset", "value", allow_duplicate=True),
-                "limits": Output("dataset-limits", "data", allow_duplicate=True),
-                "forget_hidden": Output("upload-forget", "hidden", allow_duplicate=True)},
+                **_picker(allow_duplicate=True)},
         inputs={"received": Input("upload-received", "data")},
         state={"current": State("dataset", "value")},
         prevent_initial_call=True,
@@ -130,9 +138,7 @@ def register(app: Dash) -> None:
     app.callback(
         output={"error": Output("upload-error", "children"), "error_hidden": Output("upload-error", "hidden"),
                 "status": Output("upload-status", "children", allow_duplicate=True),
-                "options": Output("dataset", "options"), "value": Output("dataset", "value"),
-                "limits": Output("dataset-limits", "data"), "forget_hidden": Output("upload-forget", "hidden"),
-                "snippet": Output("upload-snippet", "data")},
+                **_picker(), "snippet": Output("upload-snippet", "data")},
         inputs={"clicks": Input("upload-apply", "n_clicks")},
         state={"received": State("upload-received", "data"), "features": State("upload-features", "value"),
                "label": State("upload-label", "value"), "standardize": State("upload-standardize", "value")},
@@ -141,10 +147,7 @@ def register(app: Dash) -> None:
     app.callback(
         output={"received": Output("upload-received", "data", allow_duplicate=True),
                 "status": Output("upload-status", "children", allow_duplicate=True),
-                "options": Output("dataset", "options", allow_duplicate=True),
-                "value": Output("dataset", "value", allow_duplicate=True),
-                "limits": Output("dataset-limits", "data", allow_duplicate=True),
-                "forget_hidden": Output("upload-forget", "hidden", allow_duplicate=True),
+                **_picker(allow_duplicate=True),
                 "error": Output("upload-error", "children", allow_duplicate=True),
                 "error_hidden": Output("upload-error", "hidden", allow_duplicate=True),
                 "snippet": Output("upload-snippet", "data", allow_duplicate=True)},
