@@ -86,7 +86,8 @@ def create_app(secret_key: str | None = None) -> Dash:
     app.table_fits = TableFits(shared=FitCache(url) if url else None)
     app.jobs = JobQueue(server.secret_key)
     app.uploads = uploads.install_from_environment()
-    register_callbacks(app, Services(table_rows=app.table_fits.rows, jobs=app.jobs, uploads=app.uploads))
+    register_callbacks(app, Services(table_rows=app.table_fits.rows, jobs=app.jobs, uploads=app.uploads,
+                                      table_progress=app.table_fits.progress))
     readiness.register(server, app.jobs)
     upload_route.register(server, app.uploads)
     http.install(app, debug=debug_mode())

@@ -9,13 +9,19 @@
   let seq = 0;
 
   ns.tableRequests = {
+    // The request, and the progress line shown (from its first words) with its tick started.
     request(datasetChoice, init, nInit, k, seed, _meshCheck, _retry, _stability, mesh, applied, datasetValue) {
       seq += 1;
-      return {
+      const request = {
         values: { dataset: datasetChoice || datasetValue, init_method: init, n_init: nInit, n_clusters: k,
                   seed: seed, mesh_step: mesh },
         fallback: applied, page, seq,
       };
+      return [request, false, "Fitting the table…", false];
+    },
+    // The table's answer or its fault: the line hidden, its tick stopped.
+    answered() {
+      return [true, true];
     },
   };
 })();

@@ -5,6 +5,8 @@ implementations, and tests hand in fakes. Callbacks never import serving/ itself
   order) for (dataset, k, n_init, seed), computed off the web threads. `page` and `seq` name the
   page and its request; a newer request of the same page supersedes it (`Superseded`). It raises
   `Busy` when the server cannot take the work now; any other exception is a server fault.
+- `table_progress(table_key)`: (init, state) of each of that table's rows, state "done",
+  "running" or "waiting", for the progress line of a table being fitted.
 - `jobs`: the background jobs (k sweep, seed stability): start, poll, cancel, by handle.
 - `uploads`: the uploaded files kept for their pages: a choice of columns becomes a dataset key.
 """
@@ -83,6 +85,7 @@ class Services:
     table_rows: Callable[..., tuple[TableRow, ...]]
     jobs: Jobs
     uploads: Uploads | None = None
+    table_progress: Callable[..., tuple[tuple[str, str], ...]] | None = None
 
 
 _services: Services | None = None

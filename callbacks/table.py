@@ -18,6 +18,8 @@ from dash.exceptions import PreventUpdate
 from callbacks.results_views import results
 from callbacks.services import Busy, Superseded, services
 from components.server_fault import fault_cleared, fault_shown
+from components.table_progress import progress_text
+from core import datasets
 from core.settings import InvalidSettings, Settings, validate
 from core.sweeps import Stability
 
@@ -62,19 +64,40 @@ def seed_spread(stability: dict | None, settings: Settings) -> dict | None:
             for row in result.inits}
 
 
+def _requested(request) -> Settings:
+    """The settings a table request asks for; PreventUpdate when it is malformed or refused."""
+    if not isinstance(request, dict) or not isinstance(request.get("values"), dict):
+        raise PreventUpdate
+    fallback = request.get("fallback")
+    try:
+        return validate(request["values"], fallback=fallback if isinstance(fallback, dict) else None)
+    except InvalidSettings:
+        raise PreventUpdate from None
+
+
+def progress_view(_tick, request) -> tuple:
+    """The progress line of the table the page last asked for: its text, whether it is hidden, and
+    whether its tick stops. A refused request fits nothing, so its line goes (the map says why)."""
+    if not isinstance(request, dict) or not isinstance(request.get("values"), dict):
+        raise PreventUpdate
+    try:
+        settings = _requested(request)
+    except PreventUpdate:
+        return no_update, True, True
+    if services().table_progress is None:
+        raise PreventUpdate
+    dataset = datasets.load(settings.dataset)
+    text = progress_text(dataset.n_samples, dataset.n_features, services().table_progress(settings.table_key))
+    return text, no_update, no_update
+
+
 def table_view(request, stability=None, fault_hidden=None) -> dict:
     """The table callback. `request` is the page's {"values": control values, "fallback": the
     applied settings, "page": its name, "seq": its number}; `stability` the params of the
     seed-stability run the page shows, if any. A table the server cannot take now is answered busy
     (503, sent again); one the page has since asked again for is answered with no update; rows
     that fail show the table's fault box, whose Retry asks again."""
-    if not isinstance(request, dict) or not isinstance(request.get("values"), dict):
-        raise PreventUpdate
-    fallback = request.get("fallback")
-    try:
-        settings = validate(request["values"], fallback=fallback if isinstance(fallback, dict) else None)
-    except InvalidSettings:
-        raise PreventUpdate from None
+    settings = _requested(request)
     page, seq = _page_and_seq(request)
     try:
         rows = services().table_rows(settings.table_key, page, seq)
@@ -90,9 +113,15 @@ def table_view(request, stability=None, fault_hidden=None) -> dict:
 
 
 def register(app: Dash) -> None:
+    # A request shows the progress line (visible once a table takes over a second: CSS) and starts
+    # its tick; the table's answer, or its fault box, ends both. Dash drops the answer to a request
+    # the page has sent again, so an older table never hides a newer one's line.
     app.clientside_callback(
         ClientsideFunction("tableRequests", "request"),
         Output("table-request", "data"),
+        Output("table-progress", "hidden"),
+        Output("table-progress", "children"),
+        Output("table-progress-tick", "disabled"),
         Input("dataset-choice", "data"), Input("init-method", "value"), Input("n-init", "value"),
         Input("n-clusters", "value"), Input("random-seed", "value"),
         # A mesh step the page sent for checking: once it is good again, so are the others.
@@ -108,3 +137,18 @@ def register(app: Dash) -> None:
         state={"stability": State("stability-shown", "data"), "fault_hidden": State("table-fault", "hidden")},
         prevent_initial_call=True,
     )(table_view)
+    app.clientside_callback(
+        ClientsideFunction("tableRequests", "answered"),
+        Output("table-progress", "hidden", allow_duplicate=True),
+        Output("table-progress-tick", "disabled", allow_duplicate=True),
+        Input("metrics-table", "children"), Input("table-fault", "hidden"),
+        prevent_initial_call=True,
+    )
+    app.callback(
+        Output("table-progress", "children", allow_duplicate=True),
+        Output("table-progress", "hidden", allow_duplicate=True),
+        Output("table-progress-tick", "disabled", allow_duplicate=True),
+        Input("table-progress-tick", "n_intervals"),
+        State("table-request", "data"),
+        prevent_initial_call=True,
+    )(progress_view)

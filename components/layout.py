@@ -13,6 +13,7 @@ from components.graph_config import GRAPH_CONFIG
 from components.jobs_section import job_stores, jobs_panels, jobs_section
 from components.server_fault import busy_notice, server_fault
 from components.share_panel import address_stores, reproduce_panel, reset_button, toolbar
+from components.table_progress import table_progress
 from core.datasets import Dataset
 from core.settings import Settings
 
@@ -167,6 +168,7 @@ def page(*, settings: Settings, dataset: Dataset, views: dict, figure: go.Figure
             _card_head("Init strategies compared"),
             server_fault("table"),
             _loading(_html_view(views["table"], "metrics-table", "table-scroll")),
+            *table_progress(),
         ],
         id="table-card", className="card table-card",
     )

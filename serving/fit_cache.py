@@ -67,6 +67,15 @@ class FitCache:
             return None
         return None if raw is None else pickle.loads(raw)  # noqa: S301 (a private Redis, see above)
 
+    def has(self, kind: str, args: tuple) -> bool:
+        if time.monotonic() < self._down_until or not self._kept(args):
+            return False
+        try:
+            return bool(self.client.exists(cache_key(kind, args)))
+        except Exception as error:  # noqa: BLE001
+            self._failed(error)
+            return False
+
     def set(self, kind: str, args: tuple, value) -> None:
         if time.monotonic() < self._down_until or not self._kept(args):
             return

@@ -181,6 +181,20 @@ class TableFits:
                     self._pages[page] = (seq or 0, None, superseded)
                     self._let_go_locked(keys)
 
+    def progress(self, table_key: tuple[str, int, int, int]) -> tuple[tuple[str, str], ...]:
+        """(init, state) of each row of this table, in INIT_METHODS order; the state is "done"
+        (fitted here, or kept in the shared cache), "running" (in a process now) or "waiting"."""
+        keys = row_keys(*table_key)
+        with self._lock:
+            futures = [self._held_locked(key) for key in keys]
+            states = ["done" if future is not None and future.done() else
+                      "running" if future is not None and future in self._running else "waiting"
+                      for future in futures]
+        if self.shared:
+            states = [state if state == "done" or not self.shared.has("table_row", key) else "done"
+                      for key, state in zip(keys, states)]
+        return tuple((key[1], state) for key, state in zip(keys, states))
+
     def pending(self) -> int:
         """Rows asked for and not finished."""
         with self._lock:

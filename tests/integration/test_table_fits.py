@@ -100,6 +100,9 @@ class Finished:
     def get(self, _kind, _key):
         return None
 
+    def has(self, _kind, _key) -> bool:
+        return False
+
     def set(self, _kind, key, _row) -> None:
         self.keys.append(key)
 
@@ -132,6 +135,25 @@ def test_a_newer_table_of_the_same_page_drops_the_rows_the_older_has_not_started
     assert set(heavy[:2]) <= set(finished.keys)  # running: left to finish, kept for a repeat
     assert heavy[2] not in finished.keys  # waiting: never fitted
     assert set(row_keys(*LIGHT)) <= set(finished.keys)
+
+
+def test_progress_tells_each_rows_state_while_a_table_is_fitted():
+    executor = TableFits(workers=2)
+    executor.start()
+    try:
+        inits = ("k-means++", "random", "PCA-based")
+        states = lambda: tuple(state for _, state in executor.progress(HEAVY))  # noqa: E731
+        assert tuple(init for init, _ in executor.progress(HEAVY)) == inits
+        assert states() == ("waiting",) * 3  # never asked for
+        thread = threading.Thread(target=executor.rows, args=(HEAVY, "page-p", 1))
+        thread.start()
+        wait_until_fitting()
+        assert states() == ("running", "running", "waiting")  # two processes
+        wait_until(lambda: "done" in states(), 60, 0.02, "a first row done")
+        thread.join(timeout=60)
+        assert states() == ("done",) * 3
+    finally:
+        executor.close()
 
 
 def test_an_older_request_that_comes_late_is_superseded_at_once(fits):
