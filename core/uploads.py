@@ -47,7 +47,7 @@ class UploadRefused(ValueError):
 
 @dataclass(frozen=True, eq=False)
 class ParsedCsv:
-    """A checked upload: every data row, the columns named as the header names them (stripped)."""
+    """A checked upload: every data row, the columns named as the header names them (through one_line)."""
 
     frame: pd.DataFrame  # numeric columns float64 (NaN: empty or "nan"); the others text (NaN: empty or blank)
     delimiter: str  # "," ";" "\t" or "|"
@@ -88,6 +88,15 @@ class _Text:
 def _lines(text: str):
     """The text's lines, ends kept, split off lazily: only the few rows looked at ever are."""
     return (match.group() for match in _LINE.finditer(text))
+
+
+def one_line(text: str) -> str:
+    """Text with each run of whitespace and non-printable characters (line breaks, tabs, controls,
+    bidi and zero-width marks: what repr escapes) as one space, stripped: names and class names
+    reach the page's Markdown and the exports as one plain line."""
+    if text.isprintable() and "  " not in text:  # the common case: only " " may need stripping
+        return text.strip()
+    return " ".join("".join(char if char.isprintable() else " " for char in text).split())
 
 
 def spreadsheet_safe(text: str) -> str:
@@ -165,17 +174,22 @@ def _decimal(data_rows: list[tuple[int, list[str]]], delimiter: str) -> str:
 
 
 def _names(header: list[str]) -> tuple[str, ...]:
-    """The header's names, stripped, checked here: pandas would rename blanks and duplicates silently."""
+    """The header's names as one_line makes them, checked here: pandas would rename blanks and duplicates
+    silently. A refusal quotes a name as the file writes it, escaped ('a\\nb'), when that differs."""
     if len(header) > MAX_COLUMNS:
         raise UploadRefused(f"The file has {len(header):,} columns; the limit is {MAX_COLUMNS}.")
-    names = tuple(name.strip() for name in header)
+    names = tuple(one_line(name) for name in header)
     seen: dict[str, int] = {}
-    for number, name in enumerate(names, start=1):
+    for number, (name, given) in enumerate(zip(names, header), start=1):
         if not name:
-            raise UploadRefused(f"Column {number} has no name in the header row; every column needs a name.")
+            written = f" (it holds only spaces or control characters: {describe(given)})" if given else ""
+            raise UploadRefused(f"Column {number} has no name in the header row{written}; every column needs a name.")
         if name in seen:
+            first = header[seen[name] - 1]
+            written = (f", written {describe(first.strip())} and {describe(given.strip())}"
+                       if name != first.strip() or name != given.strip() else "")
             raise UploadRefused(f"The header names the column {describe(name)} twice (columns {seen[name]} and "
-                                f"{number}); every column needs a different name.")
+                                f"{number}{written}); every column needs a different name.")
         seen[name] = number
     return names
 
@@ -196,9 +210,10 @@ def _read(text: str, delimiter: str, decimal: str, names: tuple[str, ...], **opt
 
 
 def _tidy(column: pd.Series) -> pd.Series:
-    """Text cells stripped, blank ones empty (NaN); done on the distinct values, which most columns repeat."""
+    """Text cells as one_line makes them (a label's cells name its classes), blank ones empty (NaN); done on the
+    distinct values, which most columns repeat."""
     codes, uniques = pd.factorize(column)  # code -1: an empty cell, NaN again after reindex
-    tidy = pd.Series(uniques, dtype=column.dtype).str.strip()
+    tidy = pd.Series([one_line(value) for value in uniques], dtype=column.dtype)
     return tidy.mask(tidy == "").reindex(codes).set_axis(column.index)
 
 
