@@ -7,6 +7,9 @@ made from it as arrays (`<id>:<choice>`, numpy's own format, never pickled). Its
 never put in an address, a log line or a shared cache, and dies with the upload (a job's result
 on it stays in the job store, under that key, until the jobs' own TTL).
 
+An upload keeps at most CHOICES_KEPT choices, the newest: each may be 160 MB. A forget deletes every
+key of the upload, also one a `choose` running at the same time in another process writes (see `forget`).
+
 `source` is what core.datasets asks for an upload key (in the web, table and job processes): it
 checks that the choice is still kept, and prepares it once per process.
 """
@@ -34,6 +37,7 @@ from serving.jobs.store import private_directory, redis_url
 TTL_S = int(os.environ.get("UPLOAD_TTL_S", "3600"))
 MAX_KEPT = int(os.environ.get("UPLOADS_MAX", "8"))  # uploads kept at once on this deployment
 PREPARED_KEPT = 2  # prepared datasets kept in each process (100,000 × 200 floats is 160 MB)
+CHOICES_KEPT = 2  # choices of columns kept per upload: the page's current one, and the one before it
 _KEY = re.compile(rf"^{UPLOAD_PREFIX}([A-Za-z0-9_-]{{22}})-([0-9a-f]{{16}})$")
 _ID = re.compile(r"^[A-Za-z0-9_-]{22}$")
 
@@ -71,6 +75,11 @@ class _Disk:
         self.cache.expire()
         return sum(1 for key in self.cache.iterkeys() if key.endswith(suffix))
 
+    def keys(self, prefix: str) -> list[str]:
+        """Every key starting with `prefix`: iterkeys pages through the keys in order, so each key
+        stored before the call and not deleted meanwhile is among them."""
+        return [key for key in self.cache.iterkeys() if key.startswith(prefix)]
+
 
 class _Redis:
     PREFIX = "kmeans-upload:"
@@ -95,6 +104,12 @@ class _Redis:
 
     def count(self, suffix: str) -> int:
         return sum(1 for _ in self.client.scan_iter(match=f"{self.PREFIX}*{suffix}", count=500))
+
+    def keys(self, prefix: str) -> list[str]:
+        """Every key starting with `prefix` (no glob characters in it): a full SCAN returns each key
+        stored before it began and not deleted meanwhile."""
+        return [key.decode()[len(self.PREFIX):]
+                for key in self.client.scan_iter(match=f"{self.PREFIX}{prefix}*", count=500)]
 
 
 @dataclass(frozen=True)
@@ -165,19 +180,33 @@ class UploadStore:
         digest = hashlib.sha256(json.dumps([choice.feature_names, choice.label_name, choice.standardize])
                                 .encode()).hexdigest()[:16]
         ttl = max(1.0, meta["expires"] - time.time())
-        self.backend.put(f"{upload_id}:{digest}", _to_bytes(choice, meta["filename"]), ttl)
-        if digest not in meta["choices"]:
-            meta["choices"].append(digest)
-            self.backend.put(f"{upload_id}:meta", json.dumps(meta).encode(), ttl)
+        stored = f"{upload_id}:{digest}"
+        self.backend.put(stored, _to_bytes(choice, meta["filename"]), ttl)
+        kept = ([old for old in meta["choices"] if old != digest] + [digest])[-CHOICES_KEPT:]
+        dropped = [old for old in meta["choices"] if old not in kept]
+        if kept != meta["choices"]:
+            self.backend.put(f"{upload_id}:meta", json.dumps({**meta, "choices": kept}).encode(), ttl)
+        if dropped:  # a job on a dropped choice has loaded it already; a page on it is told it is no longer kept
+            self.backend.delete(*(f"{upload_id}:{old}" for old in dropped))
+            with self._lock:
+                for old in dropped:
+                    self._prepared.pop(f"{UPLOAD_PREFIX}{upload_id}-{old}", None)
+        # forget deletes the csv before it sweeps the upload's keys: the csv still here, any forget
+        # sweeps after these writes and deletes them; gone, this upload was forgotten (or expired).
+        if not self.backend.has(f"{upload_id}:csv"):
+            self.backend.delete(stored, f"{upload_id}:meta")
+            raise KeyError("upload not kept")
         return f"{UPLOAD_PREFIX}{upload_id}-{digest}", choice.notes
 
     def forget(self, upload_id: object) -> bool:
         """Delete an upload and every choice made from it, here and in this process's memory."""
-        meta = self._meta(upload_id)
-        if meta is None:
+        if self._meta(upload_id) is None:
             return False
-        self.backend.delete(f"{upload_id}:csv", f"{upload_id}:meta",
-                            *(f"{upload_id}:{digest}" for digest in meta["choices"]))
+        # The meta first (the upload no longer counts, nor can be chosen from), then the csv, and only
+        # then every key of the upload: a choose in flight that wrote before the sweep began is swept;
+        # one that wrote later finds the csv gone and deletes what it wrote (see choose).
+        self.backend.delete(f"{upload_id}:meta", f"{upload_id}:csv")
+        self.backend.delete(*self.backend.keys(f"{upload_id}:"))
         with self._lock:
             self._parsed.pop(upload_id, None)
             for key in [key for key in self._prepared if key.startswith(f"{UPLOAD_PREFIX}{upload_id}-")]:

@@ -42,6 +42,7 @@ from callbacks.services import (
     Busy,
     JobView,
 )
+from core.datasets import file_part
 from serving.jobs.celery_app import RESULT_TTL_S, celery_app, job_time_limit_s
 from serving.jobs.store import job_store
 from serving.jobs.tasks import WANTED, job_key, progress_key, result_key, run_job, run_key
@@ -65,6 +66,13 @@ def _int_env(name: str, default: int) -> int:
 
 def _jobs(count: int) -> str:
     return f"{count} job" if count == 1 else f"{count} jobs"
+
+
+def task_argsrepr(kind: str, params: dict) -> str:
+    """The task's arguments as Celery's logs and events print them: an upload's key is its secret,
+    so every dataset key shows as core.datasets.file_part says it ("upload")."""
+    shown = {name: file_part(value) if isinstance(value, str) else value for name, value in params.items()}
+    return repr((kind, shown))
 
 
 def default_client() -> str:
@@ -179,7 +187,7 @@ class JobQueue:
                 task = uuid.uuid4().hex
                 self.store.set(job_key(task), {"kind": kind, "params": params, "run": run, "at": now,
                                                "state": WANTED}, RECORD_TTL_S)
-                run_job.apply_async(args=(kind, params), task_id=task)
+                run_job.apply_async(args=(kind, params), task_id=task, argsrepr=task_argsrepr(kind, params))
                 self.store.set(f"run:{run}", task, RECORD_TTL_S)
             if result is None:
                 active.append({"task": task, "run": run, "kind": kind, "page": page, "client": client, "at": now})

@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+from unittest import mock
 
 import numpy as np
 import pandas as pd
@@ -121,6 +122,24 @@ def test_an_upload_is_gone_from_redis_once_its_time_is_up(redis_url, client):
     assert store.source(key) is None  # this process's prepared copy is not used past the upload's life
     with pytest.raises(KeyError):
         store.choose(received.upload_id, FEATURES, "species", True)
+
+
+@pytest.mark.parametrize("written", ["the choice", "the meta"])
+def test_a_forget_from_another_process_in_the_middle_of_a_choice_wins(redis_url, client, written):
+    """Forget lands after the choice read the upload's meta, before (or between) its writes: nothing is brought back."""
+    mine, theirs = UploadStore(redis_url, ttl_s=TTL_S, max_kept=1), UploadStore(redis_url, ttl_s=TTL_S, max_kept=1)
+    upload_id = mine.receive(blobs_csv(), "blobs.csv").upload_id
+    put = mine.backend.put
+
+    def put_after_a_forget(key: str, value: bytes, ttl_s: float) -> None:
+        if key.endswith(":meta") == (written == "the meta"):
+            assert theirs.forget(upload_id) is True
+        put(key, value, ttl_s)
+
+    with mock.patch.object(mine.backend, "put", side_effect=put_after_a_forget), pytest.raises(KeyError):
+        mine.choose(upload_id, FEATURES, "species", True)
+    assert upload_keys(client, upload_id) == [] and client.dbsize() == 0
+    assert theirs.receive(blobs_csv(1), "next.csv")  # the cap of one upload counts it no more
 
 
 def test_the_cap_counts_the_uploads_of_every_web_process(redis_url):

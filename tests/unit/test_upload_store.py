@@ -3,7 +3,6 @@ what an upload's key must never reach: an address, a log line, the shared fit ca
 
 from __future__ import annotations
 
-import logging
 import time
 from unittest import mock
 from urllib.parse import quote
@@ -24,11 +23,9 @@ from callbacks.services import Services, install
 from components.controls import dataset_options
 from core import datasets
 from core.datasets import DATASETS
-from core.settings import DEFAULTS, InvalidSettings, Settings, validate
-from core.share import format_query, parse_query
+from core.settings import DEFAULTS, InvalidSettings, validate
 from core.uploads import MAX_BYTES
 from serving import http, upload_route
-from serving.fit_cache import FitCache
 from serving.uploads import UploadStore
 
 SPECIES = np.array(["setosa", "versicolor", "virginica"])  # sorted: the class codes are make_blobs' own
@@ -141,31 +138,6 @@ def test_a_full_store_is_503_and_a_page_replacing_its_own_upload_is_not(store_fa
     assert post(client, labelled_csv()[0]).status_code == 200  # the place is free again
 
 
-def test_no_log_record_holds_the_upload_id(store, caplog):
-    client = flask_client(store)
-    with caplog.at_level(logging.DEBUG):
-        upload_id = post(client, labelled_csv()[0]).get_json()["id"]
-        key = store.choose(upload_id, FEATURES, "species", True)[0]
-        datasets.load(key)
-        assert client.post("/upload/forget", data=upload_id).get_json() == {"forgotten": True}
-    leaks = [record.getMessage() for record in caplog.records if upload_id in record.getMessage()]
-    assert leaks == []
-
-
-def test_a_server_fault_on_an_upload_is_logged_without_its_key(store, caplog, monkeypatch):
-    from callbacks import settings_map
-
-    upload_id = store.receive(labelled_csv()[0], "blobs.csv").upload_id
-    key = store.choose(upload_id, FEATURES, "species", True)[0]
-    monkeypatch.setattr(settings_map, "plane_map", mock.Mock(side_effect=RuntimeError("boom")))
-    values = settings_map.control_values(key, "k-means++", 3, 3, 0, 0.1)
-    with caplog.at_level(logging.ERROR):
-        shown = settings_map.map_view(values)
-    assert shown["fault_hidden"] is False  # the map's fault box, with its Retry
-    logged = "\n".join(record.getMessage() for record in caplog.records)
-    assert "map refit failed for Settings(dataset='upload'" in logged and upload_id not in logged
-
-
 # --- the store --------------------------------------------------------------------------------------------------------
 
 def test_a_choice_loads_as_the_csv_standardized_with_its_labels(store):
@@ -213,6 +185,41 @@ def test_another_process_on_the_same_directory_sees_the_upload_until_it_is_forgo
     assert theirs.choose(received.upload_id, FEATURES, None, True)[0].startswith(f"upload-{received.upload_id}-")
     mine.forget(received.upload_id)
     assert theirs.source(key) is None  # its own prepared copy is dropped too
+
+
+def kept(store: UploadStore, upload_id: str) -> list[str]:
+    """What the store's directory holds of an upload: csv, meta and the digests of its choices."""
+    return sorted(key.split(":")[1] for key in store.backend.cache.iterkeys() if key.startswith(f"{upload_id}:"))
+
+
+@pytest.mark.parametrize("written", ["the choice", "the meta"])
+def test_a_forget_from_another_process_in_the_middle_of_a_choice_wins(store_factory, written):
+    """Forget lands after the choice read the upload's meta, before (or between) its writes."""
+    mine, theirs = store_factory(max_kept=1), UploadStore()
+    upload_id = mine.receive(labelled_csv()[0], "blobs.csv").upload_id
+    put = mine.backend.put
+
+    def put_after_a_forget(key: str, value: bytes, ttl_s: float) -> None:
+        if key.endswith(":meta") == (written == "the meta"):
+            assert theirs.forget(upload_id) is True
+        put(key, value, ttl_s)
+
+    with mock.patch.object(mine.backend, "put", side_effect=put_after_a_forget), pytest.raises(KeyError):
+        mine.choose(upload_id, FEATURES, "species", True)
+    assert kept(mine, upload_id) == []  # nothing of it is kept: no choice, no meta brought back
+    assert mine.receive(labelled_csv(1)[0], "next.csv")  # nor counted against the cap of one upload
+
+
+def test_an_upload_keeps_its_two_newest_choices(store):
+    upload_id = store.receive(labelled_csv()[0], "blobs.csv").upload_id
+    first, second, third = (store.choose(upload_id, features, None, True)[0]
+                            for features in (FEATURES, FEATURES[:2], FEATURES[1:]))
+    assert datasets.find(first) is None and datasets.find(second) is not None and datasets.find(third) is not None
+    assert store.choose(upload_id, FEATURES[:2], None, True)[0] == second  # chosen again: the newest
+    fourth = store.choose(upload_id, FEATURES, "species", True)[0]
+    assert datasets.find(third) is None and datasets.find(second).n_features == 2
+    assert datasets.find(fourth).n_features == 3
+    assert kept(store, upload_id) == sorted(["csv", "meta", second[-16:], fourth[-16:]])  # the dropped arrays deleted
 
 
 def test_an_upload_expires_after_its_time_to_live(store_factory):
@@ -270,29 +277,6 @@ def test_forget_deletes_the_upload_and_goes_back_to_the_built_in_datasets(page, 
     assert out["options"] == dataset_options() and [o["value"] for o in out["options"]] == list(DATASETS)
     assert len(out["options"]) == 4 and out["value"] == "digits" and out["received"] is None
     assert store.source(key) is None
-
-
-# --- the address and the fit cache ---------------------------------------------------------------------------------
-
-def test_an_address_says_an_upload_was_used_but_never_holds_its_key():
-    key = "upload-" + "x" * 22 + "-0123456789abcdef"
-    query = format_query(Settings(**{**DEFAULTS, "dataset": key, "n_clusters": 4}))
-    assert "data=upload&" in query and key not in query and "x" * 22 not in query
-    shared = parse_query("?data=upload&k=4")
-    assert shared.settings.dataset == "digits" and shared.settings.n_clusters == 4
-    assert len(shared.notes) == 1 and "uploaded in another tab" in shared.notes[0]
-
-
-def test_the_fit_cache_never_reads_or_writes_an_uploads_rows():
-    cache = FitCache("redis://127.0.0.1:1/0")  # the client connects on its first command, never here
-    cache.client = mock.Mock(**{"get.return_value": None})
-    args = ("upload-" + "x" * 22 + "-0123456789abcdef", 3, 10, 0)
-    assert cache.get("table", args) is None
-    cache.set("table", args, ("row",))
-    assert cache.client.method_calls == []
-    cache.get("table", ("digits", 3, 10, 0))
-    cache.set("table", ("digits", 3, 10, 0), ("row",))
-    assert [call[0] for call in cache.client.method_calls] == ["get", "set"]
 
 
 def test_a_second_file_from_the_tab_takes_the_page_back_to_the_digits_until_it_is_applied(store):
