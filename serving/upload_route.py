@@ -2,13 +2,15 @@
 core.uploads.MAX_BYTES; the answer says what the file holds, or why it cannot be used (400, with a
 message for the page). `POST /upload/forget`: the page's "Forget this data", and its farewell when
 it closes (`navigator.sendBeacon`). The upload's id travels in bodies only, never in a path or a
-query string, so no access log holds it.
+query string, so no access log holds it. Both take requests from the dashboard's own pages only:
+a browser says where a request comes from (`Sec-Fetch-Site`, `Origin`), so another site cannot
+make its visitors' browsers fill this server's places or forget an upload.
 """
 
 from __future__ import annotations
 
 import logging
-from urllib.parse import unquote
+from urllib.parse import unquote, urlsplit
 
 from flask import Flask, request
 
@@ -25,9 +27,25 @@ def _refused(message: str, status: int = 400):
     return {"error": message}, status, NO_STORE
 
 
+CROSS_SITE = "Uploads are taken only from this dashboard's own page."
+
+
+def cross_site() -> bool:
+    """A browser's request sent from another site's page (scripts and tools send neither header)."""
+    site = request.headers.get("Sec-Fetch-Site")
+    if site is not None and site not in ("same-origin", "none"):
+        return True
+    # Older browsers send only Origin. Its host alone is compared: a front server may forward the
+    # Host header without the port (nginx's $host).
+    origin = request.headers.get("Origin")
+    return origin is not None and urlsplit(origin).hostname != urlsplit(f"//{request.host}").hostname
+
+
 def register(server: Flask, store: UploadStore) -> None:
     @server.post(UPLOAD_PATH)
     def receive_upload():
+        if cross_site():
+            return _refused(CROSS_SITE, 403)
         request.max_content_length = MAX_BYTES  # this route's own limit (Flask 3.1, per request)
         size = request.content_length
         if size is None:
@@ -61,5 +79,7 @@ def register(server: Flask, store: UploadStore) -> None:
 
     @server.post(FORGET_PATH)
     def forget_upload():
+        if cross_site():
+            return _refused(CROSS_SITE, 403)
         upload_id = request.get_data(cache=False, as_text=True).strip()
         return {"forgotten": store.forget(upload_id)}, 200, NO_STORE
