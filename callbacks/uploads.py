@@ -15,7 +15,15 @@ from dash import Dash, Input, Output, State, no_update
 from callbacks.controls import dataset_entry, dataset_limits
 from callbacks.services import services
 from components.controls import dataset_options
-from components.upload_panel import NO_LABEL, feature_options, guessed_label, label_options, received_summary
+from components.upload_panel import (
+    CHOOSE,
+    NO_LABEL,
+    RECHOOSE,
+    feature_options,
+    guessed_label,
+    label_options,
+    received_summary,
+)
 from core import datasets
 from core.datasets import DEFAULT_DATASET, UPLOAD_PREFIX
 from core.reproduce import upload_template
@@ -54,23 +62,29 @@ def _picker(**duplicate) -> dict:
 
 
 def show_received(received, current=None) -> dict:
-    """The column choice for a file just read. A tab keeps one upload: if the picker shows the
-    tab's previous one, the server has just forgotten it, so the page goes back to the digits."""
+    """A file just read: its column choice shown, and its default choice (the numeric columns,
+    a guessed label, standardized) clustered at once, as "Cluster these columns" would. If the
+    server refuses that choice, the page says why and waits for another. A tab keeps one upload:
+    if the picker shows the tab's previous one, the server has just forgotten it."""
     received = _received(received)
-    keep = {name: no_update for name in SWITCH_OUTPUTS}
     if received is None:  # forgotten: the forget callback writes the status
-        return {"hidden": True, "status": no_update, "features": no_update, "feature_options": no_update,
-                "label": no_update, "label_options": no_update, **keep}
-    replaced = isinstance(current, str) and current.startswith(UPLOAD_PREFIX) and received["id"] not in current
-    if replaced:
-        keep = back_to_digits()
+        return {"hidden": True, **{name: no_update for name in (
+            "status", "features", "feature_options", "label", "label_options", "error", "error_hidden", "snippet",
+            *SWITCH_OUTPUTS)}}
     label = guessed_label(received)
+    features = [name for name in received["numeric"] if name != label]
+    applied = apply_choice(received, features, label, ["on"])
+    replaced = isinstance(current, str) and current.startswith(UPLOAD_PREFIX) and received["id"] not in current
+    if applied["error_hidden"] is False and replaced:
+        applied.update(back_to_digits())
+    found = [received_summary(received), *(f" {note}" for note in received["notes"])]
+    follow = (f" {applied['status']} {RECHOOSE}",) if applied["error_hidden"] is True else (f" {CHOOSE}",)
     return {
-        **keep,
+        **applied,
         "hidden": False,
-        "status": [received_summary(received), *(f" {note}" for note in received["notes"])],
+        "status": [*found, *follow],
         "feature_options": feature_options(received),
-        "features": [name for name in received["numeric"] if name != label],
+        "features": features,
         "label_options": label_options(received),
         "label": label,
     }
@@ -130,7 +144,10 @@ def register(app: Dash) -> None:
                 "feature_options": Output("upload-features", "options"),
                 "features": Output("upload-features", "value"),
                 "label_options": Output("upload-label", "options"), "label": Output("upload-label", "value"),
-                **_picker(allow_duplicate=True)},
+                **_picker(allow_duplicate=True),
+                "error": Output("upload-error", "children", allow_duplicate=True),
+                "error_hidden": Output("upload-error", "hidden", allow_duplicate=True),
+                "snippet": Output("upload-snippet", "data", allow_duplicate=True)},
         inputs={"received": Input("upload-received", "data")},
         state={"current": State("dataset", "value")},
         prevent_initial_call=True,

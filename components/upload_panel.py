@@ -49,7 +49,11 @@ def received_summary(received: dict) -> str:
     delimiter = {",": "comma", ";": "semicolon", "\t": "tab", "|": "bar"}.get(received.get("delimiter"), "?")
     decimal = "decimal comma" if received.get("decimal") == "," else "decimal point"
     return (f"{received.get('filename')}: {received.get('rows', 0):,} rows, {len(received.get('columns', []))} "
-            f"columns ({delimiter}-separated, {decimal}). Choose the columns to cluster.")
+            f"columns ({delimiter}-separated, {decimal}).")
+
+
+CHOOSE = "Choose the columns to cluster."
+RECHOOSE = "To cluster other columns, change them below and press \u201cCluster these columns\u201d."
 
 
 def label_options(received: dict) -> list[dict]:

@@ -46,9 +46,11 @@ def test_a_labelled_csv_is_clustered_as_scikit_learn_clusters_it(page, kept, tmp
     assert received["numeric"] == ["x1", "x2", "x3", "x4"] and "kind" in received["label_candidates"], received
     assert page.locator("#upload-features input:checked").count() == 4, status  # every number, not the label
     assert page.inner_text("#upload-label").strip() == "kind"  # the text column is guessed as the label
-    page.click("#upload-apply")
+    # That choice is clustered at once: no click between the file and its map.
     wait_for_table_caption(page, "blobs.csv, standardized · ")
     assert dataset_shown(page) == "Your CSV: blobs.csv"
+    wait_for_text(page, "#upload-status", "Clustering 300 rows × 4 columns of blobs.csv (label 'kind'; standardized).",
+                  "To cluster other columns")
     assert page.locator("#upload-forget").is_visible()
 
     set_fit(page)
@@ -117,14 +119,18 @@ def test_files_that_cannot_be_clustered_are_refused_and_nothing_changes(page, ke
     one_class = blobs.assign(kind=np.where(np.arange(len(blobs)) < 3, "beta", "alpha"))
     one_class.loc[:2, "x1"] = np.nan
     one_class.to_csv(tmp_path / "one_class.csv", index=False)
+    # Its default choice (the guessed label) is refused at once, and again when applied.
     upload(page, tmp_path / "one_class.csv", kept)
-    page.wait_for_selector("#upload-error", state="hidden")
-    wait_for_text(page, "#upload-status", "one_class.csv: 30 rows")
+    wait_for_text(page, "#upload-status", "one_class.csv: 30 rows", "Choose the columns to cluster.")
     assert page.inner_text("#upload-label").strip() == "kind"
-    page.click("#upload-apply")
-    shown = wait_for_text(page, "#upload-error", "kind", "1 class", "needs 2 to 100")
-    assert page.locator("#upload-error").is_visible(), shown
-    assert table_caption(page) == caption and dataset_shown(page) == DIGITS
+    for applied in (False, True):
+        if applied:
+            with page.expect_response(lambda r: "_dash-update-component" in r.url
+                                      and "upload-apply" in (r.request.post_data or "")):
+                page.click("#upload-apply")
+        shown = wait_for_text(page, "#upload-error", "kind", "1 class", "needs 2 to 100")
+        assert page.locator("#upload-error").is_visible(), shown
+        assert table_caption(page) == caption and dataset_shown(page) == DIGITS
     titles = picker_titles(page)
     assert DIGITS in titles and not any(title.startswith("Your CSV") for title in titles), titles
 
