@@ -256,6 +256,8 @@ def only_the_error(out: dict, message: str) -> None:
 def test_the_received_file_fills_the_pickers_and_its_choice_switches_the_dataset_to_it(page):
     shown = upload_callbacks.show_received(page)
     assert shown["hidden"] is False and shown["label"] == "species" and shown["features"] == FEATURES
+    # That default choice is clustered at once, as "Cluster these columns" would.
+    assert shown["value"] == upload_callbacks.apply_choice(page, FEATURES, "species", ["on"])["value"]
     out = upload_callbacks.apply_choice(page, FEATURES, "species", ["on"])
     assert out["value"].startswith(f"upload-{page['id']}-") and out["error_hidden"] is True
     assert [option["value"] for option in out["options"]] == [*DATASETS, out["value"]]
@@ -279,16 +281,20 @@ def test_forget_deletes_the_upload_and_goes_back_to_the_built_in_datasets(page, 
     assert store.source(key) is None
 
 
-def test_a_second_file_from_the_tab_takes_the_page_back_to_the_digits_until_it_is_applied(store):
-    first = store.receive(labelled_csv()[0], "first.csv")
-    key = store.choose(first.upload_id, FEATURES, "species", True)[0]
-    second = store.receive(labelled_csv(1)[0], "second.csv", replaces=first.upload_id)  # as assets/uploads.js sends it
-    assert datasets.find(key) is None  # the server forgot the first: a tab keeps one upload
+def test_a_second_file_from_the_tab_replaces_the_first_and_is_clustered_at_once(store, page):
+    first_key = upload_callbacks.apply_choice(page, FEATURES, "species", ["on"])["value"]
+    second = store.receive(labelled_csv(1)[0], "second.csv", replaces=page["id"])  # as assets/uploads.js sends it
+    assert datasets.find(first_key) is None  # the server forgot the first: a tab keeps one upload
     answer = {"id": second.upload_id, "filename": "second.csv", "rows": second.parsed.n_rows,
               "columns": list(second.parsed.columns), "numeric": list(second.parsed.numeric),
               "label_candidates": list(second.parsed.label_candidates), "notes": []}
-    shown = upload_callbacks.show_received(answer, current=key)
-    assert shown["value"] == "digits" and shown["forget_hidden"] is True
-    assert [option["value"] for option in shown["options"]] == list(DATASETS)
-    untouched = upload_callbacks.show_received(answer, current="iris")
+    shown = upload_callbacks.show_received(answer, current=first_key)
+    assert shown["value"].startswith(f"upload-{second.upload_id}-") and shown["forget_hidden"] is False
+    assert [option["value"] for option in shown["options"]] == [*DATASETS, shown["value"]]
+    assert datasets.find(shown["value"]).feature_names == tuple(FEATURES) and shown["error_hidden"] is True
+    # A default choice the server refuses (one feature left): the error, and the page back on the digits.
+    refused = upload_callbacks.show_received({**answer, "numeric": FEATURES[:1]}, current=first_key)
+    assert refused["error_hidden"] is False and "feature" in refused["error"]
+    assert refused["value"] == "digits" and refused["forget_hidden"] is True
+    untouched = upload_callbacks.show_received({**answer, "numeric": FEATURES[:1]}, current="iris")
     assert untouched["value"] is no_update and untouched["options"] is no_update
