@@ -25,7 +25,7 @@ from components.boundary_figure import (
 )
 from components.controls import mesh_description, number_input_class
 from components.digit_samples import digit_samples
-from components.layout import data_card, gallery_note, map_explained, tagline
+from components.layout import data_card, gallery_note, map_explained, matrix_heading, tagline
 from components.server_fault import fault_cleared, fault_shown
 from core import datasets
 from core.boundary import PlaneMap, plane_map
@@ -82,11 +82,13 @@ def dataset_views(settings: Settings) -> dict:
         "data_card": data_card(dataset, picture),
         "tagline": tagline(dataset),
         "gallery_note": gallery_note(dataset),
+        **dict(zip(("matrix_title", "matrix_note"), matrix_heading(dataset), strict=True)),
         "mesh_description": mesh_description(limits(settings.dataset).mesh_range[0]),
     }
 
 
-DATASET_OUTPUTS = ("figure", "key", "explained", "data_card", "tagline", "gallery_note", "mesh_description")
+DATASET_OUTPUTS = ("figure", "key", "explained", "data_card", "tagline", "gallery_note", "matrix_title", "matrix_note",
+                   "mesh_description")
 
 
 def map_view(values: dict, shown: dict | None = None, address_notes: list | None = None,
@@ -174,6 +176,8 @@ def register(app: Dash) -> None:
             "data_card": Output("data-card-slot", "children"),
             "tagline": Output("tagline", "children"),
             "gallery_note": Output("gallery-note", "children"),
+            "matrix_title": Output("matrix-title", "children"),
+            "matrix_note": Output("matrix-note", "children"),
             "mesh_description": Output("mesh-step-description", "children"),
         },
         inputs={

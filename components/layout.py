@@ -30,6 +30,15 @@ def gallery_note(dataset: Dataset) -> str:
             "of that class. Click one for its members.")
 
 
+def matrix_heading(dataset: Dataset) -> tuple[str, str]:
+    """The matrix card's title and note: it compares clusters with true classes, when there are any."""
+    if not dataset.labelled:
+        return ("Clusters × true classes: none here",
+                "this data has no label column; upload it with one to see which classes went where")
+    return ("Which classes went where: clusters × true classes",
+            "counts; shade = share of the cluster; outlined: the class the cluster is named after")
+
+
 def tagline(dataset: Dataset) -> str:
     if not dataset.labelled:
         return (f"Cluster {dataset.n_samples:,} {dataset.info.samples} of {dataset.info.title} and see the groups "
@@ -80,8 +89,8 @@ def _loading(child) -> dcc.Loading:
                        overlay_style={"visibility": "visible", "opacity": 0.45})
 
 
-def _card_head(title: str, note=None, note_id: str | None = None) -> html.Div:
-    children = [html.H2(title, className="section-title")]
+def _card_head(title: str, note=None, note_id: str | None = None, title_id: str | None = None) -> html.Div:
+    children = [html.H2(title, className="section-title", **({"id": title_id} if title_id else {}))]
     if note is not None:
         children.append(html.Span(note, id=note_id, className="section-note") if note_id
                         else html.Span(note, className="section-note"))
@@ -212,8 +221,7 @@ def page(*, settings: Settings, dataset: Dataset, views: dict, figure: go.Figure
     )
     matrix_card = html.Section(
         [
-            _card_head("Which classes went where: clusters × true classes",
-                       "counts; shade = share of the cluster; outlined: the class the cluster is named after"),
+            _card_head(*matrix_heading(dataset), note_id="matrix-note", title_id="matrix-title"),
             html.P(views["matrix_summary"], id="matrix-summary", className="matrix-summary"),
             _html_view(views["matrix"], "cluster-digit-matrix", "table-scroll"),
         ],

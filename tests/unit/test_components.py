@@ -206,3 +206,18 @@ def test_a_big_dataset_draws_a_stated_sample_of_its_rows_and_each_dot_is_its_own
     assert "a random 5,000 of the 12,000 rows" in str(class_key(data))
     small = datasets.prepare(info, features[:900], target[:900], ("0", "1", "2"), ("a", "b", "c", "d"))
     assert len(boundary_figure(small)["data"][0]["x"]) == 900 and "random" not in str(class_key(small))
+
+
+def test_the_matrix_card_speaks_of_true_classes_only_when_the_data_has_them():
+    import numpy as np
+
+    from components.layout import matrix_heading
+    from core.datasets import DatasetInfo, load, prepare
+
+    title, note = matrix_heading(load("digits"))
+    assert "true classes" in title and "named after" in note
+    points = np.random.default_rng(0).normal(size=(40, 3))
+    unlabelled = prepare(DatasetInfo("upload-test", "points.csv", "rows", "", ""), points, None, (),
+                         ("a", "b", "c"), standardize=True)
+    title, note = matrix_heading(unlabelled)
+    assert title == "Clusters × true classes: none here" and "no label column" in note
