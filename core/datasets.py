@@ -67,6 +67,7 @@ class Dataset:
     pca_plane: PCA  # the 2-D PCA fitted on `scaled`
     reduced: np.ndarray  # (n, 2) `scaled` projected onto the PCA plane
     extent: tuple[float, float, float, float]  # x_min, x_max, y_min, y_max of the map
+    distinct_rows: int  # rows of `scaled` that differ: k past it would leave clusters empty
     standardized: bool = True  # False: an upload clustered in its features' own units
     # The rows the map draws as dots: all of them, or past MAP_POINTS_MAX a fixed random sample
     # (sorted indices). Every fit and score still uses every row.
@@ -116,6 +117,12 @@ def drawn_rows(n_samples: int) -> np.ndarray | None:
     return _read_only(rows)
 
 
+def count_distinct_rows(scaled: np.ndarray) -> int:
+    """How many rows differ. Adding 0.0 turns -0.0 into 0.0, so that equal rows are never told apart by the
+    sign of a zero."""
+    return int(np.unique(scaled + 0.0, axis=0).shape[0])
+
+
 def prepare(info: DatasetInfo, features: np.ndarray, target: np.ndarray | None, class_names: tuple[str, ...],
             feature_names: tuple[str, ...], *, standardize: bool = True, images: np.ndarray | None = None) -> Dataset:
     """A dataset ready to cluster: standardized (unless told not to), projected onto its first two
@@ -143,6 +150,7 @@ def prepare(info: DatasetInfo, features: np.ndarray, target: np.ndarray | None, 
         pca_plane=pca_plane,
         reduced=_read_only(reduced),
         extent=(float(x_min), float(x_max), float(y_min), float(y_max)),
+        distinct_rows=count_distinct_rows(scaled),
         standardized=standardize,
         drawn=drawn_rows(len(scaled)),
     )

@@ -2,27 +2,39 @@
 jobs' own fields.
 
 The callback endpoint is public and browser-side limits are not enforced there, so each value is
-checked here for type, finiteness, range and allowed values before anything is fitted. A refused
-value gets one readable message per field, which quotes what was received (or says the field holds
-no number) and names the allowed range.
+checked here for type, finiteness, range and allowed values, and for weight (a table row or a job
+that could not finish in time, core.work), before anything is fitted. A refused value gets one
+readable message per field, which quotes what was received (or says the field holds no number) and
+names the allowed range.
 """
 
 from __future__ import annotations
 
 import dataclasses
-import math
 from collections.abc import Mapping
 from dataclasses import dataclass
-from numbers import Real
 
-from core.datasets import DATASETS, DEFAULT_DATASET, UPLOAD_PREFIX, file_part, find, load
+from core.datasets import DATASETS, DEFAULT_DATASET, UPLOAD_PREFIX, file_part, find
 
-INIT_METHODS = ("k-means++", "random", "PCA-based")
-N_INIT_RANGE = (1, 50)
-N_CLUSTERS_RANGE = (2, 30)
+# The ranges and a dataset's limits are core.limits', the raw-value readers core.raw_values'; both stay importable
+# from here, where callers look for them.
+from core.limits import (  # noqa: F401
+    INIT_METHODS,
+    MAX_MESH_CELLS,
+    MESH_STEP_MAX,
+    N_CLUSTERS_RANGE,
+    N_INIT_RANGE,
+    Limits,
+    available_inits,
+    fit_parameters,
+    limits,
+    mesh_shape,
+    min_mesh_step,
+)
+from core.raw_values import describe, finite_float, received, whole_number
+from core.work import JOB_WORK_MAX
+
 SEED_RANGE = (0, 2**32 - 1)  # what numpy's RandomState accepts
-MESH_STEP_MAX = 1.0
-MAX_MESH_CELLS = 2_000_000  # ~2 MB of uint8 labels; finer steps are refused
 STABILITY_SEEDS_RANGE = (2, 100)
 
 DEFAULTS = {
@@ -81,12 +93,6 @@ class Settings:
 SETTINGS_FIELDS = frozenset(field.name for field in dataclasses.fields(Settings))
 
 
-def fit_parameters(init_method: str, n_init: int, seed: int) -> tuple[int, int]:
-    """The (n_init, seed) a fit really uses. PCA-based seeding is deterministic: one run, and
-    the seed changes nothing, so every seed shares one fit."""
-    return (1, 0) if init_method == "PCA-based" else (n_init, seed)
-
-
 def disabled_fields(init_method: object) -> tuple[str, ...]:
     """The fields the page disables for this init method (PCA-based ignores them)."""
     return ("n_init", "seed") if init_method == "PCA-based" else ()
@@ -99,90 +105,6 @@ class InvalidSettings(ValueError):
         super().__init__(" ".join(by_field.values()))
         self.by_field = dict(by_field)
         self.problems = tuple(by_field.values())
-
-
-# --- limits that depend on the dataset --------------------------------------------------------
-
-def mesh_shape(extent: tuple[float, float, float, float], step: float) -> tuple[int, int]:
-    """(rows, columns) of the mesh core.boundary.mesh builds (the float expression np.arange
-    sizes itself with)."""
-    x_min, x_max, y_min, y_max = extent
-    return math.ceil((y_max + step / 2 - y_min) / step), math.ceil((x_max + step / 2 - x_min) / step)
-
-
-def min_mesh_step(extent: tuple[float, float, float, float]) -> float:
-    """The finest step (in thousandths) whose mesh stays within MAX_MESH_CELLS."""
-    x_min, x_max, y_min, y_max = extent
-    step = math.ceil(1000 * math.sqrt((x_max - x_min) * (y_max - y_min) / MAX_MESH_CELLS)) / 1000
-    while math.prod(mesh_shape(extent, step)) > MAX_MESH_CELLS:
-        step = round(step + 0.001, 3)
-    return step
-
-
-@dataclass(frozen=True)
-class Limits:
-    """What a dataset allows."""
-
-    k_range: tuple[int, int]
-    pca_max_k: int  # PCA-based seeding takes k principal axes: k <= the number of features
-    mesh_range: tuple[float, float]
-    default_k: int  # the number of true classes (within the k range)
-
-
-def limits(dataset: str) -> Limits:
-    data = load(dataset)
-    k_max = min(N_CLUSTERS_RANGE[1], data.n_samples - 1)
-    # The number of true classes, within range; without labels, the smallest k worth a look.
-    default_k = min(max(data.n_classes, N_CLUSTERS_RANGE[0]), k_max) if data.labelled else min(3, k_max)
-    return Limits((N_CLUSTERS_RANGE[0], k_max), min(k_max, data.n_features),
-                  (min_mesh_step(data.extent), MESH_STEP_MAX), default_k)
-
-
-def available_inits(dataset: str, n_clusters: int) -> tuple[str, ...]:
-    """The inits that can run at this k: PCA-based only up to the number of features."""
-    return tuple(method for method in INIT_METHODS
-                 if method != "PCA-based" or n_clusters <= limits(dataset).pca_max_k)
-
-
-# --- reading raw values -------------------------------------------------------------------------
-
-def whole_number(value: object, low: int, high: int) -> int | None:
-    """`value` as an int within [low, high], or None (bools, strings and fractions are not)."""
-    if isinstance(value, bool) or not isinstance(value, Real):
-        return None
-    # Compare ints exactly: float() of a 400-digit int would overflow.
-    if isinstance(value, int):
-        whole = value
-    else:
-        number = float(value)
-        whole = int(number) if math.isfinite(number) and number.is_integer() else None
-    return int(whole) if whole is not None and low <= whole <= high else None
-
-
-def finite_float(value: object) -> float | None:
-    if isinstance(value, bool) or not isinstance(value, Real):
-        return None
-    if isinstance(value, int) and abs(value) > 2**53:
-        return None
-    number = float(value)
-    return number if math.isfinite(number) else None
-
-
-def describe(value: object) -> str:
-    """A short, safe rendering of a received value (the page shows it as text, never as HTML)."""
-    try:
-        text = repr(value)
-    except ValueError:  # ints past Python's digit limit refuse to print
-        return "an oversized number"
-    return text if len(text) <= 40 else text[:37] + "..."
-
-
-def received(value: object) -> str:
-    """The end of a message: what was received. A number field sends nothing both when it is
-    empty and when its text is no number ("abc"): the browser keeps that text to itself."""
-    if value is None or (isinstance(value, str) and not value.strip()):
-        return "; the field holds no number"
-    return f"; got {describe(value)}"
 
 
 def _mesh_step_rule(value: float | None, finest: float) -> str:
@@ -214,6 +136,7 @@ def validate(raw: Mapping[str, object], fallback: Mapping | None = None) -> Sett
     A value in a field the page disables (n_init and the seed for PCA-based) is not the user's
     to fix, so it never blocks: a bad one is replaced by `fallback`'s value for that field (the
     settings applied last), or the default. The table still needs them for its other two rows.
+    n_init is bad, too, past the largest whose table rows fit in time at this k.
     """
     dataset = dataset_key(raw.get("dataset", DEFAULT_DATASET))
     if dataset is None:
@@ -233,17 +156,24 @@ def validate(raw: Mapping[str, object], fallback: Mapping | None = None) -> Sett
     rules = {
         "init_method": f"Init method must be one of {', '.join(INIT_METHODS)}",
         "n_init": "n_init must be a whole number from {} to {}".format(*N_INIT_RANGE),
-        "n_clusters": "k (clusters) must be a whole number from {} to {}".format(*allowed.k_range),
+        "n_clusters": "k (clusters) must be a whole number from {} to {}{}".format(*allowed.k_range,
+                                                                                  allowed.k_reason),
         "seed": "Random seed must be a whole number from {} to {}".format(*SEED_RANGE),
         "mesh_step": _mesh_step_rule(step, finest),
     }
-    ranges = {"n_init": N_INIT_RANGE, "seed": SEED_RANGE}
+    k = checked["n_clusters"]
+    most = allowed.largest_n_init(k) if k is not None else N_INIT_RANGE[1]
+    ranges = {"n_init": (N_INIT_RANGE[0], most), "seed": SEED_RANGE}
     for field in disabled_fields(checked["init_method"]):
-        if checked[field] is None:
-            kept = whole_number((fallback or {}).get(field), *ranges[field])
-            checked[field] = DEFAULTS[field] if kept is None else kept
+        low, high = ranges[field]
+        if checked[field] is None or not low <= checked[field] <= high:
+            kept = whole_number((fallback or {}).get(field), low, high)
+            checked[field] = min(DEFAULTS[field], high) if kept is None else kept
     problems = {field: f"{rules[field]}{received(raw.get(field))}."
                 for field, value in checked.items() if value is None}
+    if checked["n_init"] is not None and checked["n_init"] > most:
+        problems["n_init"] = (f"n_init {checked['n_init']} is too heavy for {allowed.size} at k {k}: at most "
+                              f"{most} here; lower n_init or k.")
     if (checked["init_method"] == "PCA-based" and checked["n_clusters"] is not None
             and checked["n_clusters"] > allowed.pca_max_k):
         problems["n_clusters"] = (f"PCA-based seeding takes k principal axes, so k must be at most "
@@ -262,31 +192,62 @@ def validate_store(value: object) -> Settings:
 
 
 def validate_k_range(k_min: object, k_max: object, dataset: str = DEFAULT_DATASET,
-                     init_method: str = "k-means++") -> tuple[int, int]:
+                     init_method: str = "k-means++", n_init: int | None = None) -> tuple[int, int]:
     """A k sweep's range, within the dataset's k range (for PCA-based, up to its number of
-    features) and at least two values wide."""
+    features) and at least two values wide; given the page's n_init, light enough to finish in time."""
     allowed = limits(dataset)
     low, high = allowed.k_range[0], allowed.pca_max_k if init_method == "PCA-based" else allowed.k_range[1]
+    reason = allowed.k_reason if high == allowed.k_range[1] else ""
+    if high <= low:
+        raise InvalidSettings({"k_max": f"A k sweep needs two values of k or more; this data allows only k {low}"
+                                        f"{reason}."})
     checked_min, checked_max = whole_number(k_min, low, high - 1), whole_number(k_max, low + 1, high)
     problems = {}
     if checked_min is None:
         problems["k_min"] = f"Sweep from k must be a whole number from {low} to {high - 1}{received(k_min)}."
     if checked_max is None:
-        problems["k_max"] = f"Sweep to k must be a whole number from {low + 1} to {high}{received(k_max)}."
+        problems["k_max"] = f"Sweep to k must be a whole number from {low + 1} to {high}{reason}{received(k_max)}."
     if not problems and checked_min >= checked_max:
         problems["k_max"] = (f"Sweep to k must be larger than sweep from k ({checked_min}); "
                              f"got {describe(k_max)}.")
+    if not problems and n_init is not None:
+        problems.update(_sweep_weight(allowed, checked_min, checked_max, high,
+                                      fit_parameters(init_method, n_init, 0)[0]))
     if problems:
         raise InvalidSettings(problems)
     return checked_min, checked_max
 
 
-def validate_n_seeds(n_seeds: object) -> int:
+def _sweep_weight(allowed: Limits, k_min: int, k_max: int, high: int, n_init: int) -> dict[str, str]:
+    """A problem when the sweep is too heavy to finish in time; `n_init` as its fits use it."""
+    if allowed.sweep_work(k_min, k_max, n_init) <= JOB_WORK_MAX:
+        return {}
+    what = f"A k sweep from {k_min} to {k_max}" + (f" at n_init {n_init}" if n_init > 1 else "")
+    lower = " or lower n_init" if n_init > 1 else ""
+    most = allowed.largest_k_max(k_min, high, n_init)
+    if most is None:
+        return {"k_min": f"{what} is too heavy for {allowed.size}: even {k_min} to {k_min + 1} is; sweep from a "
+                         f"lower k{lower}."}
+    return {"k_max": f"{what} is too heavy for {allowed.size}: from {k_min}, up to k {most} at most here; sweep to "
+                     f"a lower k{lower}."}
+
+
+def validate_n_seeds(n_seeds: object, settings: Settings | None = None) -> int:
+    """A stability run's number of seeds; given the page's settings, light enough to finish in time."""
     checked = whole_number(n_seeds, *STABILITY_SEEDS_RANGE)
     if checked is None:
         raise InvalidSettings({"n_seeds": "Seeds must be a whole number from {} to {}{}.".format(
             *STABILITY_SEEDS_RANGE, received(n_seeds))})
-    return checked
+    if settings is None:
+        return checked
+    allowed, k, n_init = limits(settings.dataset), settings.n_clusters, settings.n_init
+    if allowed.stability_work(k, n_init, checked) <= JOB_WORK_MAX:
+        return checked
+    most = allowed.largest_n_seeds(k, n_init, STABILITY_SEEDS_RANGE[1])
+    what = f"{checked} seeds at k {k} with n_init {n_init} are too heavy for {allowed.size}"
+    if most < STABILITY_SEEDS_RANGE[0]:
+        raise InvalidSettings({"n_seeds": f"{what}: even {STABILITY_SEEDS_RANGE[0]} are; lower n_init or k."})
+    raise InvalidSettings({"n_seeds": f"{what}: at most {most} seeds here; use fewer seeds, or lower n_init or k."})
 
 
 def validated_together(*checks) -> tuple:

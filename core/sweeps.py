@@ -15,8 +15,10 @@ import numpy as np
 
 from core import datasets
 from core.clustering import InitBenchmark, fit, score
+from core.limits import DETERMINISTIC_INITS, available_inits, fit_parameters, limits
 from core.matching import matching_for
-from core.settings import SEED_RANGE, STABILITY_SEEDS_RANGE, available_inits, fit_parameters, limits
+from core.settings import SEED_RANGE, STABILITY_SEEDS_RANGE
+from core.work import JOB_WORK_MAX
 
 Progress = Callable[[int, int], None]
 Cancelled = Callable[[], bool]
@@ -36,7 +38,6 @@ SHAPE_METRICS = {
     "davies_bouldin": "Davies–Bouldin",
 }
 STABILITY_DEFAULT_SEEDS = 20
-DETERMINISTIC_INITS = ("PCA-based",)  # one fit stands for every seed
 INTERVAL_PERCENTILES = (2.5, 97.5)  # the middle 95% of what a seed gives
 
 
@@ -98,9 +99,13 @@ def k_sweep(
 ) -> KSweep:
     """KMeans at every k in [k_min, k_max] (inclusive) with the table's metrics for each."""
     k_min, k_max = k_range
-    allowed = limits(dataset).k_range
-    if not allowed[0] <= k_min < k_max <= allowed[1]:
-        raise ValueError(f"k range must lie within {allowed} and hold two values or more")
+    allowed = limits(dataset)
+    if not allowed.k_range[0] <= k_min < k_max <= allowed.k_range[1]:
+        raise ValueError(f"k range must lie within {allowed.k_range} and hold two values or more")
+    # core.settings.validate_k_range, given n_init, refuses it with a message; this stops a job that could
+    # never finish before its first fit.
+    if allowed.sweep_work(k_min, k_max, fit_parameters(init_method, n_init, seed)[0]) > JOB_WORK_MAX:
+        raise ValueError(f"a sweep of k {k_min} to {k_max} at n_init {n_init} exceeds JOB_WORK_MAX")
     ks = range(k_min, k_max + 1)
     points = []
     for done, k in enumerate(ks):
@@ -191,6 +196,10 @@ def seed_stability(
     """Every init at this k and n_init over `n_seeds` seeds; PCA-based fitted once (it ignores the seed)."""
     if not STABILITY_SEEDS_RANGE[0] <= n_seeds <= STABILITY_SEEDS_RANGE[1]:
         raise ValueError(f"n_seeds must lie within {STABILITY_SEEDS_RANGE}")
+    # core.settings.validate_n_seeds, given the settings, refuses it with a message; this stops a job that
+    # could never finish before its first fit.
+    if limits(dataset).stability_work(n_clusters, n_init, n_seeds) > JOB_WORK_MAX:
+        raise ValueError(f"{n_seeds} seeds at k {n_clusters}, n_init {n_init} exceed JOB_WORK_MAX")
     seeds = stability_seeds(first_seed, n_seeds)
     total, done = stability_fit_count(dataset, n_clusters, n_seeds), 0
     inits = []

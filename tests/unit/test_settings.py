@@ -3,11 +3,17 @@
 from __future__ import annotations
 
 import math
+import warnings
 
+import numpy as np
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
+from sklearn.cluster import KMeans
+from sklearn.exceptions import ConvergenceWarning
 
+from core import datasets
+from core.datasets import load
 from core.settings import (
     DEFAULTS,
     N_CLUSTERS_RANGE,
@@ -115,3 +121,64 @@ def test_any_value_is_either_validated_or_refused_with_a_message(value):
         assert refused.by_field["n_clusters"].startswith("k (clusters) must be")
     else:
         assert isinstance(settings.n_clusters, int) and 2 <= settings.n_clusters <= 30
+
+
+# --- k past the distinct rows ------------------------------------------------------------------
+
+FEW = "upload-test-few-distinct"
+
+
+@pytest.fixture
+def few_distinct(monkeypatch):
+    """60 rows, 12 of them distinct (one written with -0.0 where its twin has 0.0), in their own units."""
+    base = np.random.default_rng(1).integers(-5, 5, size=(12, 3)).astype(float)
+    base[0, 0] = 0.0
+    twin = base[:1].copy()
+    twin[0, 0] = -0.0
+    features = np.vstack([np.repeat(base, 5, axis=0)[:-1], twin])
+    info = datasets.DatasetInfo(FEW, "Few", "rows", "", "")
+    data = datasets.prepare(info, features, None, (), ("a", "b", "c"), standardize=False)
+    monkeypatch.setattr(datasets, "_sources", [lambda key: data if key == FEW else None])
+    return data
+
+
+def test_k_stops_at_the_distinct_rows_and_the_message_names_their_count(few_distinct):
+    data = few_distinct
+    assert data.n_samples == 60 and data.distinct_rows == 12 == len(np.unique(data.scaled + 0.0, axis=0))
+    assert limits(FEW).k_range == (2, 12)
+    # scikit-learn finds 12 clusters, none empty, at k 12, and says at k 13 that it found only 12.
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        found = KMeans(n_clusters=12, n_init=1, random_state=0).fit(data.scaled).labels_
+    assert np.bincount(found, minlength=12).min() > 0
+    with pytest.warns(ConvergenceWarning, match=r"Number of distinct clusters \(12\) found smaller than n_clusters"):
+        KMeans(n_clusters=13, n_init=1, random_state=0).fit(data.scaled)
+    assert validate({**DEFAULTS, "dataset": FEW, "n_clusters": 12}).n_clusters == 12
+    with pytest.raises(InvalidSettings) as refused:
+        validate({**DEFAULTS, "dataset": FEW, "n_clusters": 30})
+    assert refused.value.by_field == {
+        "n_clusters": "k (clusters) must be a whole number from 2 to 12 (this data has only 12 distinct rows); got 30."}
+    with pytest.raises(InvalidSettings) as refused:
+        validate_k_range(2, 13, FEW)
+    assert refused.value.by_field == {
+        "k_max": "Sweep to k must be a whole number from 3 to 12 (this data has only 12 distinct rows); got 13."}
+
+
+@pytest.mark.parametrize("key", ["digits", "iris", "wine", "breast_cancer"])
+def test_the_built_in_datasets_count_their_distinct_rows(key):
+    data = load(key)
+    assert data.distinct_rows == len(np.unique(data.scaled, axis=0))
+    assert limits(key).k_range == N_CLUSTERS_RANGE  # every one has more than 30
+    assert limits(key).k_reason == ""
+
+
+def test_a_sweep_needs_two_values_of_k(monkeypatch):
+    info = datasets.DatasetInfo("upload-test-two", "Two", "rows", "", "")
+    data = datasets.prepare(info, np.array([[0.0, 1.0], [1.0, 0.0], [0.0, 1.0], [1.0, 0.0]]), None, (), ("a", "b"))
+    monkeypatch.setattr(datasets, "_sources", [lambda key: data if key == "upload-test-two" else None])
+    assert limits("upload-test-two").k_range == (2, 2)
+    with pytest.raises(InvalidSettings) as refused:
+        validate_k_range(2, 3, "upload-test-two")
+    assert refused.value.by_field == {
+        "k_max": "A k sweep needs two values of k or more; this data allows only k 2 (this data has only 2 distinct "
+                 "rows)."}

@@ -11,7 +11,9 @@ from sklearn.datasets import load_digits
 from sklearn.decomposition import PCA
 from sklearn.preprocessing import StandardScaler
 
-from core import sweeps
+from core import datasets, sweeps
+from core.limits import limits
+from core.work import JOB_WORK_MAX
 
 DIGITS = load_digits()
 X = StandardScaler().fit_transform(DIGITS.data)
@@ -122,3 +124,30 @@ def test_stability_leaves_out_pca_based_past_the_number_of_features():
     result = sweeps.seed_stability("iris", 5, 1, 0, 2)
     assert [row.init_method for row in result.inits] == ["k-means++", "random"]
     assert sweeps.stability_fit_count("iris", 5, 2) == 4
+
+
+HEAVY = "upload-test-heavy-job"
+
+
+@pytest.fixture
+def heavy(monkeypatch):
+    """20,000 rows × 100 columns: a full sweep at n_init 50, or 100 seeds at k 30, n_init 13, is too heavy."""
+    features = np.random.default_rng(0).normal(size=(20_000, 100))
+    data = datasets.prepare(datasets.DatasetInfo(HEAVY, "Heavy", "rows", "", ""), features, None, (),
+                            tuple(f"c{i}" for i in range(100)))
+    monkeypatch.setattr(datasets, "_sources", [lambda key: data if key == HEAVY else None])
+    return data
+
+
+def _never_asked():
+    raise AssertionError("a job too heavy to finish must stop before its first fit")
+
+
+def test_a_job_too_heavy_to_finish_stops_before_its_first_fit(heavy):
+    allowed = limits(HEAVY)
+    assert allowed.sweep_work(2, 30, 50) > JOB_WORK_MAX and allowed.stability_work(30, 13, 100) > JOB_WORK_MAX
+    with pytest.raises(ValueError, match="JOB_WORK_MAX"):
+        sweeps.k_sweep(HEAVY, "k-means++", (2, 30), 50, 0, progress=lambda d, t: _never_asked(),
+                       cancelled=_never_asked)
+    with pytest.raises(ValueError, match="JOB_WORK_MAX"):
+        sweeps.seed_stability(HEAVY, 30, 13, 0, 100, progress=lambda d, t: _never_asked(), cancelled=_never_asked)
