@@ -16,7 +16,8 @@ from sklearn.cluster import KMeans
 from sklearn.decomposition import PCA
 
 from core import datasets
-from core.settings import INIT_METHODS, available_inits, fit_parameters
+from core.limits import INIT_METHODS, available_inits, fit_parameters
+from core.work import SILHOUETTE_SAMPLE
 
 
 def make_kmeans(init_method: str, n_clusters: int, n_init: int, seed: int, features: np.ndarray) -> KMeans:
@@ -77,24 +78,30 @@ class InitBenchmark:
     v_measure: float | None
     adjusted_rand: float | None
     adjusted_mutual_info: float | None
-    silhouette: float
+    silhouette: float | None  # None: undefined, the sampled rows hold one cluster only (see `silhouette`)
     calinski_harabasz: float | None = None
     davies_bouldin: float | None = None
 
 
-# Past this many rows the silhouette is computed on a sample of this size (a fixed seed): the exact
-# one takes all n² distances.
-SILHOUETTE_SAMPLE = 10_000
+# Past SILHOUETTE_SAMPLE rows (core.work) the silhouette is computed on a sample of that size, drawn with this
+# seed: the exact one takes all n² distances.
 SILHOUETTE_SEED = 0
 
 
-def silhouette(data: datasets.Dataset, found: np.ndarray) -> float:
-    """Euclidean, on the scaled data; exact up to SILHOUETTE_SAMPLE rows, then sampled."""
+def silhouette(data: datasets.Dataset, found: np.ndarray) -> float | None:
+    """Euclidean, on the scaled data; exact up to SILHOUETTE_SAMPLE rows, then sampled. None when the sample
+    holds one cluster only (it can miss a tiny cluster beside a huge one): the silhouette needs two."""
     if data.distances is not None:
         # Precomputed euclidean distances of the scaled data: the same value as metric="euclidean".
         return float(metrics.silhouette_score(data.distances, found, metric="precomputed"))
-    sample = SILHOUETTE_SAMPLE if data.n_samples > SILHOUETTE_SAMPLE else None
-    return float(metrics.silhouette_score(data.scaled, found, metric="euclidean", sample_size=sample,
+    if data.n_samples <= SILHOUETTE_SAMPLE:
+        return float(metrics.silhouette_score(data.scaled, found, metric="euclidean"))
+    # The rows silhouette_score samples for this sample_size and random_state: the first of a permutation
+    # drawn by RandomState(seed) (tests/unit/test_core.py checks that the two agree).
+    sampled = np.random.RandomState(SILHOUETTE_SEED).permutation(data.n_samples)[:SILHOUETTE_SAMPLE]
+    if np.unique(found[sampled]).size < 2:
+        return None
+    return float(metrics.silhouette_score(data.scaled, found, metric="euclidean", sample_size=SILHOUETTE_SAMPLE,
                                           random_state=SILHOUETTE_SEED))
 
 

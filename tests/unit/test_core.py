@@ -12,7 +12,7 @@ from sklearn.preprocessing import scale
 
 from core import datasets
 from core.boundary import decision_boundary, fit_plane, mesh
-from core.clustering import fit_cached, row_keys, table_row
+from core.clustering import SILHOUETTE_SAMPLE, SILHOUETTE_SEED, fit_cached, row_keys, silhouette, table_row
 from core.settings import Settings, mesh_shape
 
 LOADERS = {"digits": sklearn_datasets.load_digits, "iris": sklearn_datasets.load_iris,
@@ -131,3 +131,33 @@ def test_the_pca_based_map_ignores_n_init_and_the_seed():
     seeded = [fit_plane(*Settings("digits", "random", n, 10, seed, 0.02).fit_key).inertia_
               for n, seed in ((4, 0), (4, 99))]
     assert seeded[0] != seeded[1]  # whereas a seeded init does depend on them
+
+
+def _sampled_rows_data(n_rows: int) -> datasets.Dataset:
+    """A dataset past SILHOUETTE_SAMPLE rows, so that its silhouette is sampled."""
+    features = np.random.default_rng(3).normal(size=(n_rows, 2))
+    return datasets.prepare(datasets.DatasetInfo("sampled", "Sampled", "rows", "", ""), features, None, (), ("a", "b"))
+
+
+def test_a_sampled_silhouette_is_scikit_learns_own():
+    data = _sampled_rows_data(3 * SILHOUETTE_SAMPLE)
+    found = (data.scaled[:, 0] > 0).astype(int)
+    assert silhouette(data, found) == metrics.silhouette_score(
+        data.scaled, found, metric="euclidean", sample_size=SILHOUETTE_SAMPLE, random_state=SILHOUETTE_SEED)
+
+
+def test_a_sample_holding_one_cluster_has_no_silhouette_rather_than_an_error():
+    data = _sampled_rows_data(3 * SILHOUETTE_SAMPLE)
+    # One row in a cluster of its own, where scikit-learn's sample misses it: scikit-learn refuses.
+    for row in range(data.n_samples):
+        found = np.zeros(data.n_samples, dtype=int)
+        found[row] = 1
+        try:
+            metrics.silhouette_score(data.scaled, found, metric="euclidean", sample_size=SILHOUETTE_SAMPLE,
+                                     random_state=SILHOUETTE_SEED)
+        except ValueError as refused:
+            assert "Number of labels is 1" in str(refused)
+            break
+    else:
+        pytest.fail("no row outside the sample")
+    assert silhouette(data, found) is None
