@@ -82,8 +82,21 @@ def upload_template(filename: str, delimiter: str, decimal: str, features: tuple
     numbers = "cells.str.strip()" if decimal == "." else 'cells.str.strip().str.replace(",", ".", regex=False)'
     scale = "StandardScaler().fit_transform(frame[FEATURES])" if standardize else "frame[FEATURES].to_numpy(float)"
     keep = "keep = np.isfinite(frame[FEATURES]).all(axis=1)"
+    labels = ""
     if label is not None:
-        keep += " & frame[LABEL].notna() & (frame[LABEL].astype(str).str.strip() != \"\")"
+        # As the dashboard reads a label (core.uploads, core.upload_choice): a column whose every cell is a number,
+        # empty or "nan" is numbers (1 and 1.0 one class, empty and "nan" cells dropped); any other is text, blank
+        # cells dropped. With a decimal comma, a cell holding "." is no number.
+        as_numbers = ("label" if decimal == "." else
+                      'label.str.replace(",", ".", regex=False).mask(label.str.contains(".", regex=False))')
+        labels = f"""label = frame[LABEL].str.strip()
+numbers = pd.to_numeric({as_numbers}, errors="coerce")
+if (numbers.notna() | label.str.lower().isin(["", "nan", "+nan", "-nan"])).all():
+    frame[LABEL] = numbers  # a column of numbers: 1 and 1.0 are one class
+else:
+    frame[LABEL] = label.mask(label == "")
+"""
+        keep += " & frame[LABEL].notna()"
         header = "init        fit time  inertia  homog.  compl.  v-meas.  ARI    AMI    silhouette"
         scores = f"""        metrics.homogeneity_score(truth, found),
         metrics.completeness_score(truth, found),
@@ -118,10 +131,10 @@ LABEL = {label!r}
 frame = pd.read_csv({filename!r}, sep={delimiter!r}, decimal={decimal!r}, dtype=str, keep_default_na=False)
 frame.columns = frame.columns.str.strip()
 frame[FEATURES] = frame[FEATURES].apply(lambda cells: pd.to_numeric({numbers}, errors="coerce"))
-{keep}
+{labels}{keep}
 frame = frame[keep]
 data = {scale}
-truth = frame[LABEL].astype(str).str.strip() if LABEL else None
+truth = frame[LABEL] if LABEL else None
 
 estimators = {{
     "k-means++": KMeans(init="k-means++", n_clusters=K, n_init=N_INIT, random_state=SEED),
