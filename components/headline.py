@@ -13,14 +13,17 @@ from core.matching import ClusterMatching
 from core.ranking import SCORE_MARGIN, clear_best
 
 
-def cluster_split(init_method: str, matching: ClusterMatching, silhouette: float, dataset: Dataset) -> list:
+def cluster_split(init_method: str, matching: ClusterMatching, silhouette: float | None,
+                  dataset: Dataset) -> list:
     """Data without labels: how K-means split the rows, and the one score that needs no labels."""
     sizes = matching.sizes
+    shown, meaning = (("undefined", " (its sample of rows holds a single cluster). ") if silhouette is None else
+                      (f"{silhouette:.3f}", " (−1 to 1, higher is better separated). "))
+    score = [html.Strong(shown, className="headline-figure"), meaning]
     return [
         f"K-means ({init_method}) split the {matching.n_samples:,} {dataset.info.samples} into "
         f"{matching.n_clusters} clusters of {int(sizes.min()):,} to {int(sizes.max()):,}. Silhouette ",
-        html.Strong(f"{silhouette:.3f}", className="headline-figure"),
-        " (−1 to 1, higher is better separated). ",
+        *score,
         html.Span("The file has no label column, so nothing here says which grouping is the right one.",
                   className="chance"),
     ]
@@ -95,7 +98,11 @@ def shape_verdict(results: Sequence[InitBenchmark], selected: str) -> str:
     """Without labels, the inits compared by silhouette: which one's clusters are best separated."""
     scores = [result.silhouette for result in results]
     names = [result.init_method for result in results]
-    listed = ", ".join(f"{_yours(name, selected)} {score:.3f}" for name, score in zip(names, scores, strict=True))
+    listed = ", ".join(f"{_yours(name, selected)} {'undefined' if score is None else f'{score:.3f}'}"
+                       for name, score in zip(names, scores, strict=True))
+    if any(score is None for score in scores):
+        return (f"{NO_CLEAR_WINNER}: a silhouette is undefined where its sample of rows holds a single cluster "
+                f"(silhouette {listed}).")
     best = clear_best(scores, higher_is_better=True, margin=SCORE_MARGIN)
     if best is None:
         return f"{NO_CLEAR_WINNER}: the inits' clusters are about equally separated (silhouette {listed})."

@@ -33,8 +33,12 @@ class Column:
     margin: Callable[[Sequence[float]], float]  # smallest lead that makes a value "best"
 
 
-def _score(value: float) -> str:
-    return f"{value:.3f}"
+UNDEFINED = "—"  # a score scikit-learn leaves undefined (a sampled silhouette whose sample holds one cluster)
+UNDEFINED_NOTE = f"{UNDEFINED}: silhouette undefined, its sample holds a single cluster"
+
+
+def _score(value: float | None) -> str:
+    return UNDEFINED if value is None else f"{value:.3f}"
 
 
 def _scores(_values: Sequence[float]) -> float:
@@ -113,6 +117,8 @@ def best_rows(results: Sequence[InitBenchmark], column: Column, spread: dict | N
     """The row that clearly wins this column, or None when the lead is within the margin, or, given
     `spread` ({init: {metric: (low, high)}} over seeds), when it does not clear the seed spread."""
     values = [column.value(result) for result in results]
+    if any(value is None for value in values):
+        return None
     intervals = None
     if spread is not None and column.key in SPREAD_METRICS:
         intervals = [spread[result.init_method][SPREAD_METRICS[column.key]] for result in results]
@@ -173,4 +179,6 @@ def metrics_table(results: Sequence[InitBenchmark], settings: Settings, spread: 
     # table and scrolls out of sight with it on a narrow screen.
     return html.Div([html.Table([html.Thead(header), html.Tbody(rows)], className="metrics",
                                 **{"aria-describedby": "metrics-caption"}),
-                     html.P(table_caption(settings, spread), id="metrics-caption", className="table-caption")])
+                     html.P(table_caption(settings, spread) + (f" · {UNDEFINED_NOTE}" if any(
+                         result.silhouette is None for result in results) else ""),
+                         id="metrics-caption", className="table-caption")])

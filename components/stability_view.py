@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
@@ -65,9 +67,16 @@ def stability_figure(result: Stability) -> go.Figure:
                    legend={"orientation": "h", "x": 0, "y": -0.04, "yanchor": "top"})
 
 
+def _undefined(value: float | None) -> bool:
+    """A seed's score scikit-learn left undefined (NaN here, null once through JSON)."""
+    return value is None or math.isnan(value)
+
+
 def _cell(result: Stability, init: str, name: str) -> str:
     spread = result.by_init()[init].metrics[name]
     fmt = FORMATS[name]
+    if _undefined(spread.mean):
+        return "undefined"
     if result.by_init()[init].deterministic:
         return f"{spread.mean:{fmt}} ± 0"
     return f"{spread.mean:{fmt}} ± {spread.sd:{fmt}}"
@@ -83,8 +92,11 @@ def stability_table(result: Stability) -> html.Div:
         cells = [html.Th(label, scope="row")]
         for row in result.inits:
             spread = row.metrics[name]
-            cells.append(html.Td([html.Span(_cell(result, row.init_method, name)),
-                                  html.Small(f"95%: {spread.low:{fmt}}–{spread.high:{fmt}}")],
+            undefined = sum(_undefined(value) for value in spread.values)
+            small = [] if _undefined(spread.mean) else [html.Small(f"95%: {spread.low:{fmt}}–{spread.high:{fmt}}")]
+            if undefined:  # a sampled silhouette whose sample held a single cluster
+                small.append(html.Small(f"undefined for {undefined} of {len(spread.values)} seeds"))
+            cells.append(html.Td([html.Span(_cell(result, row.init_method, name)), *small],
                                  **{"data-init": row.init_method}))
         rows.append(html.Tr(cells, **{"data-metric": name}))
     seeds = f"seeds {result.seeds[0]}…{result.seeds[-1]}" if len(result.seeds) > 1 else f"seed {result.seeds[0]}"

@@ -59,7 +59,7 @@ class SweepPoint:
 
     n_clusters: int
     inertia: float
-    silhouette: float
+    silhouette: float | None  # None: its sample of rows held a single cluster
     adjusted_rand: float | None  # None: data without labels
     adjusted_mutual_info: float | None
     matched_accuracy: float | None  # Hungarian-matched clusters ↔ classes (core.matching)
@@ -142,12 +142,17 @@ class MetricSpread:
     high: float
 
 
-def spread(values: Sequence[float]) -> MetricSpread:
-    array = np.asarray(values, dtype=float)
-    low, high = np.percentile(array, INTERVAL_PERCENTILES)
+def spread(values: Sequence[float | None]) -> MetricSpread:
+    """Over the seeds whose value is defined (a sampled silhouette may not be: NaN, as None in
+    `values`); all NaN when none is."""
+    array = np.asarray([np.nan if value is None else value for value in values], dtype=float)
+    defined = array[~np.isnan(array)]
+    if not len(defined):
+        return MetricSpread(values=tuple(float(v) for v in array), mean=np.nan, sd=np.nan, low=np.nan, high=np.nan)
+    low, high = np.percentile(defined, INTERVAL_PERCENTILES)
     return MetricSpread(
-        values=tuple(float(v) for v in array), mean=float(array.mean()),
-        sd=float(array.std(ddof=1)) if len(array) > 1 else 0.0, low=float(low), high=float(high),
+        values=tuple(float(v) for v in array), mean=float(defined.mean()),
+        sd=float(defined.std(ddof=1)) if len(defined) > 1 else 0.0, low=float(low), high=float(high),
     )
 
 
