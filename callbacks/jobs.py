@@ -55,14 +55,15 @@ def sweep_params(applied, k_min, k_max) -> dict:
     page = _store_or_defaults(applied)
     settings, k_range = validated_together(
         lambda: validate_store(applied),
-        lambda: validate_k_range(k_min, k_max, page.dataset, page.init_method))
+        lambda: validate_k_range(k_min, k_max, page.dataset, page.init_method, page.n_init))
     n_init, seed = fit_parameters(settings.init_method, settings.n_init, settings.seed)
     return {"dataset": settings.dataset, "init_method": settings.init_method, "n_init": n_init, "seed": seed,
             "k_min": k_range[0], "k_max": k_range[1]}
 
 
 def stability_params(applied, n_seeds) -> dict:
-    settings, seeds = validated_together(lambda: validate_store(applied), lambda: validate_n_seeds(n_seeds))
+    page = _store_or_defaults(applied)
+    settings, seeds = validated_together(lambda: validate_store(applied), lambda: validate_n_seeds(n_seeds, page))
     return {"dataset": settings.dataset, "n_clusters": settings.n_clusters, "n_init": settings.n_init,
             "seed": settings.seed, "n_seeds": seeds}
 

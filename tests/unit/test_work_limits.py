@@ -152,3 +152,19 @@ def test_switching_to_a_heavy_dataset_lowers_n_init_at_the_k_it_will_use(registe
                                                                           "5": 3}}
     dataset, k, note, n_init = _switch(HEAVY, 30, "PCA-based", entries, 50)
     assert (k, n_init) == (5, 3)
+
+
+def test_the_job_callbacks_refuse_a_too_heavy_job_before_it_starts(registered):
+    from callbacks.jobs import stability_params, sweep_params
+
+    applied = validate({**DEFAULTS, "dataset": HEAVY, "n_clusters": 30, "n_init": 10}).as_store()
+    allowed = limits(HEAVY)
+    light = validate({**DEFAULTS, "dataset": HEAVY, "n_clusters": 2, "n_init": 50}).as_store()
+    with pytest.raises(InvalidSettings) as refused:
+        sweep_params(light, 2, 30)
+    assert "too heavy for 20,000 rows × 100 columns" in refused.value.by_field["k_max"]
+    most = allowed.largest_n_seeds(30, 10, STABILITY_SEEDS_RANGE[1])
+    assert stability_params(applied, most)["n_seeds"] == most
+    with pytest.raises(InvalidSettings) as refused:
+        stability_params(applied, most + 1)
+    assert f"at most {most} seeds here" in refused.value.by_field["n_seeds"]
