@@ -11,7 +11,6 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-from unittest import mock
 
 import numpy as np
 import pandas as pd
@@ -22,6 +21,7 @@ from sklearn.datasets import make_blobs
 from core import datasets
 from serving.uploads import StoreFull, UploadStore
 from tests.integration.conftest import REPO, ServerProcess, free_port, python_path, require_binary, wait_until
+from tests.unit.test_upload_store import choose_while_another_process_forgets
 
 pytestmark = pytest.mark.integration
 
@@ -129,15 +129,7 @@ def test_a_forget_from_another_process_in_the_middle_of_a_choice_wins(redis_url,
     """Forget lands after the choice read the upload's meta, before (or between) its writes: nothing is brought back."""
     mine, theirs = UploadStore(redis_url, ttl_s=TTL_S, max_kept=1), UploadStore(redis_url, ttl_s=TTL_S, max_kept=1)
     upload_id = mine.receive(blobs_csv(), "blobs.csv").upload_id
-    put = mine.backend.put
-
-    def put_after_a_forget(key: str, value: bytes, ttl_s: float) -> None:
-        if key.endswith(":meta") == (written == "the meta"):
-            assert theirs.forget(upload_id) is True
-        put(key, value, ttl_s)
-
-    with mock.patch.object(mine.backend, "put", side_effect=put_after_a_forget), pytest.raises(KeyError):
-        mine.choose(upload_id, FEATURES, "species", True)
+    choose_while_another_process_forgets(mine, theirs, upload_id, written)
     assert upload_keys(client, upload_id) == [] and client.dbsize() == 0
     assert theirs.receive(blobs_csv(1), "next.csv")  # the cap of one upload counts it no more
 

@@ -18,16 +18,6 @@ from core import datasets
 from core.clustering import row_keys, table_row
 from core.reproduce import filled, upload_template
 from core.settings import Settings
-from serving.uploads import UploadStore
-
-
-@pytest.fixture
-def store(tmp_path, monkeypatch):
-    monkeypatch.setenv("UPLOADS_DIR", str(tmp_path / "store"))
-    monkeypatch.setattr(datasets, "_sources", [])
-    kept = UploadStore()
-    datasets.add_source(kept.source)
-    return kept
 
 
 def semicolon_file(path, rows: int, labelled: bool) -> list[str]:

@@ -6,15 +6,7 @@ from __future__ import annotations
 import pytest
 
 from serving.upload_route import CROSS_SITE
-from serving.uploads import UploadStore
 from tests.unit.test_upload_store import flask_client, labelled_csv
-
-
-@pytest.fixture
-def store(tmp_path, monkeypatch):
-    monkeypatch.setenv("UPLOADS_DIR", str(tmp_path / "uploads"))
-    return UploadStore()
-
 
 SAME = {"Origin": "http://localhost", "Sec-Fetch-Site": "same-origin"}
 CROSS = [{"Origin": "https://elsewhere.example", "Sec-Fetch-Site": "cross-site"},

@@ -10,7 +10,6 @@ from urllib.parse import quote
 import flask
 import numpy as np
 import pandas as pd
-import pytest
 from celery import states
 from sklearn.datasets import make_blobs
 
@@ -32,16 +31,6 @@ def labelled_csv() -> bytes:
     frame = pd.DataFrame(features, columns=FEATURES)
     frame["species"] = np.array(["setosa", "versicolor", "virginica"])[target]
     return frame.to_csv(index=False).encode()
-
-
-@pytest.fixture
-def store(tmp_path, monkeypatch):
-    """An UploadStore on this test's own directory, its source the only one core.datasets consults."""
-    monkeypatch.setenv("UPLOADS_DIR", str(tmp_path / "uploads"))
-    monkeypatch.setattr(datasets, "_sources", [])
-    store = UploadStore()
-    datasets.add_source(store.source)
-    return store
 
 
 def flask_client(store: UploadStore):

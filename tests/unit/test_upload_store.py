@@ -192,11 +192,9 @@ def kept(store: UploadStore, upload_id: str) -> list[str]:
     return sorted(key.split(":")[1] for key in store.backend.cache.iterkeys() if key.startswith(f"{upload_id}:"))
 
 
-@pytest.mark.parametrize("written", ["the choice", "the meta"])
-def test_a_forget_from_another_process_in_the_middle_of_a_choice_wins(store_factory, written):
-    """Forget lands after the choice read the upload's meta, before (or between) its writes."""
-    mine, theirs = store_factory(max_kept=1), UploadStore()
-    upload_id = mine.receive(labelled_csv()[0], "blobs.csv").upload_id
+def choose_while_another_process_forgets(mine: UploadStore, theirs: UploadStore, upload_id: str, written: str) -> None:
+    """`mine` chooses columns; `theirs` forgets the upload just before `written` ("the choice" or "the
+    meta") is stored: the choice must be refused as not kept."""
     put = mine.backend.put
 
     def put_after_a_forget(key: str, value: bytes, ttl_s: float) -> None:
@@ -206,6 +204,14 @@ def test_a_forget_from_another_process_in_the_middle_of_a_choice_wins(store_fact
 
     with mock.patch.object(mine.backend, "put", side_effect=put_after_a_forget), pytest.raises(KeyError):
         mine.choose(upload_id, FEATURES, "species", True)
+
+
+@pytest.mark.parametrize("written", ["the choice", "the meta"])
+def test_a_forget_from_another_process_in_the_middle_of_a_choice_wins(store_factory, written):
+    """Forget lands after the choice read the upload's meta, before (or between) its writes."""
+    mine, theirs = store_factory(max_kept=1), UploadStore()
+    upload_id = mine.receive(labelled_csv()[0], "blobs.csv").upload_id
+    choose_while_another_process_forgets(mine, theirs, upload_id, written)
     assert kept(mine, upload_id) == []  # nothing of it is kept: no choice, no meta brought back
     assert mine.receive(labelled_csv(1)[0], "next.csv")  # nor counted against the cap of one upload
 
