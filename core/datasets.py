@@ -67,7 +67,7 @@ class Dataset:
     pca_plane: PCA  # the 2-D PCA fitted on `scaled`
     reduced: np.ndarray  # (n, 2) `scaled` projected onto the PCA plane
     extent: tuple[float, float, float, float]  # x_min, x_max, y_min, y_max of the map
-    distinct_rows: int  # rows of `scaled` that differ: k past it would leave clusters empty
+    distinct_rows: int  # rows of `scaled` that differ, up to DISTINCT_COUNTED: k past it would leave clusters empty
     standardized: bool = True  # False: an upload clustered in its features' own units
     # The rows the map draws as dots: all of them, or past MAP_POINTS_MAX a fixed random sample
     # (sorted indices). Every fit and score still uses every row.
@@ -117,10 +117,19 @@ def drawn_rows(n_samples: int) -> np.ndarray | None:
     return _read_only(rows)
 
 
+# Distinct rows are counted up to this many: past it they do not bound k (at most 30).
+DISTINCT_COUNTED = 64
+
+
 def count_distinct_rows(scaled: np.ndarray) -> int:
-    """How many rows differ. Adding 0.0 turns -0.0 into 0.0, so that equal rows are never told apart by the
-    sign of a zero."""
-    return int(np.unique(scaled + 0.0, axis=0).shape[0])
+    """How many rows differ, up to DISTINCT_COUNTED: the first rows usually hold that many already, and
+    only otherwise are all of them compared. Adding 0.0 turns -0.0 into 0.0, so that equal rows are
+    never told apart by the sign of a zero."""
+    rows = scaled + 0.0
+    found = np.unique(rows[:4 * DISTINCT_COUNTED], axis=0).shape[0]
+    if found < DISTINCT_COUNTED and len(rows) > 4 * DISTINCT_COUNTED:
+        found = np.unique(rows, axis=0).shape[0]
+    return int(min(found, DISTINCT_COUNTED))
 
 
 def prepare(info: DatasetInfo, features: np.ndarray, target: np.ndarray | None, class_names: tuple[str, ...],

@@ -13,7 +13,7 @@ from sklearn.cluster import KMeans
 from sklearn.exceptions import ConvergenceWarning
 
 from core import datasets
-from core.datasets import load
+from core.datasets import DISTINCT_COUNTED, count_distinct_rows, load
 from core.settings import (
     DEFAULTS,
     N_CLUSTERS_RANGE,
@@ -167,9 +167,17 @@ def test_k_stops_at_the_distinct_rows_and_the_message_names_their_count(few_dist
 @pytest.mark.parametrize("key", ["digits", "iris", "wine", "breast_cancer"])
 def test_the_built_in_datasets_count_their_distinct_rows(key):
     data = load(key)
-    assert data.distinct_rows == len(np.unique(data.scaled, axis=0))
+    assert data.distinct_rows == min(len(np.unique(data.scaled, axis=0)), DISTINCT_COUNTED)
     assert limits(key).k_range == N_CLUSTERS_RANGE  # every one has more than 30
     assert limits(key).k_reason == ""
+
+
+@pytest.mark.parametrize("distinct", [12, DISTINCT_COUNTED - 1, DISTINCT_COUNTED + 5])
+def test_distinct_rows_are_counted_exactly_up_to_enough_even_when_the_first_rows_repeat(distinct):
+    rows = np.random.default_rng(1).normal(size=(distinct, 3))
+    # The first 4 × DISTINCT_COUNTED rows hold one row only; the others come after them.
+    scaled = np.vstack([np.repeat(rows[:1], 4 * DISTINCT_COUNTED, axis=0), rows[1:], rows[1:]])
+    assert count_distinct_rows(scaled) == min(distinct, DISTINCT_COUNTED)
 
 
 def test_a_sweep_needs_two_values_of_k(monkeypatch):
