@@ -9,6 +9,8 @@ make its visitors' browsers fill this server's places or forget an upload.
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import logging
 from urllib.parse import unquote, urlsplit
 
@@ -41,6 +43,13 @@ def cross_site() -> bool:
     return origin is not None and urlsplit(origin).hostname != urlsplit(f"//{request.host}").hostname
 
 
+def client_name(server: Flask) -> str:
+    """The sender, for the per-client cap: a keyed hash of its address (behind a front server, the
+    address ProxyFix takes from it), so that no address is kept."""
+    key = str(server.secret_key).encode()
+    return hmac.new(key, (request.remote_addr or "").encode(), hashlib.sha256).hexdigest()[:16]
+
+
 def register(server: Flask, store: UploadStore) -> None:
     @server.post(UPLOAD_PATH)
     def receive_upload():
@@ -59,7 +68,7 @@ def register(server: Flask, store: UploadStore) -> None:
         filename = named[:120].strip() or "upload.csv"
         try:
             received = store.receive(request.get_data(cache=False), filename,
-                                     replaces=request.headers.get("X-Replaces") or None)
+                                     replaces=request.headers.get("X-Replaces") or None, client=client_name(server))
         except UploadRefused as refused:
             return _refused(str(refused))
         except StoreFull as full:

@@ -36,10 +36,16 @@ from serving.jobs.store import private_directory, redis_url
 
 TTL_S = int(os.environ.get("UPLOAD_TTL_S", "3600"))
 MAX_KEPT = int(os.environ.get("UPLOADS_MAX", "8"))  # uploads kept at once on this deployment
+# ... and from one client address: one visitor (or script) cannot take every place.
+PER_CLIENT = int(os.environ.get("UPLOADS_PER_CLIENT", str(max(1, MAX_KEPT // 2))))
 PREPARED_KEPT = 2  # prepared datasets kept in each process (100,000 × 200 floats is 160 MB)
 CHOICES_KEPT = 2  # choices of columns kept per upload: the page's current one, and the one before it
 _KEY = re.compile(rf"^{UPLOAD_PREFIX}([A-Za-z0-9_-]{{22}})-([0-9a-f]{{16}})$")
 _ID = re.compile(r"^[A-Za-z0-9_-]{22}$")
+
+
+def _uploads(count: int) -> str:
+    return f"{count} upload" if count == 1 else f"{count} uploads"
 
 
 class StoreFull(Exception):
@@ -122,22 +128,30 @@ class Received:
 
 
 class UploadStore:
-    def __init__(self, redis_url: str | None = None, ttl_s: float = TTL_S, max_kept: int = MAX_KEPT) -> None:
+    def __init__(self, redis_url: str | None = None, ttl_s: float = TTL_S, max_kept: int = MAX_KEPT,
+                 per_client: int = PER_CLIENT) -> None:
         self.backend = _Redis(redis_url) if redis_url else _Disk(uploads_dir())
-        self.ttl_s, self.max_kept = ttl_s, max_kept
+        self.ttl_s, self.max_kept, self.per_client = ttl_s, max_kept, per_client
         self._lock = threading.Lock()
         self._parsed: OrderedDict[str, uploads.ParsedCsv] = OrderedDict()
         self._prepared: OrderedDict[str, datasets.Dataset] = OrderedDict()
 
     # --- the file ---------------------------------------------------------------------------
 
-    def receive(self, data: bytes, filename: str, replaces: str | None = None) -> Received:
+    def receive(self, data: bytes, filename: str, replaces: str | None = None, client: str | None = None) -> Received:
         """Parse a file (core.uploads.UploadRefused says why it cannot be used) and keep it. The
-        page's previous upload, if it names one, is forgotten first: a page keeps one at a time."""
+        page's previous upload, if it names one, is forgotten first: a page keeps one at a time.
+        `client` names the sender (a keyed hash of its address, never the address): it may keep
+        `per_client` uploads at once."""
         freed = 1 if replaces and self._meta(replaces) is not None else 0
         if self.backend.count(":meta") - freed >= self.max_kept:
-            raise StoreFull(f"The server already keeps {self.max_kept} uploads, its limit; try again when one "
+            raise StoreFull(f"The server already keeps {_uploads(self.max_kept)}, its limit; try again when one "
                             f"is forgotten or expires (within {self.ttl_s / 60:.0f} minutes).")
+        if client is not None:
+            mine = self.backend.count(f":from-{client}")
+            if mine - (1 if freed and self.backend.has(f"{replaces}:from-{client}") else 0) >= self.per_client:
+                raise StoreFull(f"Your address already keeps {_uploads(self.per_client)}, its limit; forget one (or "
+                                f"close its tab), or wait until one expires (within {self.ttl_s / 60:.0f} minutes).")
         parsed = uploads.parse_csv(data)
         if replaces:
             self.forget(replaces)
@@ -146,6 +160,8 @@ class UploadStore:
         meta = {"filename": filename, "expires": expires, "choices": []}
         self.backend.put(f"{upload_id}:csv", data, self.ttl_s)
         self.backend.put(f"{upload_id}:meta", json.dumps(meta).encode(), self.ttl_s)
+        if client is not None:
+            self.backend.put(f"{upload_id}:from-{client}", b"", self.ttl_s)
         self._remember(self._parsed, upload_id, parsed, 2)
         return Received(upload_id, filename, parsed)
 

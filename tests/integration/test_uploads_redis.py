@@ -134,6 +134,18 @@ def test_a_forget_from_another_process_in_the_middle_of_a_choice_wins(redis_url,
     assert theirs.receive(blobs_csv(1), "next.csv")  # the cap of one upload counts it no more
 
 
+def test_the_per_client_cap_counts_that_clients_uploads_in_every_web_process(redis_url, client):
+    web_a, web_b = (UploadStore(redis_url, ttl_s=TTL_S, max_kept=8, per_client=1) for _ in range(2))
+    kept = web_a.receive(blobs_csv(0), "a.csv", client="visitor-1")
+    with pytest.raises(StoreFull, match="Your address already keeps 1 upload, its limit"):
+        web_b.receive(blobs_csv(1), "b.csv", client="visitor-1")
+    assert web_b.receive(blobs_csv(1), "b.csv", client="visitor-2")
+    web_b.forget(kept.upload_id)
+    assert web_a.receive(blobs_csv(2), "c.csv", client="visitor-1")
+    for key in client.scan_iter(match="kmeans-upload:*"):
+        assert client.ttl(key) > 0  # the client's marks expire with their uploads
+
+
 def test_the_cap_counts_the_uploads_of_every_web_process(redis_url):
     web_a, web_b = UploadStore(redis_url, ttl_s=TTL_S, max_kept=2), UploadStore(redis_url, ttl_s=TTL_S, max_kept=2)
     first = web_a.receive(blobs_csv(0), "a.csv")

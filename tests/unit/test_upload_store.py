@@ -130,7 +130,7 @@ def test_a_full_store_is_503_and_a_page_replacing_its_own_upload_is_not(store_fa
     client = flask_client(store_factory(max_kept=1))
     first = post(client, labelled_csv()[0]).get_json()["id"]
     other_page = post(client, labelled_csv(1)[0])
-    assert other_page.status_code == 503 and "keeps 1 uploads" in other_page.get_json()["error"]
+    assert other_page.status_code == 503 and "keeps 1 upload, its limit" in other_page.get_json()["error"]
     replaced = post(client, labelled_csv(1)[0], replaces=first)
     assert replaced.status_code == 200 and replaced.get_json()["id"] != first
     assert client.post("/upload/forget", data=first).get_json() == {"forgotten": False}  # already gone
