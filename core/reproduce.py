@@ -79,7 +79,18 @@ def upload_template(filename: str, delimiter: str, decimal: str, features: tuple
 
     sample = (f", sample_size={SILHOUETTE_SAMPLE}, random_state={SILHOUETTE_SEED}"
               if n_rows > SILHOUETTE_SAMPLE else "")
-    numbers = "cells.str.strip()" if decimal == "." else 'cells.str.strip().str.replace(",", ".", regex=False)'
+    numbers = "cells" if decimal == "." else 'cells.str.replace(",", ".", regex=False)'
+    silhouette = "silhouette(data, found)" if sample else 'metrics.silhouette_score(data, found, metric="euclidean")'
+    # A sampled silhouette whose sample holds a single cluster is undefined: the dashboard shows "—".
+    sampled = f"""
+
+def silhouette(data, found):
+    \"\"\"Sampled as the dashboard samples it; nan where its sample holds a single cluster (the page's "—").\"\"\"
+    try:
+        return metrics.silhouette_score(data, found, metric="euclidean"{sample})
+    except ValueError:
+        return float("nan")
+""" if sample else ""
     scale = "StandardScaler().fit_transform(frame[FEATURES])" if standardize else "frame[FEATURES].to_numpy(float)"
     keep = "keep = np.isfinite(frame[FEATURES]).all(axis=1)"
     labels = ""
@@ -89,7 +100,7 @@ def upload_template(filename: str, delimiter: str, decimal: str, features: tuple
         # cells dropped. With a decimal comma, a cell holding "." is no number.
         as_numbers = ("label" if decimal == "." else
                       'label.str.replace(",", ".", regex=False).mask(label.str.contains(".", regex=False))')
-        labels = f"""label = frame[LABEL].str.strip()
+        labels = f"""label = frame[LABEL]
 numbers = pd.to_numeric({as_numbers}, errors="coerce")
 if (numbers.notna() | label.str.lower().isin(["", "nan", "+nan", "-nan"])).all():
     frame[LABEL] = numbers  # a column of numbers: 1 and 1.0 are one class
@@ -103,11 +114,11 @@ else:
         metrics.v_measure_score(truth, found),
         metrics.adjusted_rand_score(truth, found),
         metrics.adjusted_mutual_info_score(truth, found),
-        metrics.silhouette_score(data, found, metric="euclidean"{sample}),"""
+        {silhouette},"""
         fmt = '"  ".join(f"{score:.3f}" for score in scores)'
     else:
         header = "init        fit time  inertia  silhouette  Calinski-H.  Davies-B."
-        scores = f"""        metrics.silhouette_score(data, found, metric="euclidean"{sample}),
+        scores = f"""        {silhouette},
         metrics.calinski_harabasz_score(data, found),
         metrics.davies_bouldin_score(data, found),"""
         fmt = 'f"{scores[0]:.3f}  {scores[1]:,.1f}  {scores[2]:.3f}"'
@@ -128,8 +139,15 @@ K, N_INIT, SEED = __K__, __N_INIT__, __SEED__
 FEATURES = {list(features)!r}
 LABEL = {label!r}
 
+
+def one_line(text):
+    """As the dashboard reads a name or a cell: each run of spaces and unprintable characters as one space."""
+    return " ".join("".join(char if char.isprintable() else " " for char in text).split())
+{sampled}
+
 frame = pd.read_csv({filename!r}, sep={delimiter!r}, decimal={decimal!r}, dtype=str, keep_default_na=False)
-frame.columns = frame.columns.str.strip()
+frame.columns = [one_line(name) for name in frame.columns]
+frame = frame.apply(lambda column: column.map(one_line))
 frame[FEATURES] = frame[FEATURES].apply(lambda cells: pd.to_numeric({numbers}, errors="coerce"))
 {labels}{keep}
 frame = frame[keep]

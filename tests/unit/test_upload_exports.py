@@ -97,3 +97,21 @@ def test_a_label_column_of_numbers_is_read_as_numbers_by_the_snippet_as_by_the_p
     data = datasets.load(key)
     assert data.class_names == ("1", "2", "3") and data.n_samples == 238 and "2 rows" in notes[0]
     snippet_prints_the_table(key, received.upload_id, path, ",", ".")
+
+
+def test_names_and_cells_with_runs_of_spaces_or_invisible_characters_read_alike_in_the_snippet(store, tmp_path):
+    """The page makes each run of spaces and unprintable characters one space (core.uploads.one_line) in
+    names and cells; the snippet must too, or it fails on the name or counts other classes."""
+    features, classes = make_blobs(n_samples=240, centers=3, n_features=3, random_state=8)
+    frame = pd.DataFrame(features, columns=["x  one", "y\ttwo", "z"])
+    frame["kind"] = np.where(classes == 0, np.where(np.arange(240) % 2 == 0, "a b", "a  b"),
+                             np.where(classes == 1, "c\u200bd", "e"))
+    frame["z"] = frame["z"].map(lambda value: f"{value}\u200b")  # a zero-width space after each number
+    path = tmp_path / "spaced.csv"
+    frame.to_csv(path, index=False)
+    received = store.receive(path.read_bytes(), path.name)
+    assert received.parsed.numeric[:3] == ("x one", "y two", "z")
+    key, _ = store.choose(received.upload_id, ["x one", "y two", "z"], "kind", True)
+    data = datasets.load(key)
+    assert data.class_names == ("a b", "c d", "e") and data.n_samples == 240
+    snippet_prints_the_table(key, received.upload_id, path, ",", ".")
