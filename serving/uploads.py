@@ -38,6 +38,7 @@ TTL_S = int(os.environ.get("UPLOAD_TTL_S", "3600"))
 MAX_KEPT = int(os.environ.get("UPLOADS_MAX", "8"))  # uploads kept at once on this deployment
 # ... and from one client address: one visitor (or script) cannot take every place.
 PER_CLIENT = int(os.environ.get("UPLOADS_PER_CLIENT", str(max(1, MAX_KEPT // 2))))
+LOCK_S = 30  # a lock held past this (its holder died) is let go
 PREPARED_KEPT = 2  # prepared datasets kept in each process (100,000 × 200 floats is 160 MB)
 CHOICES_KEPT = 2  # choices of columns kept per upload: the page's current one, and the one before it
 _KEY = re.compile(rf"^{UPLOAD_PREFIX}([A-Za-z0-9_-]{{22}})-([0-9a-f]{{16}})$")
@@ -81,6 +82,12 @@ class _Disk:
         self.cache.expire()
         return sum(1 for key in self.cache.iterkeys() if key.endswith(suffix))
 
+    def lock(self, name: str):
+        """A lock every process on this directory shares (diskcache's own)."""
+        import diskcache
+
+        return diskcache.Lock(self.cache, f"lock:{name}", expire=LOCK_S)
+
     def keys(self, prefix: str) -> list[str]:
         """Every key starting with `prefix`: iterkeys pages through the keys in order, so each key
         stored before the call and not deleted meanwhile is among them."""
@@ -110,6 +117,10 @@ class _Redis:
 
     def count(self, suffix: str) -> int:
         return sum(1 for _ in self.client.scan_iter(match=f"{self.PREFIX}*{suffix}", count=500))
+
+    def lock(self, name: str):
+        """A lock every process on this Redis shares (redis-py's own)."""
+        return self.client.lock(f"{self.PREFIX}lock:{name}", timeout=LOCK_S, blocking_timeout=LOCK_S)
 
     def keys(self, prefix: str) -> list[str]:
         """Every key starting with `prefix` (no glob characters in it): a full SCAN returns each key
@@ -143,6 +154,25 @@ class UploadStore:
         page's previous upload, if it names one, is forgotten first: a page keeps one at a time.
         `client` names the sender (a keyed hash of its address, never the address): it may keep
         `per_client` uploads at once."""
+        self._check_room(replaces, client)  # before parsing: a full store refuses at once
+        parsed = uploads.parse_csv(data)
+        # Counted again and written under one lock: uploads sent at once cannot all take the last place.
+        with self.backend.lock("receive"):
+            self._check_room(replaces, client)
+            if replaces:
+                self.forget(replaces)
+            upload_id = secrets.token_urlsafe(16)
+            meta = {"filename": filename, "expires": time.time() + self.ttl_s, "choices": []}
+            self.backend.put(f"{upload_id}:csv", data, self.ttl_s)
+            self.backend.put(f"{upload_id}:meta", json.dumps(meta).encode(), self.ttl_s)
+            if client is not None:
+                self.backend.put(f"{upload_id}:from-{client}", b"", self.ttl_s)
+        self._remember(self._parsed, upload_id, parsed, 2)
+        return Received(upload_id, filename, parsed)
+
+    def _check_room(self, replaces: str | None, client: str | None) -> None:
+        """StoreFull unless the deployment, and this client, may keep one more upload (the page's
+        previous one, which it replaces, not counted)."""
         freed = 1 if replaces and self._meta(replaces) is not None else 0
         if self.backend.count(":meta") - freed >= self.max_kept:
             raise StoreFull(f"The server already keeps {_uploads(self.max_kept)}, its limit; try again when one "
@@ -152,18 +182,6 @@ class UploadStore:
             if mine - (1 if freed and self.backend.has(f"{replaces}:from-{client}") else 0) >= self.per_client:
                 raise StoreFull(f"Your address already keeps {_uploads(self.per_client)}, its limit; forget one (or "
                                 f"close its tab), or wait until one expires (within {self.ttl_s / 60:.0f} minutes).")
-        parsed = uploads.parse_csv(data)
-        if replaces:
-            self.forget(replaces)
-        upload_id = secrets.token_urlsafe(16)
-        expires = time.time() + self.ttl_s
-        meta = {"filename": filename, "expires": expires, "choices": []}
-        self.backend.put(f"{upload_id}:csv", data, self.ttl_s)
-        self.backend.put(f"{upload_id}:meta", json.dumps(meta).encode(), self.ttl_s)
-        if client is not None:
-            self.backend.put(f"{upload_id}:from-{client}", b"", self.ttl_s)
-        self._remember(self._parsed, upload_id, parsed, 2)
-        return Received(upload_id, filename, parsed)
 
     def _meta(self, upload_id: object) -> dict | None:
         if not isinstance(upload_id, str) or not _ID.match(upload_id):
@@ -195,18 +213,24 @@ class UploadStore:
         choice = upload_choice.choose(parsed, features, label, standardize)
         digest = hashlib.sha256(json.dumps([choice.feature_names, choice.label_name, choice.standardize])
                                 .encode()).hexdigest()[:16]
-        ttl = max(1.0, meta["expires"] - time.time())
         stored = f"{upload_id}:{digest}"
-        self.backend.put(stored, _to_bytes(choice, meta["filename"]), ttl)
-        kept = ([old for old in meta["choices"] if old != digest] + [digest])[-CHOICES_KEPT:]
-        dropped = [old for old in meta["choices"] if old not in kept]
-        if kept != meta["choices"]:
-            self.backend.put(f"{upload_id}:meta", json.dumps({**meta, "choices": kept}).encode(), ttl)
-        if dropped:  # a job on a dropped choice has loaded it already; a page on it is told it is no longer kept
-            self.backend.delete(*(f"{upload_id}:{old}" for old in dropped))
-            with self._lock:
-                for old in dropped:
-                    self._prepared.pop(f"{UPLOAD_PREFIX}{upload_id}-{old}", None)
+        # The meta read again, changed and written under the upload's lock: choices made at once keep
+        # CHOICES_KEPT between them.
+        with self.backend.lock(upload_id):
+            meta = self._meta(upload_id)
+            if meta is None:  # forgotten meanwhile
+                raise KeyError("upload not kept")
+            ttl = max(1.0, meta["expires"] - time.time())
+            self.backend.put(stored, _to_bytes(choice, meta["filename"]), ttl)
+            kept = ([old for old in meta["choices"] if old != digest] + [digest])[-CHOICES_KEPT:]
+            dropped = [old for old in meta["choices"] if old not in kept]
+            if kept != meta["choices"]:
+                self.backend.put(f"{upload_id}:meta", json.dumps({**meta, "choices": kept}).encode(), ttl)
+            if dropped:  # a job on a dropped choice has loaded it already; a page on it is told it is gone
+                self.backend.delete(*(f"{upload_id}:{old}" for old in dropped))
+        with self._lock:
+            for old in dropped:
+                self._prepared.pop(f"{UPLOAD_PREFIX}{upload_id}-{old}", None)
         # forget deletes the csv before it sweeps the upload's keys: the csv still here, any forget
         # sweeps after these writes and deletes them; gone, this upload was forgotten (or expired).
         if not self.backend.has(f"{upload_id}:csv"):

@@ -1,0 +1,53 @@
+"""Requests that reach the upload store at once (threads here; processes share the same locks):
+the store's limits hold between them."""
+
+from __future__ import annotations
+
+import itertools
+import threading
+
+import pandas as pd
+from sklearn.datasets import make_blobs
+
+from serving.uploads import CHOICES_KEPT, StoreFull, UploadStore
+from tests.unit.test_upload_store import labelled_csv
+
+
+def at_once(calls) -> list:
+    """Run the calls in threads released together; each one's result or exception."""
+    barrier, outcomes = threading.Barrier(len(calls)), [None] * len(calls)
+
+    def run(index, call):
+        barrier.wait()
+        try:
+            outcomes[index] = call()
+        except Exception as error:  # noqa: BLE001 (the outcome under test)
+            outcomes[index] = error
+
+    threads = [threading.Thread(target=run, args=item) for item in enumerate(calls)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    return outcomes
+
+
+def test_choices_made_at_once_keep_only_the_newest_two(store):
+    names = [f"c{i}" for i in range(6)]
+    features, _ = make_blobs(n_samples=300, n_features=6, random_state=0)
+    upload_id = store.receive(pd.DataFrame(features, columns=names).to_csv(index=False).encode(), "six.csv").upload_id
+    subsets = [list(columns) for columns in itertools.combinations(names, 3)][:12]
+    outcomes = at_once([lambda columns=columns: store.choose(upload_id, columns, None, True) for columns in subsets])
+    assert all(isinstance(outcome, tuple) for outcome in outcomes), outcomes
+    arrays = [key for key in store.backend.keys(f"{upload_id}:") if not key.endswith((":csv", ":meta"))]
+    assert len(arrays) == CHOICES_KEPT
+
+
+def test_uploads_sent_at_once_cannot_all_take_the_last_places(tmp_path, monkeypatch):
+    monkeypatch.setenv("UPLOADS_DIR", str(tmp_path / "uploads"))
+    store = UploadStore(max_kept=8, per_client=2)
+    outcomes = at_once([lambda seed=seed: store.receive(labelled_csv(seed)[0], "a.csv", client="one-visitor")
+                        for seed in range(6)])
+    assert sum(not isinstance(outcome, Exception) for outcome in outcomes) == 2
+    assert all(isinstance(outcome, StoreFull) for outcome in outcomes if isinstance(outcome, Exception))
+    assert store.backend.count(":meta") == 2
