@@ -4,9 +4,10 @@ The unit is one term of KMeans' distance computations: each init's Lloyd iterati
 of them, so a fit costs rows × features × k × n_init units. Its scores cost mostly the silhouette, which takes
 the distances between every pair of its rows (at most SILHOUETTE_SAMPLE of them), counted in the same unit.
 
-The limits keep the heaviest table row well within its worker's timeout and the heaviest job well within its time
-limit, with room for a machine busy with other fits: a fit that cannot finish is refused before it starts, with
-the largest setting that can.
+The unit does not count Lloyd iterations: on data without clusters every init runs up to KMeans' max_iter, and
+a row at FIT_WORK_MAX then takes longest (benchmarks/work_limits.py times it). The row timeout
+(serving/table_fits.py) and the jobs' time limit (serving/jobs/celery_app.py) are set past that worst case on a
+busy machine: a fit that could not finish is refused before it starts, with the largest setting that can.
 """
 
 from __future__ import annotations

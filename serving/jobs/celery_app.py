@@ -18,7 +18,9 @@ from celery import Celery
 
 from serving.jobs.store import jobs_dir, private_directory, redis_url
 
-DEFAULT_TIME_LIMIT_S = 1800  # far past the longest valid job; a stuck one is ended (a server fault)
+# Past the longest job core.work lets through (JOB_WORK_MAX, every init running to max_iter, on a busy
+# machine); a stuck one is ended (a server fault).
+DEFAULT_TIME_LIMIT_S = 3600
 RESULT_TTL_S = 24 * 3600
 
 
