@@ -39,7 +39,8 @@ def _received(received) -> dict | None:
     if not isinstance(received, dict) or not isinstance(received.get("id"), str):
         return None
     lists = ("columns", "numeric", "label_candidates", "notes")
-    if not all(isinstance(received.get(name), list) for name in lists):
+    if not all(isinstance(received.get(name), list) and all(isinstance(item, str) for item in received[name])
+               for name in lists):
         return None
     if not isinstance(received.get("rows"), int) or not isinstance(received.get("filename"), str):
         return None

@@ -1,5 +1,6 @@
-"""Requests that reach the upload store at once (threads here; processes share the same locks):
-the store's limits hold between them."""
+"""What the upload code holds against: requests at once (threads here; processes share the same
+locks), the store's limits holding between them; and forged answers in the page's store (the
+callback endpoint is public)."""
 
 from __future__ import annotations
 
@@ -7,8 +8,10 @@ import itertools
 import threading
 
 import pandas as pd
+from dash import no_update
 from sklearn.datasets import make_blobs
 
+from callbacks import uploads as upload_callbacks
 from serving.uploads import CHOICES_KEPT, StoreFull, UploadStore
 from tests.unit.test_upload_store import labelled_csv
 
@@ -51,3 +54,14 @@ def test_uploads_sent_at_once_cannot_all_take_the_last_places(tmp_path, monkeypa
     assert sum(not isinstance(outcome, Exception) for outcome in outcomes) == 2
     assert all(isinstance(outcome, StoreFull) for outcome in outcomes if isinstance(outcome, Exception))
     assert store.backend.count(":meta") == 2
+
+
+def test_a_forged_received_answer_changes_nothing(store):
+    """The upload-received store is the page's: any JSON may come back in it."""
+    received = store.receive(labelled_csv()[0], "blobs.csv")
+    page = {"id": received.upload_id, "filename": "blobs.csv", "rows": received.parsed.n_rows,
+            "columns": list(received.parsed.columns), "numeric": list(received.parsed.numeric),
+            "label_candidates": list(received.parsed.label_candidates), "notes": []}
+    for forged in ({**page, "numeric": [{"x": 1}]}, {**page, "label_candidates": [3]}, {**page, "columns": "f0"}):
+        shown = upload_callbacks.show_received(forged)
+        assert shown["hidden"] is True and shown["value"] is no_update and shown["options"] is no_update
