@@ -190,3 +190,14 @@ def test_a_sweep_needs_two_values_of_k(monkeypatch):
     assert refused.value.by_field == {
         "k_max": "A k sweep needs two values of k or more; this data allows only k 2 (this data has only 2 distinct "
                  "rows)."}
+
+
+def test_a_pca_based_sweep_on_two_features_blames_pca_based_not_the_data(monkeypatch):
+    info = datasets.DatasetInfo("upload-test-plane", "Plane", "rows", "", "")
+    data = datasets.prepare(info, np.random.default_rng(0).normal(size=(50, 2)), None, (), ("a", "b"))
+    monkeypatch.setattr(datasets, "_sources", [lambda key: data if key == "upload-test-plane" else None])
+    assert validate_k_range(2, 5, "upload-test-plane", "k-means++") == (2, 5)
+    with pytest.raises(InvalidSettings) as refused:
+        validate_k_range(2, 5, "upload-test-plane", "PCA-based")
+    assert refused.value.by_field == {"k_max": "A k sweep needs two values of k or more; PCA-based seeding, which "
+                                               "takes k ≤ the number of features, allows only k 2."}
