@@ -6,7 +6,8 @@ implementations, and tests hand in fakes. Callbacks never import serving/ itself
   page and its request; a newer request of the same page supersedes it (`Superseded`). It raises
   `Busy` when the server cannot take the work now; any other exception is a server fault.
 - `table_progress(table_key)`: (init, state) of each of that table's rows, state "done",
-  "running" or "waiting", for the progress line of a table being fitted.
+  "running", "waiting" or UNKNOWN_ROW (not asked of this web process), for the progress line of a
+  table being fitted.
 - `jobs`: the background jobs (k sweep, seed stability): start, poll, cancel, by handle.
 - `uploads`: the uploaded files kept for their pages: a choice of columns becomes a dataset key.
 """
@@ -33,6 +34,8 @@ class Superseded(Exception):
     """The page asked for a newer table while this one was being fitted: nobody waits for it any
     more. Its request is answered with no update."""
 
+
+UNKNOWN_ROW = "unknown"  # a table row this web process was not asked for (another one may fit it)
 
 # A job's states, as the page shows them.
 QUEUED, RUNNING, DONE, FAILED, LOST, REFUSED, CANCELLED, UNKNOWN = (

@@ -16,7 +16,7 @@ from dash import ClientsideFunction, Dash, Input, Output, State, no_update
 from dash.exceptions import PreventUpdate
 
 from callbacks.results_views import results
-from callbacks.services import Busy, Superseded, services
+from callbacks.services import UNKNOWN_ROW, Busy, Superseded, services
 from components.server_fault import fault_cleared, fault_shown
 from components.table_progress import progress_text
 from core import datasets
@@ -65,30 +65,27 @@ def seed_spread(stability: dict | None, settings: Settings) -> dict | None:
 
 
 def _requested(request) -> Settings:
-    """The settings a table request asks for; PreventUpdate when it is malformed or refused."""
+    """The settings a table request asks for: PreventUpdate when it is malformed, InvalidSettings
+    when they are refused."""
     if not isinstance(request, dict) or not isinstance(request.get("values"), dict):
         raise PreventUpdate
     fallback = request.get("fallback")
-    try:
-        return validate(request["values"], fallback=fallback if isinstance(fallback, dict) else None)
-    except InvalidSettings:
-        raise PreventUpdate from None
+    return validate(request["values"], fallback=fallback if isinstance(fallback, dict) else None)
 
 
 def progress_view(_tick, request) -> tuple:
     """The progress line of the table the page last asked for: its text, whether it is hidden, and
-    whether its tick stops. A refused request fits nothing, so its line goes (the map says why)."""
-    if not isinstance(request, dict) or not isinstance(request.get("values"), dict):
-        raise PreventUpdate
+    whether its tick stops. A refused request fits nothing, so its line goes (the map says why). A
+    row this web process does not know (fitted by another one) leaves the line as it is."""
     try:
         settings = _requested(request)
-    except PreventUpdate:
+    except InvalidSettings:
         return no_update, True, True
-    if services().table_progress is None:
+    states = services().table_progress(settings.table_key) if services().table_progress else ()
+    if not states or any(state == UNKNOWN_ROW for _, state in states):
         raise PreventUpdate
     dataset = datasets.load(settings.dataset)
-    text = progress_text(dataset.n_samples, dataset.n_features, services().table_progress(settings.table_key))
-    return text, no_update, no_update
+    return progress_text(dataset.n_samples, dataset.n_features, states), no_update, no_update
 
 
 def table_view(request, stability=None, fault_hidden=None) -> dict:
@@ -97,7 +94,10 @@ def table_view(request, stability=None, fault_hidden=None) -> dict:
     seed-stability run the page shows, if any. A table the server cannot take now is answered busy
     (503, sent again); one the page has since asked again for is answered with no update; rows
     that fail show the table's fault box, whose Retry asks again."""
-    settings = _requested(request)
+    try:
+        settings = _requested(request)
+    except InvalidSettings:
+        raise PreventUpdate from None
     page, seq = _page_and_seq(request)
     try:
         rows = services().table_rows(settings.table_key, page, seq)

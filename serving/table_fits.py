@@ -28,7 +28,7 @@ import threading
 
 from pebble import ProcessPool
 
-from callbacks.services import Busy, Superseded
+from callbacks.services import UNKNOWN_ROW, Busy, Superseded
 from core.clustering import TableRow, row_keys, table_row
 from serving import table_worker
 
@@ -185,13 +185,13 @@ class TableFits:
 
     def progress(self, table_key: tuple[str, int, int, int]) -> tuple[tuple[str, str], ...]:
         """(init, state) of each row of this table, in INIT_METHODS order; the state is "done"
-        (fitted here, or kept in the shared cache), "running" (in a process now) or "waiting"."""
+        (fitted here, or kept in the shared cache), "running" (in a process now), "waiting", or
+        UNKNOWN_ROW (never asked of this process, or failed: another web process may be fitting it)."""
         keys = row_keys(*table_key)
         with self._lock:
             futures = [self._held_locked(key) for key in keys]
-            states = ["done" if future is not None and future.done() else
-                      "running" if future is not None and future in self._running else "waiting"
-                      for future in futures]
+            states = [UNKNOWN_ROW if future is None else "done" if future.done() else
+                      "running" if future in self._running else "waiting" for future in futures]
         if self.shared:
             states = [state if state == "done" or not self.shared.has("table_row", key) else "done"
                       for key, state in zip(keys, states)]

@@ -144,7 +144,7 @@ def test_progress_tells_each_rows_state_while_a_table_is_fitted():
         inits = ("k-means++", "random", "PCA-based")
         states = lambda: tuple(state for _, state in executor.progress(HEAVY))  # noqa: E731
         assert tuple(init for init, _ in executor.progress(HEAVY)) == inits
-        assert states() == ("waiting",) * 3  # never asked for
+        assert states() == ("unknown",) * 3  # never asked of this executor
         thread = threading.Thread(target=executor.rows, args=(HEAVY, "page-p", 1))
         thread.start()
         wait_until_fitting()

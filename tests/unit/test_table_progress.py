@@ -48,6 +48,13 @@ def test_a_refused_request_hides_the_line_and_stops_its_tick(asked):
     assert asked == []
 
 
+def test_rows_another_web_process_fits_leave_the_line_as_it_is():
+    install(Services(table_rows=None, jobs=None,
+                     table_progress=lambda key: (("k-means++", "done"), ("random", "unknown"), ("PCA-based", "unknown"))))
+    with pytest.raises(PreventUpdate):
+        progress_view(2, {"values": DEFAULTS})
+
+
 def test_two_rows_without_pca_based():
     text = progress_text(100_000, 20, (("k-means++", "done"), ("random", "done")))
     assert text.endswith("k-means++ done, random done (2 of 2 done)")
