@@ -22,7 +22,6 @@ import json
 import os
 import re
 import secrets
-import tempfile
 import threading
 import time
 from collections import OrderedDict
@@ -32,13 +31,13 @@ import numpy as np
 
 from core import datasets, upload_choice, uploads
 from core.datasets import UPLOAD_PREFIX, DatasetInfo
-from serving.jobs.store import private_directory, redis_url
+from serving.jobs.store import redis_url
+from serving.upload_backends import DiskBackend, RedisBackend, uploads_dir
 
 TTL_S = int(os.environ.get("UPLOAD_TTL_S", "3600"))
 MAX_KEPT = int(os.environ.get("UPLOADS_MAX", "8"))  # uploads kept at once on this deployment
 # ... and from one client address: one visitor (or script) cannot take every place.
 PER_CLIENT = int(os.environ.get("UPLOADS_PER_CLIENT", str(max(1, MAX_KEPT // 2))))
-LOCK_S = 30  # a lock held past this (its holder died) is let go
 PREPARED_KEPT = 2  # prepared datasets kept in each process (100,000 × 200 floats is 160 MB)
 CHOICES_KEPT = 2  # choices of columns kept per upload: the page's current one, and the one before it
 _KEY = re.compile(rf"^{UPLOAD_PREFIX}([A-Za-z0-9_-]{{22}})-([0-9a-f]{{16}})$")
@@ -53,82 +52,6 @@ class StoreFull(Exception):
     """The deployment keeps as many uploads as it may: the user is told, nothing is kept."""
 
 
-def uploads_dir() -> str:
-    return os.environ.get("UPLOADS_DIR") or os.path.join(tempfile.gettempdir(), f"kmeans-uploads-{os.getuid()}")
-
-
-class _Disk:
-    """diskcache in a directory only this user can read; expiry is diskcache's own."""
-
-    def __init__(self, directory: str) -> None:
-        import diskcache
-
-        self.cache = diskcache.Cache(private_directory(directory), eviction_policy="none", size_limit=2**40)
-
-    def put(self, key: str, value: bytes, ttl_s: float) -> None:
-        self.cache.set(key, value, expire=ttl_s)
-
-    def get(self, key: str) -> bytes | None:
-        return self.cache.get(key)
-
-    def has(self, key: str) -> bool:
-        return key in self.cache
-
-    def delete(self, *keys: str) -> None:
-        for key in keys:
-            self.cache.delete(key)
-
-    def count(self, suffix: str) -> int:
-        self.cache.expire()
-        return sum(1 for key in self.cache.iterkeys() if key.endswith(suffix))
-
-    def lock(self, name: str):
-        """A lock every process on this directory shares (diskcache's own)."""
-        import diskcache
-
-        return diskcache.Lock(self.cache, f"lock:{name}", expire=LOCK_S)
-
-    def keys(self, prefix: str) -> list[str]:
-        """Every key starting with `prefix`: iterkeys pages through the keys in order, so each key
-        stored before the call and not deleted meanwhile is among them."""
-        return [key for key in self.cache.iterkeys() if key.startswith(prefix)]
-
-
-class _Redis:
-    PREFIX = "kmeans-upload:"
-
-    def __init__(self, url: str) -> None:
-        import redis
-
-        self.client = redis.Redis.from_url(url, socket_connect_timeout=1, socket_timeout=10)
-
-    def put(self, key: str, value: bytes, ttl_s: float) -> None:
-        self.client.set(self.PREFIX + key, value, px=int(ttl_s * 1000))
-
-    def get(self, key: str) -> bytes | None:
-        return self.client.get(self.PREFIX + key)
-
-    def has(self, key: str) -> bool:
-        return bool(self.client.exists(self.PREFIX + key))
-
-    def delete(self, *keys: str) -> None:
-        if keys:
-            self.client.delete(*(self.PREFIX + key for key in keys))
-
-    def count(self, suffix: str) -> int:
-        return sum(1 for _ in self.client.scan_iter(match=f"{self.PREFIX}*{suffix}", count=500))
-
-    def lock(self, name: str):
-        """A lock every process on this Redis shares (redis-py's own)."""
-        return self.client.lock(f"{self.PREFIX}lock:{name}", timeout=LOCK_S, blocking_timeout=LOCK_S)
-
-    def keys(self, prefix: str) -> list[str]:
-        """Every key starting with `prefix` (no glob characters in it): a full SCAN returns each key
-        stored before it began and not deleted meanwhile."""
-        return [key.decode()[len(self.PREFIX):]
-                for key in self.client.scan_iter(match=f"{self.PREFIX}{prefix}*", count=500)]
-
-
 @dataclass(frozen=True)
 class Received:
     """What the page is told about a file it sent."""
@@ -141,7 +64,7 @@ class Received:
 class UploadStore:
     def __init__(self, redis_url: str | None = None, ttl_s: float = TTL_S, max_kept: int = MAX_KEPT,
                  per_client: int = PER_CLIENT) -> None:
-        self.backend = _Redis(redis_url) if redis_url else _Disk(uploads_dir())
+        self.backend = RedisBackend(redis_url) if redis_url else DiskBackend(uploads_dir())
         self.ttl_s, self.max_kept, self.per_client = ttl_s, max_kept, per_client
         self._lock = threading.Lock()
         self._parsed: OrderedDict[str, uploads.ParsedCsv] = OrderedDict()

@@ -25,7 +25,7 @@ from tests.unit.test_upload_store import choose_while_another_process_forgets
 
 pytestmark = pytest.mark.integration
 
-PREFIX = "kmeans-upload:"  # serving.uploads._Redis.PREFIX: every key an upload makes starts so
+PREFIX = "kmeans-upload:"  # serving.upload_backends.RedisBackend.PREFIX: every key an upload makes starts so
 FEATURES = ["f0", "f1", "f2"]
 TTL_S = 600
 
