@@ -21,7 +21,7 @@ from sklearn.datasets import make_blobs
 from core import datasets
 from serving.uploads import StoreFull, UploadStore
 from tests.integration.conftest import REPO, ServerProcess, free_port, python_path, require_binary, wait_until
-from tests.unit.test_upload_store import choose_while_another_process_forgets
+from tests.unit.test_upload_abuse import choose_while_another_process_forgets
 
 pytestmark = pytest.mark.integration
 

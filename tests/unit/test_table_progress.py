@@ -49,8 +49,8 @@ def test_a_refused_request_hides_the_line_and_stops_its_tick(asked):
 
 
 def test_rows_another_web_process_fits_leave_the_line_as_it_is():
-    install(Services(table_rows=None, jobs=None,
-                     table_progress=lambda key: (("k-means++", "done"), ("random", "unknown"), ("PCA-based", "unknown"))))
+    states = (("k-means++", "done"), ("random", "unknown"), ("PCA-based", "unknown"))
+    install(Services(table_rows=None, jobs=None, table_progress=lambda key: states))
     with pytest.raises(PreventUpdate):
         progress_view(2, {"values": DEFAULTS})
 

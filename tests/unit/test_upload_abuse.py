@@ -6,14 +6,16 @@ from __future__ import annotations
 
 import itertools
 import threading
+from unittest import mock
 
 import pandas as pd
+import pytest
 from dash import no_update
 from sklearn.datasets import make_blobs
 
 from callbacks import uploads as upload_callbacks
 from serving.uploads import CHOICES_KEPT, StoreFull, UploadStore
-from tests.unit.test_upload_store import labelled_csv
+from tests.unit.test_upload_store import FEATURES, kept, labelled_csv
 
 
 def at_once(calls) -> list:
@@ -65,3 +67,28 @@ def test_a_forged_received_answer_changes_nothing(store):
     for forged in ({**page, "numeric": [{"x": 1}]}, {**page, "label_candidates": [3]}, {**page, "columns": "f0"}):
         shown = upload_callbacks.show_received(forged)
         assert shown["hidden"] is True and shown["value"] is no_update and shown["options"] is no_update
+
+
+def choose_while_another_process_forgets(mine: UploadStore, theirs: UploadStore, upload_id: str, written: str) -> None:
+    """`mine` chooses columns; `theirs` forgets the upload just before `written` ("the choice" or "the
+    meta") is stored: the choice must be refused as not kept."""
+    put = mine.backend.put
+
+    def put_after_a_forget(key: str, value: bytes, ttl_s: float) -> None:
+        if key.endswith(":meta") == (written == "the meta"):
+            assert theirs.forget(upload_id) is True
+        put(key, value, ttl_s)
+
+    with mock.patch.object(mine.backend, "put", side_effect=put_after_a_forget), pytest.raises(KeyError):
+        mine.choose(upload_id, FEATURES, "species", True)
+
+
+@pytest.mark.parametrize("written", ["the choice", "the meta"])
+def test_a_forget_from_another_process_in_the_middle_of_a_choice_wins(tmp_path, monkeypatch, written):
+    """Forget lands after the choice read the upload's meta, before (or between) its writes."""
+    monkeypatch.setenv("UPLOADS_DIR", str(tmp_path / "uploads"))
+    mine, theirs = UploadStore(max_kept=1), UploadStore()  # two processes on one directory
+    upload_id = mine.receive(labelled_csv()[0], "blobs.csv").upload_id
+    choose_while_another_process_forgets(mine, theirs, upload_id, written)
+    assert kept(mine, upload_id) == []  # nothing of it is kept: no choice, no meta brought back
+    assert mine.receive(labelled_csv(1)[0], "next.csv")  # nor counted against the cap of one upload

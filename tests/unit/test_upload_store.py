@@ -4,7 +4,6 @@ what an upload's key must never reach: an address, a log line, the shared fit ca
 from __future__ import annotations
 
 import time
-from unittest import mock
 from urllib.parse import quote
 
 import dash
@@ -190,30 +189,6 @@ def test_another_process_on_the_same_directory_sees_the_upload_until_it_is_forgo
 def kept(store: UploadStore, upload_id: str) -> list[str]:
     """What the store's directory holds of an upload: csv, meta and the digests of its choices."""
     return sorted(key.split(":")[1] for key in store.backend.cache.iterkeys() if key.startswith(f"{upload_id}:"))
-
-
-def choose_while_another_process_forgets(mine: UploadStore, theirs: UploadStore, upload_id: str, written: str) -> None:
-    """`mine` chooses columns; `theirs` forgets the upload just before `written` ("the choice" or "the
-    meta") is stored: the choice must be refused as not kept."""
-    put = mine.backend.put
-
-    def put_after_a_forget(key: str, value: bytes, ttl_s: float) -> None:
-        if key.endswith(":meta") == (written == "the meta"):
-            assert theirs.forget(upload_id) is True
-        put(key, value, ttl_s)
-
-    with mock.patch.object(mine.backend, "put", side_effect=put_after_a_forget), pytest.raises(KeyError):
-        mine.choose(upload_id, FEATURES, "species", True)
-
-
-@pytest.mark.parametrize("written", ["the choice", "the meta"])
-def test_a_forget_from_another_process_in_the_middle_of_a_choice_wins(store_factory, written):
-    """Forget lands after the choice read the upload's meta, before (or between) its writes."""
-    mine, theirs = store_factory(max_kept=1), UploadStore()
-    upload_id = mine.receive(labelled_csv()[0], "blobs.csv").upload_id
-    choose_while_another_process_forgets(mine, theirs, upload_id, written)
-    assert kept(mine, upload_id) == []  # nothing of it is kept: no choice, no meta brought back
-    assert mine.receive(labelled_csv(1)[0], "next.csv")  # nor counted against the cap of one upload
 
 
 def test_an_upload_keeps_its_two_newest_choices(store):
