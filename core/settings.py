@@ -199,8 +199,9 @@ def validate_k_range(k_min: object, k_max: object, dataset: str = DEFAULT_DATASE
     low, high = allowed.k_range[0], allowed.pca_max_k if init_method == "PCA-based" else allowed.k_range[1]
     reason = allowed.k_reason if high == allowed.k_range[1] else ""
     if high <= low:
-        which = ("PCA-based seeding, which takes k ≤ the number of features, allows only k "
-                 if init_method == "PCA-based" and allowed.pca_max_k < allowed.k_range[1] else "this data allows only k ")
+        pca_bound = init_method == "PCA-based" and allowed.pca_max_k < allowed.k_range[1]
+        which = ("PCA-based seeding, which takes k ≤ the number of features, allows only k " if pca_bound
+                 else "this data allows only k ")
         raise InvalidSettings({"k_max": f"A k sweep needs two values of k or more; {which}{low}{reason}."})
     checked_min, checked_max = whole_number(k_min, low, high - 1), whole_number(k_max, low + 1, high)
     problems = {}
