@@ -161,3 +161,20 @@ def test_a_sample_holding_one_cluster_has_no_silhouette_rather_than_an_error():
     else:
         pytest.fail("no row outside the sample")
     assert silhouette(data, found) is None
+
+
+def test_a_sample_that_catches_the_one_row_cluster_has_scikit_learns_silhouette():
+    data = _sampled_rows_data(3 * SILHOUETTE_SAMPLE)
+    # The other way round from the test above: a row in a cluster of its own that the sample holds.
+    for row in range(data.n_samples):
+        found = np.zeros(data.n_samples, dtype=int)
+        found[row] = 1
+        try:
+            expected = metrics.silhouette_score(data.scaled, found, metric="euclidean", sample_size=SILHOUETTE_SAMPLE,
+                                                random_state=SILHOUETTE_SEED)
+        except ValueError:
+            continue
+        break
+    else:
+        pytest.fail("no row inside the sample")
+    assert silhouette(data, found) == expected
