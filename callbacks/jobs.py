@@ -107,7 +107,7 @@ KINDS = {
 
 def _progress_text(view: JobView) -> str:
     if view.state == QUEUED:
-        return f"Waiting: {view.ahead} ahead" if view.ahead else "Waiting: next in line"
+        return view.message or (f"Waiting: {view.ahead} ahead" if view.ahead else "Waiting: next in line")
     if view.total:
         return f"{view.done} of {view.total} fits"
     return "Starting…"

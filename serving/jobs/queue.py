@@ -13,7 +13,8 @@
 - A job whose worker was lost (a restart, a killed machine) is reported as lost: a started job
   (it reports its progress in the job store) silent for a while whose worker no longer lists it,
   a job its worker's shutdown ended, or a job the store no longer knows (Redis restarted empty).
-  A job first in line while no worker has answered a ping for a while has failed.
+  A job first in line while no worker has answered a ping for a while stays queued (Celery's queue
+  keeps it, and a worker that comes back runs it), and its page is told that it waits for a worker.
 - The store or the broker not answering: a start fails (the page offers Retry); a poll or a
   cancel is answered 503 (callbacks.services.Busy), and the page sends it again.
 """
@@ -52,8 +53,10 @@ log = logging.getLogger(__name__)
 
 RECORD_TTL_S = RESULT_TTL_S
 ACTIVE_KEY = "jobs:active"
-NO_WORKER_AFTER_S = 30.0  # no worker answering this long, a job first in line fails (a worker restarting,
-# or the embedded one booting, answers well within it)
+NO_WORKER_AFTER_S = 30.0  # no worker answering this long, a job first in line says it waits for one (a
+# worker restarting, or the embedded one booting, answers well within it; one on a busy machine may not)
+NO_WORKER_TEXT = ("Waiting for a job worker: none has answered for {seconds:.0f} s (busy or restarting). The job "
+                  "runs when one does; Cancel gives it up.")
 ENDED_STATES = states.READY_STATES | {states.RETRY}  # no job retries: RETRY is a worker's shutdown cancelling it
 
 
@@ -247,9 +250,9 @@ class JobQueue:
             # Its worker no longer runs it: lost, unless it ended meanwhile.
             return self._outcome(task, page, kind, params, record) or self._ended(task, params, LOST)
         ahead = self._ahead(task)
-        if ahead == 0 and self.workers.silent_for() >= NO_WORKER_AFTER_S:
-            return self._ended(task, params, FAILED)
-        return JobView(QUEUED, self._handle(task, page, kind), ahead=ahead, params=params)
+        silent = self.workers.silent_for() if ahead == 0 else 0.0
+        waiting = NO_WORKER_TEXT.format(seconds=silent) if silent >= NO_WORKER_AFTER_S else ""
+        return JobView(QUEUED, self._handle(task, page, kind), ahead=ahead, params=params, message=waiting)
 
     def _outcome(self, task: str, page: str, kind: str, params: dict, record: dict) -> JobView | None:
         """The job's end, if it has ended: its result, or how it failed or was lost."""
