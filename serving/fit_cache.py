@@ -57,29 +57,22 @@ class FitCache:
         """An upload's rows are never shared: they would outlive it and reach other pages' caches."""
         return not str(args[0]).startswith(datasets.UPLOAD_PREFIX)
 
-    def get(self, kind: str, args: tuple):
+    def _ask(self, args: tuple, command, unanswered=None):
+        """Redis's answer to `command()`, or `unanswered` for an upload's rows or while Redis is down."""
         if time.monotonic() < self._down_until or not self._kept(args):
-            return None
+            return unanswered
         try:
-            raw = self.client.get(cache_key(kind, args))
+            return command()
         except Exception as error:  # noqa: BLE001  (connection, timeout)
             self._failed(error)
-            return None
+            return unanswered
+
+    def get(self, kind: str, args: tuple):
+        raw = self._ask(args, lambda: self.client.get(cache_key(kind, args)))
         return None if raw is None else pickle.loads(raw)  # noqa: S301 (a private Redis, see above)
 
     def has(self, kind: str, args: tuple) -> bool:
-        if time.monotonic() < self._down_until or not self._kept(args):
-            return False
-        try:
-            return bool(self.client.exists(cache_key(kind, args)))
-        except Exception as error:  # noqa: BLE001
-            self._failed(error)
-            return False
+        return bool(self._ask(args, lambda: self.client.exists(cache_key(kind, args)), False))
 
     def set(self, kind: str, args: tuple, value) -> None:
-        if time.monotonic() < self._down_until or not self._kept(args):
-            return
-        try:
-            self.client.set(cache_key(kind, args), pickle.dumps(value), ex=TTL_S)
-        except Exception as error:  # noqa: BLE001
-            self._failed(error)
+        self._ask(args, lambda: self.client.set(cache_key(kind, args), pickle.dumps(value), ex=TTL_S))
