@@ -146,35 +146,30 @@ def test_a_sampled_silhouette_is_scikit_learns_own():
         data.scaled, found, metric="euclidean", sample_size=SILHOUETTE_SAMPLE, random_state=SILHOUETTE_SEED)
 
 
-def test_a_sample_holding_one_cluster_has_no_silhouette_rather_than_an_error():
-    data = _sampled_rows_data(3 * SILHOUETTE_SAMPLE)
-    # One row in a cluster of its own, where scikit-learn's sample misses it: scikit-learn refuses.
+def _lone_row(data: datasets.Dataset, sampled: bool) -> tuple[np.ndarray, float | None]:
+    """Labels with one row in a cluster of its own, that row inside scikit-learn's silhouette sample or
+    outside it, and scikit-learn's sampled silhouette for them (None: it refuses, "Number of labels is 1")."""
     for row in range(data.n_samples):
         found = np.zeros(data.n_samples, dtype=int)
         found[row] = 1
         try:
-            metrics.silhouette_score(data.scaled, found, metric="euclidean", sample_size=SILHOUETTE_SAMPLE,
-                                     random_state=SILHOUETTE_SEED)
+            score = metrics.silhouette_score(data.scaled, found, metric="euclidean", sample_size=SILHOUETTE_SAMPLE,
+                                             random_state=SILHOUETTE_SEED)
         except ValueError as refused:
             assert "Number of labels is 1" in str(refused)
-            break
-    else:
-        pytest.fail("no row outside the sample")
+            score = None
+        if (score is not None) == sampled:
+            return found, score
+    pytest.fail(f"no row {'inside' if sampled else 'outside'} the sample")
+
+
+def test_a_sample_holding_one_cluster_has_no_silhouette_rather_than_an_error():
+    data = _sampled_rows_data(3 * SILHOUETTE_SAMPLE)
+    found, _ = _lone_row(data, sampled=False)  # the sample misses the lone row: scikit-learn refuses
     assert silhouette(data, found) is None
 
 
 def test_a_sample_that_catches_the_one_row_cluster_has_scikit_learns_silhouette():
     data = _sampled_rows_data(3 * SILHOUETTE_SAMPLE)
-    # The other way round from the test above: a row in a cluster of its own that the sample holds.
-    for row in range(data.n_samples):
-        found = np.zeros(data.n_samples, dtype=int)
-        found[row] = 1
-        try:
-            expected = metrics.silhouette_score(data.scaled, found, metric="euclidean", sample_size=SILHOUETTE_SAMPLE,
-                                                random_state=SILHOUETTE_SEED)
-        except ValueError:
-            continue
-        break
-    else:
-        pytest.fail("no row inside the sample")
+    found, expected = _lone_row(data, sampled=True)
     assert silhouette(data, found) == expected
