@@ -312,12 +312,14 @@ SHOWN_JOBS = {"k_sweep_min": 2, "k_sweep_max": 5, "stability_seeds": 3}
 
 
 def show_every_job_result(page) -> None:
-    """The k sweep and the stability run done and shown, and the replay loaded."""
+    """The k sweep and the stability run done and shown, the replay loaded, and what they set off
+    answered: a stability run shown asks for the table again, with its seed spread."""
     wait_for_jobs_panels(page)
     set_job_fields(page, **SHOWN_JOBS)
     run_job(page, "k-sweep")
     run_job(page, "stability")
     load_replay(page)
+    wait_for_quiet(page)
 
 
 def record_progress(page, prefix: str) -> None:
