@@ -370,12 +370,8 @@
           out.toBlob((blob) => {
             const link = document.createElement("a");
             link.href = URL.createObjectURL(blob);
-            // Named after the map drawn (its fit and step), not the address, which may be ahead of it.
-            const [dataset, init, k, nInit, seed] = shown.regions.fit;
-            // An upload's key is its secret: a file name says "upload" (core.datasets.file_part).
-            const named = String(dataset).startsWith("upload-") ? "upload" : dataset;
-            link.download = `kmeans-map_${named}_${init}_k-${k}_n_init-${nInit}_seed-${seed}_step-${shown.step}`
-              .replace(/[^\w.+-]+/g, "_") + ".png";
+            // Named after the map drawn: its fit (components/boundary_figure.py) and its step.
+            link.download = `${shown.regions.png_stem}_step-${String(shown.step).replace(/[^\w.+-]+/g, "_")}.png`;
             link.click();
             setTimeout(() => URL.revokeObjectURL(link.href), 1000);
           }, "image/png");

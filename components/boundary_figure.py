@@ -12,6 +12,7 @@ mesh step redraws two canvases, never the plot.
 from __future__ import annotations
 
 import json
+import re
 from functools import lru_cache
 
 import numpy as np
@@ -89,7 +90,16 @@ def map_regions(plane: PlaneMap) -> dict:
     dataset = plane.fit_key[0]
     return {"centers": plane.centroids.tolist(), "tints": region_tints(plane), "extent": list(plane.extent),
             "mesh_range": list(limits(dataset).mesh_range), "fit": list(plane.fit_key),
-            "images": datasets.load(dataset).images is not None, "markers": centroid_markers(plane)}
+            "images": datasets.load(dataset).images is not None, "markers": centroid_markers(plane),
+            "png_stem": map_png_stem(plane.fit_key)}
+
+
+def map_png_stem(fit_key: tuple) -> str:
+    """The map's PNG file name up to its mesh step (the page adds the step it drew): named after
+    the fit drawn, not the address, which may be ahead of it; an upload as "upload"."""
+    dataset, init, k, n_init, seed = fit_key
+    name = f"kmeans-map_{datasets.file_part(dataset)}_{init}_k-{k}_n_init-{n_init}_seed-{seed}"
+    return re.sub(r"[^\w.+-]+", "_", name, flags=re.ASCII)
 
 
 SMALL_DOTS_FROM = 2_000  # points: past this many, smaller dots keep the clusters' shapes legible

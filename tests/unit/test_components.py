@@ -9,7 +9,14 @@ import plotly.graph_objects as go
 import pytest
 from sklearn.datasets import make_blobs
 
-from components.boundary_figure import POINTS_TRACE, boundary_figure, class_colours, class_key, map_regions
+from components.boundary_figure import (
+    POINTS_TRACE,
+    boundary_figure,
+    class_colours,
+    class_key,
+    map_png_stem,
+    map_regions,
+)
 from components.cluster_views import centroid_gallery, class_matrix, matrix_summary, members_panel
 from components.headline import matched_accuracy, verdict
 from components.html_text import html_view, to_html
@@ -171,6 +178,13 @@ def test_the_map_sends_centroids_and_tints_not_a_raster():
     assert len(regions["centers"]) == 10 and len(regions["tints"]) == 10
     assert regions["mesh_range"][0] == pytest.approx(0.014) and regions["images"] is True
     assert len(json.dumps(regions)) < 30_000
+
+
+def test_the_maps_png_is_named_after_its_fit_and_an_upload_never_by_its_key():
+    plane = decision_boundary(Settings(**DEFAULTS)).plane
+    assert map_regions(plane)["png_stem"] == map_png_stem(plane.fit_key) == \
+        "kmeans-map_digits_k-means++_k-10_n_init-10_seed-0"
+    assert map_png_stem(("upload-s3cr3t", "random", 4, 1, 7)) == "kmeans-map_upload_random_k-4_n_init-1_seed-7"
 
 
 def test_job_plots_start_hidden_and_sweeps_read_at_a_glance():
