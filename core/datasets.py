@@ -185,6 +185,11 @@ def add_source(source: Callable[[str], Dataset | None]) -> None:
         _sources.append(source)
 
 
+def remove_source(source: Callable[[str], Dataset | None]) -> None:
+    if source in _sources:
+        _sources.remove(source)
+
+
 def find(key: object) -> Dataset | None:
     """The dataset under this key, or None when no built-in or source knows it."""
     if not isinstance(key, str):

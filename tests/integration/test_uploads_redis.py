@@ -72,11 +72,10 @@ def redis_server(tmp_path_factory):
 
 
 @pytest.fixture
-def redis_url(redis_server, monkeypatch):
-    """An empty database, and core.datasets consulting only this test's stores."""
+def redis_url(redis_server):
+    """An empty database."""
     url, client = redis_server
     client.flushdb()
-    monkeypatch.setattr(datasets, "_sources", [])
     return url
 
 
@@ -89,9 +88,9 @@ def upload_keys(client, upload_id: str) -> list[bytes]:
     return sorted(client.scan_iter(match=f"{PREFIX}{upload_id}:*", count=500))
 
 
-def test_an_upload_round_trips_and_each_of_its_keys_expires(redis_url, client):
+def test_an_upload_round_trips_and_each_of_its_keys_expires(redis_url, client, dataset_source):
     store = UploadStore(redis_url, ttl_s=TTL_S)
-    datasets.add_source(store.source)
+    dataset_source(store.source)
     received = store.receive(blobs_csv(), "blobs.csv")
     key = key_of(store, received.upload_id, FEATURES, "species", True)
     unlabelled = key_of(store, received.upload_id, FEATURES[:2], None, False)
@@ -112,9 +111,9 @@ def test_an_upload_round_trips_and_each_of_its_keys_expires(redis_url, client):
     assert store.forget(received.upload_id) is False
 
 
-def test_an_upload_is_gone_from_redis_once_its_time_is_up(redis_url, client):
+def test_an_upload_is_gone_from_redis_once_its_time_is_up(redis_url, client, dataset_source):
     store = UploadStore(redis_url, ttl_s=1)
-    datasets.add_source(store.source)
+    dataset_source(store.source)
     received = store.receive(blobs_csv(), "blobs.csv")
     key = key_of(store, received.upload_id, FEATURES, "species", True)
     assert datasets.find(key) is not None

@@ -129,7 +129,7 @@ FEW = "upload-test-few-distinct"
 
 
 @pytest.fixture
-def few_distinct(monkeypatch):
+def few_distinct(dataset_source):
     """60 rows, 12 of them distinct (one written with -0.0 where its twin has 0.0), in their own units."""
     base = np.random.default_rng(1).integers(-5, 5, size=(12, 3)).astype(float)
     base[0, 0] = 0.0
@@ -138,8 +138,7 @@ def few_distinct(monkeypatch):
     features = np.vstack([np.repeat(base, 5, axis=0)[:-1], twin])
     info = datasets.DatasetInfo(FEW, "Few", "rows", "", "")
     data = datasets.prepare(info, features, None, (), ("a", "b", "c"), standardize=False)
-    monkeypatch.setattr(datasets, "_sources", [lambda key: data if key == FEW else None])
-    return data
+    return dataset_source(data)
 
 
 def test_k_stops_at_the_distinct_rows_and_the_message_names_their_count(few_distinct):
@@ -180,10 +179,10 @@ def test_distinct_rows_are_counted_exactly_up_to_enough_even_when_the_first_rows
     assert count_distinct_rows(scaled) == min(distinct, DISTINCT_COUNTED)
 
 
-def test_a_sweep_needs_two_values_of_k(monkeypatch):
+def test_a_sweep_needs_two_values_of_k(dataset_source):
     info = datasets.DatasetInfo("upload-test-two", "Two", "rows", "", "")
     data = datasets.prepare(info, np.array([[0.0, 1.0], [1.0, 0.0], [0.0, 1.0], [1.0, 0.0]]), None, (), ("a", "b"))
-    monkeypatch.setattr(datasets, "_sources", [lambda key: data if key == "upload-test-two" else None])
+    dataset_source(data)
     assert limits("upload-test-two").k_range == (2, 2)
     with pytest.raises(InvalidSettings) as refused:
         validate_k_range(2, 3, "upload-test-two")
@@ -192,10 +191,10 @@ def test_a_sweep_needs_two_values_of_k(monkeypatch):
                  "rows)."}
 
 
-def test_a_pca_based_sweep_on_two_features_blames_pca_based_not_the_data(monkeypatch):
+def test_a_pca_based_sweep_on_two_features_blames_pca_based_not_the_data(dataset_source):
     info = datasets.DatasetInfo("upload-test-plane", "Plane", "rows", "", "")
     data = datasets.prepare(info, np.random.default_rng(0).normal(size=(50, 2)), None, (), ("a", "b"))
-    monkeypatch.setattr(datasets, "_sources", [lambda key: data if key == "upload-test-plane" else None])
+    dataset_source(data)
     assert validate_k_range(2, 5, "upload-test-plane", "k-means++") == (2, 5)
     with pytest.raises(InvalidSettings) as refused:
         validate_k_range(2, 5, "upload-test-plane", "PCA-based")

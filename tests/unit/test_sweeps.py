@@ -130,13 +130,12 @@ HEAVY = "upload-test-heavy-job"
 
 
 @pytest.fixture
-def heavy(monkeypatch):
+def heavy(dataset_source):
     """20,000 rows × 100 columns: a full sweep at n_init 50, or 100 seeds at k 30, n_init 13, is too heavy."""
     features = np.random.default_rng(0).normal(size=(20_000, 100))
     data = datasets.prepare(datasets.DatasetInfo(HEAVY, "Heavy", "rows", "", ""), features, None, (),
                             tuple(f"c{i}" for i in range(100)))
-    monkeypatch.setattr(datasets, "_sources", [lambda key: data if key == HEAVY else None])
-    return data
+    return dataset_source(data)
 
 
 def _never_asked():

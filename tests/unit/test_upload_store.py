@@ -41,14 +41,13 @@ def labelled_csv(seed: int = 0) -> tuple[bytes, np.ndarray, np.ndarray]:
 
 
 @pytest.fixture
-def store_factory(tmp_path, monkeypatch):
-    """UploadStores on this test's own directory, their source the only one core.datasets consults."""
+def store_factory(tmp_path, monkeypatch, dataset_source):
+    """UploadStores on this test's own directory, their sources added to core.datasets."""
     monkeypatch.setenv("UPLOADS_DIR", str(tmp_path / "uploads"))
-    monkeypatch.setattr(datasets, "_sources", [])
 
     def make(**options) -> UploadStore:
         store = UploadStore(**options)
-        datasets.add_source(store.source)
+        dataset_source(store.source)
         return store
 
     return make

@@ -38,9 +38,8 @@ def heavy() -> datasets.Dataset:
 
 
 @pytest.fixture
-def registered(heavy, monkeypatch):
-    monkeypatch.setattr(datasets, "_sources", [lambda key: heavy if key == HEAVY else None])
-    return heavy
+def registered(heavy, dataset_source):
+    return dataset_source(heavy)
 
 
 def test_the_largest_upload_takes_one_init_at_the_largest_k_and_not_two():
