@@ -34,7 +34,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from tests.integration.conftest import command_line, descendants, wait_until  # noqa: E402
+from tests.integration.conftest import wait_until  # noqa: E402
 from tests.integration.jobs_client import (  # noqa: E402
     LONG,
     OUTLASTS_THE_TEST,
@@ -47,6 +47,7 @@ from tests.integration.jobs_client import (  # noqa: E402
     wait_for_job_worker,
     web_workers,
 )
+from tests.processes import command_line, descendants  # noqa: E402
 
 
 def _ms(seconds: float) -> str:

@@ -3,15 +3,14 @@
 are wrong, and its Retry sends the same settings again and shows the table.
 
 The table's processes are forked from the app's multiprocessing forkserver (serving/table_fits.py):
-they are found in /proc, as the children of the app's child whose command line names the
-forkserver, and killed only once one is busy with this fit.
+they are found (tests/processes.py) as the children of the app's child whose command line names
+the forkserver, and killed only once one is busy with this fit.
 """
 
 from __future__ import annotations
 
 import os
 import signal
-from pathlib import Path
 
 from components.server_fault import SERVER_FAULT_TEXT
 from core.settings import INIT_METHODS, N_CLUSTERS_RANGE, N_INIT_RANGE
@@ -22,50 +21,26 @@ from tests.browser.pages import (
     wait_for_map_caption,
     wait_for_table_caption,
 )
+from tests.processes import children, command_line, cpu_seconds
 
 # The heaviest table row the settings allow, ~1 s of CPU: time to catch its fit running.
 HEAVY_K, HEAVY_N_INIT = N_CLUSTERS_RANGE[1], N_INIT_RANGE[1]
 FRESH_SEED = 987_654  # asked for by no other test: nothing cached
-BUSY_TICKS = 5  # CPU clock ticks (10 ms each) a worker must have spent on the fit
+BUSY_S = 0.05  # CPU time a worker must have spent on the fit
 FIT_START_TIMEOUT_S = 30
-
-
-def _children(pid: int) -> list[tuple[int, str]]:
-    """(pid, command line) of each child of `pid`."""
-    found = []
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
-        try:
-            stat = (entry / "stat").read_text()
-            command = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
-        except OSError:  # gone meanwhile
-            continue
-        if int(stat.rsplit(")", 1)[1].split()[1]) == pid:
-            found.append((int(entry.name), command))
-    return found
 
 
 def table_processes(app_pid: int) -> list[int]:
     """The app's table processes: the children of its multiprocessing forkserver."""
-    return [pid for forkserver, command in _children(app_pid) if "forkserver" in command
-            for pid, _ in _children(forkserver)]
-
-
-def cpu_ticks(pid: int) -> int:
-    """User + system CPU time of a process, in clock ticks (0 once it is gone)."""
-    try:
-        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    except OSError:
-        return 0
-    return int(fields[11]) + int(fields[12])  # utime, stime (fields 14 and 15 of stat)
+    return [pid for forkserver in children(app_pid) if "forkserver" in command_line(forkserver)
+            for pid in children(forkserver)]
 
 
 def kill_once_fitting(page, workers: list[int]) -> None:
-    """SIGKILL every worker as soon as one has spent BUSY_TICKS of CPU since now (on our fit)."""
-    before = {pid: cpu_ticks(pid) for pid in workers}
+    """SIGKILL every worker as soon as one has spent BUSY_S of CPU since now (on our fit)."""
+    before = {pid: cpu_seconds(pid) for pid in workers}
     for _ in range(int(FIT_START_TIMEOUT_S * 1000 / 25)):
-        if any(cpu_ticks(pid) - ticks >= BUSY_TICKS for pid, ticks in before.items()):
+        if any(cpu_seconds(pid) - spent >= BUSY_S for pid, spent in before.items()):
             break
         page.wait_for_timeout(25)  # a poll of the processes' CPU time, not of the page
     else:

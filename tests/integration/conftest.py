@@ -2,7 +2,7 @@
 
 - `free_port()`, `wait_until(predicate, timeout)`, `require_binary(name, flag)`;
 - `ServerProcess`: a command in its own session, its output in a log file, stopped by its pid
-  (and, if it lingers, every process it started, found through /proc);
+  (and, if it lingers, every process it started: tests/processes.py);
 - `start_gunicorn(...)`: `gunicorn -c gunicorn.conf.py app:server`, as a developer runs it;
 - `start_front(...)` and the session fixture `front`: the image's command, `supervisord -c
   deploy/supervisord.conf` (nginx, gunicorn and a job worker), with the Dockerfile's ENV, replayed
@@ -27,6 +27,8 @@ from pathlib import Path
 
 import pytest
 import requests
+
+from tests.processes import command_line, descendants
 
 REPO = Path(__file__).resolve().parents[2]
 BOOT_TIMEOUT_S = 120  # the app is imported (and its first page computed) before it answers
@@ -58,31 +60,6 @@ def require_binary(name: str, flag: str) -> str:
             pytest.fail(f"{flag}=1 but {name} is not installed", pytrace=False)
         pytest.skip(f"{name} is not installed (set {flag}=1 to make this a failure)")
     return path
-
-
-def descendants(pid: int) -> list[int]:
-    """Every live process under `pid` (children, their children...), read from /proc."""
-    parents: dict[int, list[int]] = {}
-    for entry in Path("/proc").iterdir():
-        if entry.name.isdigit():
-            try:
-                parent = int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1])
-            except (OSError, IndexError, ValueError):
-                continue
-            parents.setdefault(parent, []).append(int(entry.name))
-    found, queue = [], [pid]
-    while queue:
-        for child in parents.get(queue.pop(), []):
-            found.append(child)
-            queue.append(child)
-    return found
-
-
-def command_line(pid: int) -> str:
-    try:
-        return Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
-    except OSError:
-        return ""
 
 
 class ServerProcess:

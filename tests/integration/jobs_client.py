@@ -15,6 +15,8 @@ import time
 
 import requests
 
+from tests.processes import children, command_line
+
 APPLIED = {"dataset": "digits", "init_method": "k-means++", "n_init": 1, "n_clusters": 10, "seed": 0,
            "mesh_step": 0.02}
 LONG = {"k_min": 2, "k_max": 30}  # with n_init 8: about 10 s of fits on an idle core
@@ -218,20 +220,10 @@ def wait_for_job_worker(base_url: str, timeout_s: float = 120.0) -> None:
         time.sleep(0.25)
 
 
-def parent_of(pid: int) -> int | None:
-    try:
-        with open(f"/proc/{pid}/stat") as stat:
-            return int(stat.read().rsplit(")", 1)[1].split()[1])
-    except (OSError, IndexError, ValueError):
-        return None
-
-
 def web_workers(master: int) -> list[int]:
     """gunicorn's worker processes: the master's children running gunicorn (not its job worker)."""
-    from tests.integration.conftest import command_line, descendants
-
-    return sorted(pid for pid in descendants(master)
-                  if parent_of(pid) == master and "gunicorn" in command_line(pid) and "celery" not in command_line(pid))
+    return sorted(pid for pid in children(master)
+                  if "gunicorn" in command_line(pid) and "celery" not in command_line(pid))
 
 
 @dataclasses.dataclass

@@ -23,7 +23,6 @@ import redis
 
 from tests.integration.conftest import (
     ServerProcess,
-    descendants,
     free_port,
     python_path,
     require_binary,
@@ -37,11 +36,11 @@ from tests.integration.jobs_client import (
     Dashboard,
     Page,
     applied,
-    parent_of,
     serve,
     wait_for_job_worker,
     web_workers,
 )
+from tests.processes import children
 
 pytestmark = pytest.mark.integration
 
@@ -101,7 +100,7 @@ class Stack:
         self.dashboard = Dashboard(base)
 
     def pool_process(self) -> int:
-        pool = [pid for pid in descendants(self.worker.pid) if parent_of(pid) == self.worker.pid]
+        pool = children(self.worker.pid)
         assert len(pool) == 1, pool
         return pool[0]
 

@@ -28,8 +28,6 @@ import requests
 from tests.integration.conftest import (
     REPO,
     ServerProcess,
-    command_line,
-    descendants,
     free_port,
     python_path,
     wait_until,
@@ -47,6 +45,7 @@ from tests.integration.jobs_client import (
     wait_for_job_worker,
     web_workers,
 )
+from tests.processes import command_line, descendants
 
 pytestmark = pytest.mark.integration
 

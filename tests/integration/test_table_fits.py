@@ -12,6 +12,7 @@ import time
 from pathlib import Path
 
 import numpy as np
+import psutil
 import pytest
 
 from callbacks.services import Busy, Superseded
@@ -19,6 +20,7 @@ from core.clustering import row_keys, table_row
 from core.settings import N_CLUSTERS_RANGE, N_INIT_RANGE
 from serving.table_fits import TableFits
 from tests.integration.conftest import wait_until
+from tests.processes import alive, children, command_line, cpu_seconds
 
 pytestmark = pytest.mark.integration
 
@@ -27,48 +29,18 @@ HEAVY = ("digits", N_CLUSTERS_RANGE[1], N_INIT_RANGE[1], 11)  # the heaviest tab
 LIGHT = ("digits", 5, 2, 3)
 
 
-def _children(pid: int) -> list[int]:
-    found = []
-    for entry in Path("/proc").iterdir():
-        if entry.name.isdigit():
-            try:
-                stat = (entry / "stat").read_text()
-            except OSError:
-                continue
-            if int(stat.rsplit(")", 1)[1].split()[1]) == pid:
-                found.append(int(entry.name))
-    return found
-
-
-def _alive(pid: int) -> bool:
-    try:
-        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
-    except OSError:
-        return False
-    return state != "Z"
-
-
 def _forkserver() -> int:
-    (forkserver,) = [child for child in _children(os.getpid())
-                     if "forkserver" in Path(f"/proc/{child}/cmdline").read_text()]
+    (forkserver,) = [child for child in children(os.getpid()) if "forkserver" in command_line(child)]
     return forkserver
-
-
-def _cpu_seconds(pid: int) -> float:
-    try:
-        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    except OSError:
-        return 0.0
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def wait_until_fitting(timeout_s: float = 30.0) -> None:
     """Until a table process has spent CPU on a fit since now (the condition a gesture's gap ends on)."""
-    workers = _children(_forkserver())
-    before = {pid: _cpu_seconds(pid) for pid in workers}
+    workers = children(_forkserver())
+    before = {pid: cpu_seconds(pid) for pid in workers}
     deadline = time.monotonic() + timeout_s
     while time.monotonic() < deadline:
-        if any(_cpu_seconds(pid) - spent >= 0.1 for pid, spent in before.items()):
+        if any(cpu_seconds(pid) - spent >= 0.1 for pid, spent in before.items()):
             return
         time.sleep(0.02)
     raise AssertionError("no table process started fitting")
@@ -197,7 +169,7 @@ def test_a_killed_process_is_a_fault_and_the_next_table_works(fits):
     thread = threading.Thread(target=ask)
     thread.start()
     wait_until_fitting()
-    table_processes = _children(_forkserver())
+    table_processes = children(_forkserver())
     assert table_processes
     for pid in table_processes:  # as the kernel's OOM killer would
         os.kill(pid, signal.SIGKILL)
@@ -236,24 +208,23 @@ def test_the_processes_are_niced_forked_from_a_single_threaded_server_and_leave_
     server = subprocess.Popen([sys.executable, "-c", script], cwd=ROOT, stdout=subprocess.PIPE, text=True)
     try:
         pid = int(server.stdout.readline())
-        (forkserver,) = [child for child in _children(pid)
-                         if "forkserver" in Path(f"/proc/{child}/cmdline").read_text()]
+        (forkserver,) = [child for child in children(pid) if "forkserver" in command_line(child)]
         deadline = time.monotonic() + 30
         workers = []
         while time.monotonic() < deadline and len(workers) < 2:
-            workers = _children(forkserver)
+            workers = children(forkserver)
             time.sleep(0.1)
         assert len(workers) == 2
         for worker in workers:
             assert os.getpriority(os.PRIO_PROCESS, worker) >= 10  # below the web threads
-            assert Path(f"/proc/{worker}/task").exists() and Path(f"/proc/{forkserver}/stat").exists()
-        assert len(list(Path(f"/proc/{forkserver}/task").iterdir())) == 1  # forked from one thread
+            assert alive(worker) and alive(forkserver)
+        assert psutil.Process(forkserver).num_threads() == 1  # forked from one thread
         server.send_signal(signal.SIGKILL)
         server.wait(timeout=10)
         deadline = time.monotonic() + 15
-        while time.monotonic() < deadline and any(_alive(p) for p in [forkserver, *workers]):
+        while time.monotonic() < deadline and any(alive(p) for p in [forkserver, *workers]):
             time.sleep(0.2)
-        assert not any(_alive(p) for p in [forkserver, *workers]), "table processes outlived their server"
+        assert not any(alive(p) for p in [forkserver, *workers]), "table processes outlived their server"
     finally:
         if server.poll() is None:
             server.kill()
