@@ -26,6 +26,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+import redis
 import requests
 
 from tests.processes import command_line, descendants
@@ -154,6 +155,37 @@ def runtime_dir(prefix: str) -> Path:
     path = Path(tempfile.mkdtemp(prefix=prefix))
     path.chmod(0o711)
     return path
+
+
+class RedisServer:
+    """redis-server on `port`, keeping nothing on disk and never evicting; started and stopped again
+    as a test needs (a restart loses every key)."""
+
+    def __init__(self, binary: str, directory, port: int) -> None:
+        self.binary, self.directory, self.port = binary, directory, port
+        self.url = f"redis://127.0.0.1:{port}/0"
+        self.process: ServerProcess | None = None
+
+    def start(self) -> RedisServer:
+        command = [self.binary, "--port", str(self.port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
+                   "--maxmemory-policy", "noeviction", "--dir", str(self.directory)]
+        self.process = ServerProcess(command, {"PATH": python_path()}, self.directory / "redis.log").start()
+        client = redis.Redis.from_url(self.url, socket_connect_timeout=1)
+
+        def answers() -> bool:
+            if not self.process.alive():
+                raise AssertionError(f"redis-server exited:\n{self.process.log()[-2000:]}")
+            try:
+                return client.ping()
+            except redis.RedisError:
+                return False
+
+        wait_until(answers, 30, 0.05, "redis-server answering")
+        return self
+
+    def stop(self) -> None:
+        if self.process is not None:
+            self.process.stop()
 
 
 def start_gunicorn(directory: Path, env: dict | None = None, port: int | None = None) -> tuple[ServerProcess, str]:

@@ -19,9 +19,9 @@ import signal
 import time
 
 import pytest
-import redis
 
 from tests.integration.conftest import (
+    RedisServer,
     ServerProcess,
     free_port,
     python_path,
@@ -46,32 +46,6 @@ pytestmark = pytest.mark.integration
 
 SWEEP = "k-sweep"
 ACCESS_FORMAT = '%(p)s "%(m)s %(U)s" %(s)s'  # which web worker answered each request
-
-
-class RedisServer:
-    def __init__(self, binary: str, directory, port: int) -> None:
-        self.binary, self.directory, self.port = binary, directory, port
-        self.url = f"redis://127.0.0.1:{port}/0"
-        self.process: ServerProcess | None = None
-
-    def start(self) -> RedisServer:
-        command = [self.binary, "--port", str(self.port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
-                   "--maxmemory-policy", "noeviction", "--dir", str(self.directory)]
-        self.process = ServerProcess(command, {"PATH": python_path()}, self.directory / "redis.log").start()
-        client = redis.Redis.from_url(self.url, socket_connect_timeout=1)
-
-        def answers() -> bool:
-            try:
-                return client.ping()
-            except redis.RedisError:
-                return False
-
-        wait_until(answers, 30, 0.05, "redis-server answering")
-        return self
-
-    def stop(self) -> None:
-        if self.process is not None:
-            self.process.stop()
 
 
 class Stack:

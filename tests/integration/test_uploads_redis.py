@@ -20,7 +20,7 @@ from sklearn.datasets import make_blobs
 
 from core import datasets
 from serving.uploads import StoreFull, UploadStore
-from tests.integration.conftest import REPO, ServerProcess, free_port, python_path, require_binary, wait_until
+from tests.integration.conftest import REPO, RedisServer, free_port, python_path, require_binary, wait_until
 from tests.unit.test_upload_abuse import choose_while_another_process_forgets
 
 pytestmark = pytest.mark.integration
@@ -48,25 +48,9 @@ def key_of(store: UploadStore, upload_id: str, features, label, standardize) -> 
 def redis_server(tmp_path_factory):
     """(url, client) of a redis-server started for this module."""
     binary = require_binary("redis-server", "REQUIRE_REDIS")
-    directory = tmp_path_factory.mktemp("uploads-redis")
-    port = free_port()
-    server = ServerProcess([binary, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
-                            "--maxmemory-policy", "noeviction", "--dir", str(directory)],
-                           {"PATH": python_path()}, directory / "redis.log").start()
-    url = f"redis://127.0.0.1:{port}/0"
-    client = redis.Redis.from_url(url, socket_connect_timeout=1)
-
-    def answers() -> bool:
-        if not server.alive():
-            raise AssertionError(f"redis-server exited:\n{server.log()[-2000:]}")
-        try:
-            return client.ping()
-        except redis.RedisError:
-            return False
-
+    server = RedisServer(binary, tmp_path_factory.mktemp("uploads-redis"), free_port()).start()
     try:
-        wait_until(answers, 30, 0.05, "redis-server answering")
-        yield url, client
+        yield server.url, redis.Redis.from_url(server.url, socket_connect_timeout=1)
     finally:
         server.stop()
 
