@@ -11,7 +11,8 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 import requests
 
-from tests.integration.conftest import raw_http, security_headers_problem, wait_until
+from tests.integration.conftest import wait_until
+from tests.integration.raw_http import raw_http, security_headers_problem
 
 pytestmark = [pytest.mark.integration, pytest.mark.xdist_group("front")]
 

@@ -19,7 +19,8 @@ import requests
 from benchmarks.health_under_load import WORST_CASE, table_body
 from benchmarks.load import fetch_callbacks
 from benchmarks.slowloris import page_load, slow_connections
-from tests.integration.conftest import RawAnswer, raw_http, security_headers_problem, wait_until
+from tests.integration.conftest import wait_until
+from tests.integration.raw_http import RawAnswer, raw_http, security_headers_problem
 
 pytestmark = [pytest.mark.integration, pytest.mark.xdist_group("front")]
 
