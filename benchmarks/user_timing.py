@@ -5,7 +5,7 @@ The page is watched by a script installed before the page's own (PAGE_JS). On ev
 frame it reads the map's caption (#map-caption and #map-mesh), the table's caption and highlighted
 row, and whether the map was redrawn since the previous frame: a `plotly_afterplot` event on the
 graph (the baseline's map, and the dashboard's plot), or the dashboard's `kmeans-map-drawn` event
-(sent by the page once its regions and centroids layers show a fit or step: assets/map_regions.js).
+(sent by the page once its regions and centroids layers show a fit or step: assets/map_layers.js).
 A frame that shows something new
 is logged with `performance.now()`, the moment that frame is being painted. Gestures (click, Enter,
 input) are logged with their event's timeStamp. So:

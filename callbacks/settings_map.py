@@ -2,8 +2,8 @@
 fit; record valid settings in `applied-settings` (for the jobs, the exports and the members).
 
 The page draws the regions and the named centroids itself, on canvases under and over the plot
-(assets/map_regions.js, clientside callbacks below), from the centroids this sends: a mesh-step
-change asks nothing of the server. A new dataset also sends a new figure (its points), its
+(assets/map_regions.js draws, assets/map_layers.js holds the clientside callbacks below), from the
+centroids this sends: a mesh-step change asks nothing of the server. A new dataset also sends a new figure (its points), its
 colour key and its texts.
 """
 
@@ -204,7 +204,7 @@ def register(app: Dash) -> None:
         },
         prevent_initial_call=True,
     )(_map_callback)
-    # The regions and centroids are drawn by the page on canvases of its own (assets/map_regions.js),
+    # The regions and centroids are drawn by the page on canvases of its own (assets/map_layers.js),
     # from the fit's centroids: when a fit arrives (the first page's too), and when the mesh step
     # changes (with no request when the step is valid). Two callbacks: one that fed itself through
     # the server (step → mesh-check → server → the regions) would not run again within one chain.

@@ -114,7 +114,7 @@ def register(app: Dash) -> None:
             if (!query || (initial && window.location.search)) return;
             requestAnimationFrame(() => setTimeout(() => {
                 // The mesh step is the one drawn now, for this dataset: the page may have drawn
-                // another since this fit's request left (assets/map_regions.js writes each step
+                // another since this fit's request left (assets/map_layers.js writes each step
                 // it draws, and the fit it drew on the canvas).
                 const params = new URLSearchParams(query);
                 const canvas = document.getElementById("map-regions-canvas");

@@ -167,7 +167,7 @@ def map_caption(plane: PlaneMap) -> str:
 
 
 def mesh_caption(extent: tuple[float, float, float, float], step: float) -> str:
-    """The mesh's size, as assets/map_regions.js writes it when the step changes in the page."""
+    """The mesh's size, as assets/map_layers.js writes it when the step changes in the page."""
     rows, columns = mesh_shape(extent, step)
     return f"step {step:g} = {columns:,}×{rows:,} cells"
 
@@ -199,13 +199,13 @@ def map_stack(figure: dict, config: dict, regions: dict) -> html.Div:
     """The plot between the page's two layers: the regions' canvas (in a clip box the size of the
     plot area) under it, the centroids' canvas over it. `regions` (map_regions) ride on the clip
     box as JSON (`data-regions`): a new fit's attribute is written in the same commit as the map's
-    caption, and assets/map_regions.js draws it then, without waiting for a callback."""
+    caption, and assets/map_layers.js draws it then, without waiting for a callback."""
     return html.Div([
         html.Div(html.Canvas(id="map-regions-canvas", className="regions-canvas"), id=MAP_REGIONS[0],
                  className="map-layer regions-clip", **{MAP_REGIONS[1]: regions_json(regions)}),
         dcc.Graph(id="boundary-graph", figure=figure, className="boundary-graph", config=config,
                   style={"height": "var(--map-height)"}),  # assets/style.css sets it per screen and mode
-        # Its aria-label names the centroids drawn on it (assets/map_regions.js).
+        # Its aria-label names the centroids drawn on it (assets/map_layers.js).
         html.Canvas(id="map-markers-canvas", className="map-layer markers-canvas", role="img",
                     **{"aria-label": "Centroids"}),
     ], className="map-stack")
