@@ -33,8 +33,6 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
 from benchmarks.harness import (  # noqa: E402
-    LOAD_TIMEOUT_MS,
-    VIEWPORT,
     gunicorn_server,
     launch_browser,
     naive_server,
@@ -42,7 +40,7 @@ from benchmarks.harness import (  # noqa: E402
     print_header,
     start_servers,
 )
-from benchmarks.user_timing import PAGE_JS  # noqa: E402
+from benchmarks.user_timing import first_render  # noqa: E402
 
 BUDGET = 1.9
 PLOTS = 5  # newPlot runs per variant and load; the median is kept
@@ -72,28 +70,8 @@ TIME_POINTS = """async (plots) => {
     return {with: median(times.with), without: median(times.without), points: gd.data[0].x.length};
 }"""
 
-READ_LOAD = """() => {
-    const nav = performance.getEntriesByType('navigation')[0];
-    const layout = performance.getEntriesByType('resource').find(r => r.name.endsWith('/_dash-layout'));
-    return {first_map_ms: window.__timing.firstMap, scripts_ms: nav.domContentLoadedEventEnd,
-            layout_ms: layout ? layout.responseEnd : null};
-}"""
-
-
-def load(browser, url: str, dashboard: bool) -> dict:
-    context = browser.new_context(viewport=VIEWPORT)
-    try:
-        context.add_init_script(PAGE_JS)
-        page = context.new_page()
-        page.goto(url, wait_until="commit", timeout=LOAD_TIMEOUT_MS)
-        page.wait_for_function("() => window.__timing && window.__timing.firstMap !== null",
-                               timeout=LOAD_TIMEOUT_MS, polling=20)
-        timing = page.evaluate(READ_LOAD)
-        if dashboard:
-            timing["plot"] = page.evaluate(TIME_POINTS, PLOTS)
-        return timing
-    finally:
-        context.close()
+def time_points(page) -> dict:
+    return {"plot": page.evaluate(TIME_POINTS, PLOTS)}
 
 
 def report(loads: dict[str, list[dict]]) -> None:
@@ -103,7 +81,7 @@ def report(loads: dict[str, list[dict]]) -> None:
         return statistics.median(values)
 
     first, baseline = median(x["first_map_ms"] for x in dash), median(x["first_map_ms"] for x in naive)
-    scripts, layout = median(x["scripts_ms"] for x in dash), median(x["layout_ms"] for x in dash)
+    scripts, layout = median(x["dom_content_loaded_ms"] for x in dash), median(x["layout_ms"] for x in dash)
     after = median(x["first_map_ms"] - x["layout_ms"] for x in dash)
     with_points, without = median(x["plot"]["with"] for x in dash), median(x["plot"]["without"] for x in dash)
     points = with_points - without
@@ -117,7 +95,7 @@ def report(loads: dict[str, list[dict]]) -> None:
     bound = first - points
     print(f"  were the points free: {bound:.0f} ms, {baseline / bound:.2f}x the baseline")
     print("\n  each load, dashboard (first / scripts / layout ms):",
-          ", ".join(f"{x['first_map_ms']:.0f}/{x['scripts_ms']:.0f}/{x['layout_ms']:.0f}" for x in dash))
+          ", ".join(f"{x['first_map_ms']:.0f}/{x['dom_content_loaded_ms']:.0f}/{x['layout_ms']:.0f}" for x in dash))
     print("  each load, baseline:", ", ".join(f"{x['first_map_ms']:.0f}" for x in naive))
 
 
@@ -136,11 +114,12 @@ def main(argv=None) -> int:
         with sync_playwright() as playwright:
             browser = launch_browser(playwright)
             try:
+                measure = {"dashboard": time_points, "naive": None}
                 for name, server in servers.items():  # one load each, not counted: the servers' first page
-                    load(browser, server.url, name == "dashboard")
+                    first_render(browser, server.url, measure[name])
                 for index in range(args.loads):
                     for name in (list(servers) if index % 2 == 0 else list(reversed(servers))):
-                        loads[name].append(load(browser, servers[name].url, name == "dashboard"))
+                        loads[name].append(first_render(browser, servers[name].url, measure[name]))
             finally:
                 browser.close()
     finally:

@@ -292,9 +292,11 @@ class AppPage:
         return records
 
 
-def first_render(browser, url: str) -> dict:
+def first_render(browser, url: str, then=None) -> dict:
     """One fresh page load (a new browser context: cold HTTP cache): navigation start -> the first
-    frame after a `plotly_afterplot` of the map with data, and where the time went."""
+    frame after a `plotly_afterplot` of the map with data, and where the time went (the layout's
+    answer: Dash's `_dash-layout`). `then(page)`, if given, measures more in the loaded page; what
+    it returns is added."""
     context = browser.new_context(viewport=VIEWPORT)
     try:
         context.add_init_script(PAGE_JS)
@@ -302,13 +304,16 @@ def first_render(browser, url: str) -> dict:
         page.goto(url, wait_until="commit", timeout=LOAD_TIMEOUT_MS)
         page.wait_for_function("() => window.__timing && window.__timing.firstMap !== null",
                                timeout=LOAD_TIMEOUT_MS, polling=20)
-        return page.evaluate("""() => {
+        timing = page.evaluate("""() => {
             const nav = performance.getEntriesByType('navigation')[0] || {};
+            const resources = performance.getEntriesByType('resource');
+            const layout = resources.find(r => r.name.endsWith('/_dash-layout'));
             return {first_map_ms: window.__timing.firstMap, html_ms: nav.responseEnd,
                     dom_content_loaded_ms: nav.domContentLoadedEventEnd,
-                    transferred_kb: performance.getEntriesByType('resource')
-                        .reduce((sum, r) => sum + r.transferSize, nav.transferSize || 0) / 1024};
+                    layout_ms: layout ? layout.responseEnd : null,
+                    transferred_kb: resources.reduce((sum, r) => sum + r.transferSize, nav.transferSize || 0) / 1024};
         }""")
+        return {**timing, **(then(page) if then else {})}
     finally:
         context.close()
 
