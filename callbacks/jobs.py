@@ -16,6 +16,7 @@ from dash import ClientsideFunction, Dash, Input, Output, State, ctx, dcc, html,
 from dash.exceptions import PreventUpdate
 
 from callbacks.services import CANCELLED, DONE, FAILED, LOST, QUEUED, REFUSED, RUNNING, UNKNOWN, JobView, services
+from components.below_fold import MOUNT_SIGNAL
 from components.controls import number_input_class
 from components.jobs_section import STABILITY, SWEEP
 from components.server_fault import SERVER_FAULT_TEXT
@@ -140,12 +141,13 @@ def job_outputs(kind: JobKind, view: JobView, applied) -> dict:
     return out
 
 
-def job_callback(kind_name: str, run, retry, poll, cancel, applied, fields: dict, handle, token) -> dict:
+def job_callback(kind_name: str, run, retry, poll, cancel, applied, fields: dict, handle, token,
+                 page_id=None) -> dict:
     """Start (Run or Retry), poll or cancel this panel's job, as the trigger says."""
     kind = KINDS[kind_name]
     trigger = ctx.triggered_id if ctx.triggered else None
     jobs = services().jobs
-    page = jobs.page_token(token)
+    page = jobs.page_token(token, page_id)
     base = {"token": page if page != token else no_update,
             "field_classes": [no_update for _ in kind.fields]}
     if trigger == f"{kind.prefix}-poll":
@@ -217,10 +219,11 @@ def _register_kind(app: Dash, kind: JobKind) -> None:
                 "poll": Input(f"{p}-poll", "n_intervals"), "cancel": Input(f"{p}-cancel", "n_clicks")},
         state={"applied": State("applied-settings", "data"),
                "fields": {name: State(input_id, "value") for name, input_id in kind.fields.items()},
-               "handle": State(f"{p}-job", "data"), "token": State("page-token", "data")},
+               "handle": State(f"{p}-job", "data"), "token": State("page-token", "data"),
+               "page_id": State("page-id", "data")},
         prevent_initial_call=True,
-    )(lambda run, retry, poll, cancel, applied, fields, handle, token: job_callback(
-        p, run, retry, poll, cancel, applied, fields, handle, token))
+    )(lambda run, retry, poll, cancel, applied, fields, handle, token, page_id: job_callback(
+        p, run, retry, poll, cancel, applied, fields, handle, token, page_id))
     app.callback(
         Output(f"{p}-download", "data"), Input(f"{p}-download-button", "n_clicks"), State(f"{p}-shown", "data"),
         prevent_initial_call=True,
@@ -230,6 +233,12 @@ def _register_kind(app: Dash, kind: JobKind) -> None:
 def register(app: Dash) -> None:
     for kind in KINDS.values():
         _register_kind(app, kind)
+    # The page's id, made in the browser when the jobs' panels are mounted (before any Run).
+    app.clientside_callback(
+        ClientsideFunction("jobs", "pageId"),
+        Output("page-id", "data"), Input(MOUNT_SIGNAL, "data"),
+        prevent_initial_call=True,
+    )
     # A click on a sweep point makes its k the page's k, in the browser; the settings' validator
     # checks it as it checks a typed k.
     app.clientside_callback(

@@ -57,8 +57,10 @@ class JobView:
 
 
 class Jobs(Protocol):
-    def page_token(self, token: object) -> str:
-        """`token` if it is one this server issued, else a new one (a page is one browser tab)."""
+    def page_token(self, token: object, page_id: object = None) -> str:
+        """`token` if it is one this server issued, else the token of `page_id`, the page's own
+        random id (so the jobs a page starts at once, before an answer brings it its token, share
+        one), else a new one. A page is one browser tab."""
 
     def start(self, kind: str, params: dict, page: str) -> JobView:
         """Start (or join, or answer from a stored result) the job `kind` with validated params."""

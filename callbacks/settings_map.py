@@ -3,8 +3,8 @@ fit; record valid settings in `applied-settings` (for the jobs, the exports and 
 
 The page draws the regions and the named centroids itself, on canvases under and over the plot
 (assets/map_regions.js draws, assets/map_layers.js holds the clientside callbacks below), from the
-centroids this sends: a mesh-step change asks nothing of the server. A new dataset also sends a new figure (its points), its
-colour key and its texts.
+centroids this sends: a mesh-step change asks nothing of the server. A new dataset also sends a
+new figure (its points), its colour key and its texts.
 """
 
 from __future__ import annotations

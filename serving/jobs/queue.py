@@ -23,13 +23,14 @@ from __future__ import annotations
 
 import logging
 import os
+import re
 import time
 import uuid
 from collections.abc import Callable
 
 from celery import states
 from celery.result import AsyncResult
-from itsdangerous import BadSignature, URLSafeTimedSerializer
+from itsdangerous import BadSignature, URLSafeSerializer, URLSafeTimedSerializer
 
 from callbacks.services import (
     CANCELLED,
@@ -53,6 +54,7 @@ log = logging.getLogger(__name__)
 
 RECORD_TTL_S = RESULT_TTL_S
 ACTIVE_KEY = "jobs:active"
+PAGE_ID = re.compile(r"[0-9a-f]{32}")  # the page's own random id (assets/jobs.js)
 NO_WORKER_AFTER_S = 30.0  # no worker answering this long, a job first in line says it waits for one (a
 # worker restarting, or the embedded one booting, answers well within it; one on a busy machine may not)
 NO_WORKER_TEXT = ("Waiting for a job worker: none has answered for {seconds:.0f} s (busy or restarting). The job "
@@ -89,7 +91,8 @@ class JobQueue:
                  per_page: int | None = None, per_client: int | None = None, queue_max: int | None = None,
                  handle_ttl_s: int | None = None) -> None:
         self.handles = URLSafeTimedSerializer(secret, salt="kmeans-job-handle")
-        self.pages = URLSafeTimedSerializer(secret, salt="kmeans-page-token")
+        # Untimed: a page id always signs to the same token.
+        self.pages = URLSafeSerializer(secret, salt="kmeans-page-token")
         self.client = client
         self.store = store or job_store()
         self.app = app
@@ -101,13 +104,15 @@ class JobQueue:
 
     # --- pages and handles -------------------------------------------------------------------
 
-    def page_token(self, token: object) -> str:
+    def page_token(self, token: object, page_id: object = None) -> str:
         if isinstance(token, str):
             try:
                 self.pages.loads(token)
                 return token
             except BadSignature:
                 pass
+        if isinstance(page_id, str) and PAGE_ID.fullmatch(page_id):
+            return self.pages.dumps(page_id)
         return self.pages.dumps(uuid.uuid4().hex)
 
     def _handle(self, task: str, page: str, kind: str) -> str:

@@ -244,6 +244,18 @@ def test_a_second_run_of_the_same_sweep_answers_at_once_from_the_stored_result(p
     assert page.evaluate(SWEEP_TRACES) == first
 
 
+def test_a_sweep_and_a_stability_run_started_together_both_finish(page):
+    # New runs (fields no other test uses): each is started, not answered from a stored result.
+    wait_for_jobs_panels(page)
+    set_job_fields(page, k_sweep_min=4, k_sweep_max=6, stability_seeds=4)
+    page.click("#k-sweep-run")
+    page.click("#stability-run")  # before the sweep's answer has brought the page its token
+    wait_for_job_result(page, "k-sweep")
+    wait_for_job_result(page, "stability")
+    for prefix in ("k-sweep", "stability"):
+        assert page.locator(f"#{prefix}-failure").is_hidden() and page.locator(f"#{prefix}-message").is_hidden()
+
+
 REPLAY_STEP = "() => document.getElementById('replay-step').textContent"
 REPLAY_FRAME = """() => { const gd = document.querySelector('#replay-graph .js-plotly-plot');
     return JSON.stringify([gd.layout.shapes, gd.layout.images[0].source, gd.layout.images[0].opacity]); }"""

@@ -32,7 +32,7 @@ class FakeJobs:
         self.next_view = JobView(QUEUED, handle="h1", ahead=2)
         self.results = {}
 
-    def page_token(self, token):
+    def page_token(self, token, page_id=None):
         return token if isinstance(token, str) and token.startswith("page-") else "page-1"
 
     def start(self, kind, params, page):
