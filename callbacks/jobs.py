@@ -174,6 +174,19 @@ def job_callback(kind_name: str, run, retry, poll, cancel, applied, fields: dict
     return {**base, **outputs, "field_classes": [number_input_class(False) for _ in kind.fields]}
 
 
+FORGOTTEN_TEXT = "The data this result came from is forgotten, and the result with it."
+
+
+def forgotten_result(received, shown) -> dict:
+    """On a change of `received` (the page's upload): a shown result whose upload is gone (the page
+    forgot it, or replaced it with another file) goes too; the panel says why, and offers no
+    download."""
+    if not isinstance(shown, dict) or not datasets.gone(shown.get("dataset")):
+        raise PreventUpdate
+    return {"style": {"display": "none"}, "shown": None, "download_disabled": True, "empty_hidden": False,
+            "detail": None, "message": FORGOTTEN_TEXT, "message_hidden": False}
+
+
 def download(kind_name: str, clicks, shown) -> dict:
     if not clicks or not isinstance(shown, dict):
         raise PreventUpdate
@@ -228,6 +241,17 @@ def _register_kind(app: Dash, kind: JobKind) -> None:
         Output(f"{p}-download", "data"), Input(f"{p}-download-button", "n_clicks"), State(f"{p}-shown", "data"),
         prevent_initial_call=True,
     )(lambda clicks, shown: download(p, clicks, shown))
+    app.callback(
+        output={"style": Output(graph, "style", allow_duplicate=True),
+                "shown": Output(f"{p}-shown", "data", allow_duplicate=True),
+                "download_disabled": Output(f"{p}-download-button", "disabled", allow_duplicate=True),
+                "empty_hidden": Output(f"{p}-empty", "hidden", allow_duplicate=True),
+                "detail": Output(*kind.detail_output, allow_duplicate=True),
+                "message": Output(f"{p}-message", "children", allow_duplicate=True),
+                "message_hidden": Output(f"{p}-message", "hidden", allow_duplicate=True)},
+        inputs={"received": Input("upload-received", "data")}, state={"shown": State(f"{p}-shown", "data")},
+        prevent_initial_call=True,
+    )(forgotten_result)
 
 
 def register(app: Dash) -> None:

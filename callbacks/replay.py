@@ -19,12 +19,13 @@ FAILED_TEXT = "The steps could not be computed: a server fault. Press the button
 
 
 @lru_cache(maxsize=16)  # frames once per configuration
-def _frames(dataset: str, init_method: str, n_clusters: int, n_init: int, seed: int) -> dict:
+def frames_for(dataset: str, init_method: str, n_clusters: int, n_init: int, seed: int) -> dict:
     run = replay(dataset, init_method, n_clusters, n_init, seed)
     runs = ("deterministic, 1 run" if init_method == "PCA-based"
             else f"run {run.run_index + 1} of {run.n_runs} (the one kept)")
-    caption = f"{init_method} · k {n_clusters} · seed {seed} · {runs} · {run.n_iter} iterations"
-    return replay_frames(run, datasets.load(dataset), caption)
+    caption = (f"{datasets.title_of(dataset)} · {init_method} · k {n_clusters} · seed {seed} · {runs} · "
+               f"{run.n_iter} iterations")
+    return {**replay_frames(run, datasets.load(dataset), caption), "dataset": dataset}
 
 
 def load_replay(clicks, applied) -> list:
@@ -37,13 +38,24 @@ def load_replay(clicks, applied) -> list:
     except InvalidSettings:
         raise PreventUpdate from None
     try:
-        frames = _frames(*settings.fit_key)
+        frames = frames_for(*settings.fit_key)
     except Exception:
         log.exception("replay failed for %s", settings)
         return [no_update] * 5 + [FAILED_TEXT, no_update, no_update]
     last = len(frames["frames"]) - 1
     figure = replay_base_figure(datasets.load(settings.dataset))
     return [frames, last, last, False, False, frames["caption"], figure, {"display": "block"}]
+
+
+FORGOTTEN_TEXT = "The data these steps came from is forgotten, and the steps with it."
+
+
+def forgotten_replay(_received, frames) -> list:
+    """Steps of an upload that is gone (forgotten, or replaced with another file) go too: frames,
+    slider max, slider disabled, play disabled, caption, the graph's style (hidden)."""
+    if not isinstance(frames, dict) or not datasets.gone(frames.get("dataset")):
+        raise PreventUpdate
+    return [None, 0, True, True, FORGOTTEN_TEXT, {"display": "none"}]
 
 
 def register(app: Dash) -> None:
@@ -53,6 +65,14 @@ def register(app: Dash) -> None:
         Output("replay-graph", "figure", allow_duplicate=True), Output("replay-graph", "style"),
         Input("replay-load", "n_clicks"), State("applied-settings", "data"), prevent_initial_call=True,
     )(load_replay)
+    app.callback(
+        Output("replay-frames", "data", allow_duplicate=True), Output("replay-slider", "max", allow_duplicate=True),
+        Output("replay-slider", "disabled", allow_duplicate=True),
+        Output("replay-play", "disabled", allow_duplicate=True),
+        Output("replay-caption", "children", allow_duplicate=True),
+        Output("replay-graph", "style", allow_duplicate=True),
+        Input("upload-received", "data"), State("replay-frames", "data"), prevent_initial_call=True,
+    )(forgotten_replay)
     app.clientside_callback(
         ClientsideFunction("jobs", "showReplayFrame"),
         Output("replay-graph", "figure"), Output("replay-step", "children"),

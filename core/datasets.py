@@ -199,6 +199,12 @@ def find(key: object) -> Dataset | None:
     return next((dataset for dataset in (source(key) for source in _sources) if dataset is not None), None)
 
 
+def gone(key: object) -> bool:
+    """An upload's key whose data is no longer kept: forgotten, replaced by another file, or past
+    its time."""
+    return isinstance(key, str) and key.startswith(UPLOAD_PREFIX) and find(key) is None
+
+
 def file_part(key: str) -> str:
     """The dataset as a download's file name says it: an upload's key is its secret, never written."""
     return "upload" if key.startswith(UPLOAD_PREFIX) else key

@@ -10,10 +10,14 @@ import pandas as pd
 from tests.browser import sklearn_reference as sk
 from tests.browser.pages import (
     dataset_shown,
+    load_replay,
     number_in,
     open_dashboard,
+    run_job,
+    set_job_fields,
     table_caption,
     table_cells,
+    wait_for_jobs_panels,
     wait_for_map_caption,
     wait_for_message,
     wait_for_table_caption,
@@ -174,3 +178,17 @@ def test_forget_deletes_the_upload_and_goes_back_to_the_digits(page, kept, tmp_p
         wait_for_text(page, "#upload-status", "Forgotten", timeout_ms=5_000)
     except AssertionError as shown:
         raise AssertionError(f"{shown}; it showed in turn {page.evaluate('window.__statuses')!r}") from None
+
+
+def test_forgetting_an_upload_takes_its_job_results_and_replay_with_it(page, kept, tmp_path):
+    upload_and_apply(page, blobs_csv(tmp_path / "with_jobs.csv", n=60), kept)
+    wait_for_jobs_panels(page)
+    set_job_fields(page, k_sweep_min=2, k_sweep_max=3)
+    run_job(page, "k-sweep")
+    load_replay(page)
+    assert page.inner_text("#replay-caption").startswith("with_jobs.csv · ")  # the steps name their data
+    page.click("#upload-forget")
+    wait_for_text(page, "#k-sweep-message", "forgotten")
+    assert page.locator("#k-sweep-graph").is_hidden() and page.locator("#k-sweep-download-button").is_disabled()
+    wait_for_text(page, "#replay-caption", "forgotten")
+    assert page.locator("#replay-graph").is_hidden() and page.locator("#replay-play").is_disabled()
