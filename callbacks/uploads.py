@@ -119,7 +119,8 @@ def apply_choice(received, features, label, standardize) -> dict:
                               dataset.info.label or None, dataset.standardized, dataset.n_samples)
     label_text = f"label {dataset.info.label!r}" if dataset.labelled else "no label"
     scaled = "standardized" if dataset.standardized else "not standardized"
-    status = (f"Clustering {dataset.n_samples:,} rows × {dataset.n_features} columns of {dataset.info.title} "
+    # Says what is clustered, not that clustering is under way: it stays on screen once it is done.
+    status = (f"Clustered: {dataset.n_samples:,} rows × {dataset.n_features} columns of {dataset.info.title} "
               f"({label_text}; {scaled}).")
     return {"error": "", "error_hidden": True, "status": " ".join((status, *notes)), "options": dataset_options(key),
             "value": key,

@@ -53,7 +53,7 @@ def test_a_labelled_csv_is_clustered_as_scikit_learn_clusters_it(page, kept, tmp
     # That choice is clustered at once: no click between the file and its map.
     wait_for_table_caption(page, "blobs.csv, standardized · ")
     assert dataset_shown(page) == "Your CSV: blobs.csv"
-    wait_for_text(page, "#upload-status", "Clustering 300 rows × 4 columns of blobs.csv (label 'kind'; standardized).",
+    wait_for_text(page, "#upload-status", "Clustered: 300 rows × 4 columns of blobs.csv (label 'kind'; standardized).",
                   "To cluster other columns")
     assert page.locator("#upload-forget").is_visible()
 
