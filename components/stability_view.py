@@ -117,7 +117,8 @@ def stability_frame(result: Stability) -> pd.DataFrame:
         for index, seed in enumerate(seeds):
             rows.append({"init": row.init_method, "seed": seed, "deterministic": row.deterministic,
                          **{name: row.metrics[name].values[index] for name in result.metric_names}})
-    return pd.DataFrame(rows).rename(columns={"adjusted_rand": "ari", "adjusted_mutual_info": "ami"})
+    frame = pd.DataFrame(rows).rename(columns={"adjusted_rand": "ari", "adjusted_mutual_info": "ami"})
+    return frame.astype({"seed": "Int64"})  # whole numbers, the deterministic row's left empty
 
 
 def stability_file_name(result: Stability) -> str:

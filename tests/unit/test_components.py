@@ -22,6 +22,7 @@ from components.headline import matched_accuracy, verdict
 from components.html_text import html_view, to_html
 from components.jobs_section import jobs_panels
 from components.metrics_table import COLUMNS, metrics_table
+from components.stability_view import stability_frame
 from components.sweep_figure import sweep_figure
 from core import datasets
 from core.boundary import decision_boundary
@@ -29,7 +30,7 @@ from core.clustering import row_keys, table_row
 from core.matching import cluster_members, matching_for
 from core.pixels import centroid_pixels
 from core.settings import DEFAULTS, Settings
-from core.sweeps import k_sweep
+from core.sweeps import k_sweep, seed_stability
 
 
 def _text(component) -> str:
@@ -235,3 +236,10 @@ def test_the_matrix_card_speaks_of_true_classes_only_when_the_data_has_them():
                          ("a", "b", "c"), standardize=True)
     title, note = matrix_heading(unlabelled)
     assert title == "Clusters × true classes: none here" and "no label column" in note
+
+
+def test_the_stability_csv_writes_seeds_as_whole_numbers_and_leaves_the_deterministic_seed_empty():
+    result = seed_stability("iris", 3, 1, 7, 2)
+    lines = stability_frame(result).to_csv(index=False).splitlines()
+    seeds = {(line.split(",")[0], line.split(",")[1]) for line in lines[1:]}
+    assert seeds == {("k-means++", "7"), ("k-means++", "8"), ("random", "7"), ("random", "8"), ("PCA-based", "")}
