@@ -162,8 +162,9 @@ def boundary_figure(dataset: Dataset) -> dict:
 
 def map_caption(plane: PlaneMap) -> str:
     _, init_method, n_clusters, n_init, seed = plane.fit_key
-    runs = "deterministic, 1 run" if init_method == "PCA-based" else f"n_init {n_init}"
-    return f"2-D refit · {init_method} ({runs}) · k {n_clusters} · seed {seed} · inertia {plane.inertia:,.0f}"
+    if init_method == "PCA-based":  # no seed: the page's seed plays no part in it
+        return f"2-D refit · PCA-based (deterministic, 1 run) · k {n_clusters} · inertia {plane.inertia:,.0f}"
+    return f"2-D refit · {init_method} (n_init {n_init}) · k {n_clusters} · seed {seed} · inertia {plane.inertia:,.0f}"
 
 
 def mesh_caption(extent: tuple[float, float, float, float], step: float) -> str:

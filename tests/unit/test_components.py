@@ -14,6 +14,7 @@ from components.boundary_figure import (
     boundary_figure,
     class_colours,
     class_key,
+    map_caption,
     map_png_stem,
     map_regions,
 )
@@ -243,3 +244,10 @@ def test_the_stability_csv_writes_seeds_as_whole_numbers_and_leaves_the_determin
     lines = stability_frame(result).to_csv(index=False).splitlines()
     seeds = {(line.split(",")[0], line.split(",")[1]) for line in lines[1:]}
     assert seeds == {("k-means++", "7"), ("k-means++", "8"), ("random", "7"), ("random", "8"), ("PCA-based", "")}
+
+
+@pytest.mark.parametrize("init", ["k-means++", "random", "PCA-based"])
+def test_the_maps_caption_names_a_seed_only_for_the_inits_that_use_one(init):
+    caption = map_caption(decision_boundary(Settings(**{**DEFAULTS, "init_method": init, "seed": 7})).plane)
+    assert ("· seed 7 ·" in caption) == (init != "PCA-based") and "seed 0" not in caption
+    assert caption.startswith(f"2-D refit · {init} (")
