@@ -169,7 +169,7 @@
               + ` where the table's model has ${onlyThere.join(", ") || "no other"}.`, false];
     },
     // The card's PNG button: the regions, the plot Plotly draws (Plotly.toImage) and the centroids,
-    // with the settings as a title, at 2×.
+    // with the dataset and the settings as a title, at 2×.
     downloadPng(clicks) {
       const gd = graphDiv(), regionsCanvas = document.getElementById("map-regions-canvas");
       if (!clicks || !gd || !shown || !regionsCanvas || !window.Plotly) return ns.no_update;
@@ -188,7 +188,7 @@
           context.fillRect(0, 0, width, height + band);
           context.fillStyle = "#1d2330";
           context.font = `600 16px system-ui, sans-serif`;
-          context.fillText(TITLE, 12, 22);
+          context.fillText(`${TITLE} · ${shown.regions.title}`, 12, 22);
           context.font = `12px system-ui, sans-serif`;
           context.fillText(caption, 12, 40);
           context.translate(0, band);

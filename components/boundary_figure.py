@@ -91,7 +91,7 @@ def map_regions(plane: PlaneMap) -> dict:
     return {"centers": plane.centroids.tolist(), "tints": region_tints(plane), "extent": list(plane.extent),
             "mesh_range": list(limits(dataset).mesh_range), "fit": list(plane.fit_key),
             "images": datasets.load(dataset).images is not None, "markers": centroid_markers(plane),
-            "png_stem": map_png_stem(plane.fit_key)}
+            "png_stem": map_png_stem(plane.fit_key), "title": datasets.title_of(dataset)}
 
 
 def map_png_stem(fit_key: tuple) -> str:

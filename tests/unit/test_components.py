@@ -186,6 +186,7 @@ def test_the_maps_png_is_named_after_its_fit_and_an_upload_never_by_its_key():
     plane = decision_boundary(Settings(**DEFAULTS)).plane
     assert map_regions(plane)["png_stem"] == map_png_stem(plane.fit_key) == \
         "kmeans-map_digits_k-means++_k-10_n_init-10_seed-0"
+    assert map_regions(plane)["title"] == datasets.load("digits").info.title  # the PNG's title names the data
     assert map_png_stem(("upload-s3cr3t", "random", 4, 1, 7)) == "kmeans-map_upload_random_k-4_n_init-1_seed-7"
 
 
