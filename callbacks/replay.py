@@ -18,14 +18,23 @@ log = logging.getLogger(__name__)
 FAILED_TEXT = "The steps could not be computed: a server fault. Press the button to try again."
 
 
-@lru_cache(maxsize=16)  # frames once per configuration
 def frames_for(dataset: str, init_method: str, n_clusters: int, n_init: int, seed: int) -> dict:
+    """The steps, kept once per configuration of a built-in dataset. An upload's are made afresh:
+    nothing derived from it stays in this process once it is forgotten."""
+    steps = _kept_steps if dataset in datasets.DATASETS else _steps
+    return steps(dataset, init_method, n_clusters, n_init, seed)
+
+
+def _steps(dataset: str, init_method: str, n_clusters: int, n_init: int, seed: int) -> dict:
     run = replay(dataset, init_method, n_clusters, n_init, seed)
     # No seed for PCA-based: the page's seed plays no part in it.
     runs = ("deterministic, 1 run" if init_method == "PCA-based"
             else f"seed {seed} · run {run.run_index + 1} of {run.n_runs} (the one kept)")
     caption = f"{datasets.title_of(dataset)} · {init_method} · k {n_clusters} · {runs} · {run.n_iter} iterations"
     return {**replay_frames(run, datasets.load(dataset), caption), "dataset": dataset}
+
+
+_kept_steps = lru_cache(maxsize=16)(_steps)
 
 
 def load_replay(clicks, applied) -> list:
