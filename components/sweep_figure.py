@@ -60,7 +60,13 @@ def sweep_figure(sweep: KSweep, current_k: int | None) -> go.Figure:
     figure.update_xaxes(title_text="k (clusters)", row=2, col=1)
     figure.update_yaxes(title_text="Inertia (elbow)", tickformat=",.0f", row=1, col=1)
     figure.update_yaxes(title_text="Score", row=2, col=1)
-    return job_figure_layout(figure, shapes=[current_k_line(current_k)], clickmode="event")
+    # The legend at the top of the figure, over the plot's width, in rows of its own: the plot
+    # starts below it (a margin reserved for it, not pushed after drawing), so it never lies over
+    # the lines or past the plot's edge, at any width and after a resize (presenter mode).
+    return job_figure_layout(figure, shapes=[current_k_line(current_k)], clickmode="event",
+                             margin={"l": 64, "r": 12, "t": 8, "b": 44},
+                             legend={"orientation": "h", "x": 0, "xanchor": "left", "xref": "paper",
+                                     "y": 1, "yanchor": "top", "yref": "container"})
 
 
 def sweep_caption(sweep: KSweep) -> str:
