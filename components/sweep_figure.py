@@ -70,10 +70,13 @@ def sweep_figure(sweep: KSweep, current_k: int | None) -> go.Figure:
 
 
 def sweep_caption(sweep: KSweep) -> str:
-    runs = "deterministic, 1 run" if sweep.init_method == "PCA-based" else f"n_init {sweep.n_init}"
-    title = datasets.title_of(sweep.dataset)
-    return (f"{title}, every feature clustered · {sweep.init_method} ({runs}) · seed {sweep.seed} · "
-            f"k {sweep.ks[0]}–{sweep.ks[-1]}")
+    """What the sweep clustered (every feature of the data, not the map's plane) and how."""
+    dataset = datasets.find(sweep.dataset)
+    scope = ("its features" if dataset is None else
+             f"all {dataset.n_features} features, {'standardized' if dataset.standardized else 'in their own units'}")
+    how = ("PCA-based (deterministic, 1 run)" if sweep.init_method == "PCA-based"  # no seed: it uses none
+           else f"{sweep.init_method} (n_init {sweep.n_init}) · seed {sweep.seed}")
+    return f"{datasets.title_of(sweep.dataset)}, {scope} · {how} · k {sweep.ks[0]}–{sweep.ks[-1]}"
 
 
 def sweep_table(sweep: KSweep) -> pd.DataFrame:

@@ -61,7 +61,7 @@ def test_the_jobs_and_the_replay_run_on_an_upload_without_labels(page, kept, tmp
     wait_for_table_caption(page, f"points.csv, standardized · k = {K}, n_init = {N_INIT}, seed = {SEED}")
     show_every_job_result(page)
     sweep = page.inner_text("#k-sweep-caption")
-    assert sweep.startswith("points.csv, every feature clustered · k-means++"), sweep
+    assert sweep.startswith("points.csv, all 3 features, standardized · k-means++"), sweep
     traces = page.evaluate("() => document.querySelector('#k-sweep-graph .js-plotly-plot').data.map(t => t.name)")
     assert traces == ["Inertia", "Silhouette"]  # no agreement with labels the file does not have
     rows = page.locator("#stability-table tbody th").all_inner_texts()

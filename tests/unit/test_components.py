@@ -24,7 +24,7 @@ from components.html_text import html_view, to_html
 from components.jobs_section import jobs_panels
 from components.metrics_table import COLUMNS, metrics_table
 from components.stability_view import stability_frame
-from components.sweep_figure import sweep_figure
+from components.sweep_figure import sweep_caption, sweep_figure
 from core import datasets
 from core.boundary import decision_boundary
 from core.clustering import row_keys, table_row
@@ -252,3 +252,10 @@ def test_the_maps_caption_names_a_seed_only_for_the_inits_that_use_one(init):
     caption = map_caption(decision_boundary(Settings(**{**DEFAULTS, "init_method": init, "seed": 7})).plane)
     assert ("· seed 7 ·" in caption) == (init != "PCA-based") and "seed 0" not in caption
     assert caption.startswith(f"2-D refit · {init} (")
+
+
+@pytest.mark.parametrize("init", ["k-means++", "PCA-based"])
+def test_the_sweeps_caption_says_what_was_clustered_and_names_a_seed_only_when_used(init):
+    caption = sweep_caption(k_sweep("iris", init, (2, 3), 1, 5))
+    assert caption.startswith(f"Iris flowers, all 4 features, standardized · {init} (") and caption.endswith("k 2–3")
+    assert ("· seed 5 ·" in caption) == (init != "PCA-based")
