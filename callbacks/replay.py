@@ -61,10 +61,10 @@ FORGOTTEN_TEXT = "The data these steps came from is forgotten, and the steps wit
 
 def forgotten_replay(_received, frames) -> list:
     """Steps of an upload that is gone (forgotten, or replaced with another file) go too: frames,
-    slider max, slider disabled, play disabled, caption, the graph's style (hidden)."""
+    slider max, slider value, slider disabled, play disabled, caption, the graph's style (hidden)."""
     if not isinstance(frames, dict) or not datasets.gone(frames.get("dataset")):
         raise PreventUpdate
-    return [None, 0, True, True, FORGOTTEN_TEXT, {"display": "none"}]
+    return [None, 0, 0, True, True, FORGOTTEN_TEXT, {"display": "none"}]
 
 
 def register(app: Dash) -> None:
@@ -76,6 +76,7 @@ def register(app: Dash) -> None:
     )(load_replay)
     app.callback(
         Output("replay-frames", "data", allow_duplicate=True), Output("replay-slider", "max", allow_duplicate=True),
+        Output("replay-slider", "value", allow_duplicate=True),
         Output("replay-slider", "disabled", allow_duplicate=True),
         Output("replay-play", "disabled", allow_duplicate=True),
         Output("replay-caption", "children", allow_duplicate=True),

@@ -47,5 +47,5 @@ def test_the_replay_of_a_forgotten_upload_goes_and_its_caption_named_the_file(up
     store.forget(upload_id)
     with pytest.raises(KeyError):  # the steps were not kept: nothing of the upload outlives it
         replay_callbacks.frames_for(key, "k-means++", 3, 1, 0)
-    assert replay_callbacks.forgotten_replay(None, frames) == [None, 0, True, True, replay_callbacks.FORGOTTEN_TEXT,
-                                                                {"display": "none"}]
+    assert replay_callbacks.forgotten_replay(None, frames) == [None, 0, 0, True, True,
+                                                                replay_callbacks.FORGOTTEN_TEXT, {"display": "none"}]
