@@ -158,15 +158,26 @@
       writeStepToAddress(step);
       return ensureDrawn(regions, step) ? [meshText(regions, step), noUpdate] : [noUpdate, noUpdate];
     },
-    // A note on the map when its 2-D refit names its clusters otherwise than the table's model.
+    // A note on the map when its 2-D refit names its clusters otherwise than the table's model,
+    // or gives a name it shares with it other contents ("5 · mostly 7s" on the map, "5 · mostly 2s" in the gallery).
     namesNote(mapClusters, modelClusters) {
       if (!mapClusters || !modelClusters) return ["", true];
-      const mine = new Set(mapClusters.names), theirs = new Set(modelClusters.names);
-      const onlyHere = [...mine].filter((n) => !theirs.has(n)).sort();
-      const onlyThere = [...theirs].filter((n) => !mine.has(n)).sort();
-      if (!onlyHere.length && !onlyThere.length) return ["", true];
-      return [`The map is a 2-D refit and names its clusters on its own: it has ${onlyHere.join(", ") || "no other"}`
-              + ` where the table's model has ${onlyThere.join(", ") || "no other"}.`, false];
+      const labelOf = (clusters) => new Map(clusters.names.map((name, i) => [name, clusters.labels[i]]));
+      const mine = labelOf(mapClusters), theirs = labelOf(modelClusters);
+      const onlyHere = [...mine.keys()].filter((n) => !theirs.has(n)).sort();
+      const onlyThere = [...theirs.keys()].filter((n) => !mine.has(n)).sort();
+      const otherwise = [...mine.keys()].filter((n) => theirs.has(n) && mine.get(n) !== theirs.get(n)).sort();
+      const parts = [];
+      if (onlyHere.length || onlyThere.length) {
+        parts.push(`it has ${onlyHere.join(", ") || "no other"} where the table's model has `
+                   + `${onlyThere.join(", ") || "no other"}`);
+      }
+      if (otherwise.length) {
+        parts.push(otherwise.map((n) => `“${mine.get(n)}” on the map is “${theirs.get(n)}” in the table's model`)
+          .join("; "));
+      }
+      if (!parts.length) return ["", true];
+      return [`The map is a 2-D refit and names its clusters on its own: ${parts.join("; ")}.`, false];
     },
     // The card's PNG button: the regions, the plot Plotly draws (Plotly.toImage) and the centroids,
     // with the dataset and the settings as a title, at 2×.

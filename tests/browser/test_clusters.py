@@ -142,3 +142,20 @@ def test_hovering_a_digit_shows_its_number_class_and_clusters(page):
     expect(tooltip).to_contain_text(f"Cluster {model.label(int(labels[index]))} in the k-means++ model")
     expect(tooltip).to_contain_text(f"Cluster {plane.matching.label(int(plane.point_clusters[index]))} on this map")
     expect(tooltip).to_be_in_viewport()
+
+
+def test_the_map_says_when_a_name_it_shares_with_the_table_holds_other_digits(page):
+    # The map's clusters are a 2-D refit's; the gallery's and the matrix's the table's model's.
+    settings = Settings(**DEFAULTS)
+    k = settings.n_clusters
+    here = decision_boundary(settings).plane.matching
+    labels, _ = sk.fit("digits", settings.init_method, k, settings.n_init, settings.seed)
+    there = matching_for(datasets.load("digits"), labels, k)
+    on_map = {here.names[c]: here.label(c) for c in range(k)}
+    in_model = {there.names[c]: there.label(c) for c in range(k)}
+    otherwise = sorted(name for name in on_map if name in in_model and on_map[name] != in_model[name])
+    assert otherwise, "at the defaults, some name the two share holds other digits in each (this test's case)"
+    expect(page.locator("#map-names-note")).to_be_visible()
+    note = page.inner_text("#map-names-note")
+    for name in otherwise:
+        assert f"“{on_map[name]}” on the map is “{in_model[name]}” in the table's model" in note, note
