@@ -201,7 +201,6 @@ def page(*, settings: Settings, dataset: Dataset, views: dict, figure: go.Figure
             _card_head("Decision boundary on the PCA plane", [
                 html.Span(caption, id="map-caption"), " · ", html.Span(mesh_caption, id="map-mesh")]),
             server_fault("map"),
-            html.P("", id="map-names-note", className="section-note names-note", hidden=True),
             html.Div([html.Div(class_key(dataset), id="class-key-slot"),
                       html.Details([html.Summary("How to read the map"), html.Div(map_explained(dataset),
                                                                                    id="map-explained")],
@@ -213,6 +212,8 @@ def page(*, settings: Settings, dataset: Dataset, views: dict, figure: go.Figure
                     "modeBarButtonsToRemove": [*GRAPH_CONFIG["modeBarButtonsToRemove"], "toImage"]}, map_regions)),
                 gallery,
             ], className="map-body"),
+            # Under the map, which keeps its place on a presenter's first screen when the note shows.
+            html.P("", id="map-names-note", className="section-note names-note", hidden=True),
             html.Div(html.Button("Download PNG", id="map-png", className="job-button", type="button",
                                  title="The map as a PNG, with its settings as a title"), className="map-actions"),
             html.Div(id="digit-tooltip", className="digit-tooltip", hidden=True, role="tooltip"),
