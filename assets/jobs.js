@@ -60,13 +60,5 @@ window.dash_clientside = window.dash_clientside || {};
     return next >= max ? [next, true, "▶ Play"] : [next, false, noUpdate()];
   }
 
-  // The page's own random id, sent with every job request: the jobs it starts at once, before an
-  // answer has brought it its token, get the same token from it (serving/jobs/queue.py).
-  // getRandomValues, not randomUUID: a page served over plain http on a LAN has only the former.
-  function pageId() {
-    const bytes = window.crypto.getRandomValues(new Uint8Array(16));
-    return Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("");
-  }
-
-  window.dash_clientside.jobs = { markCurrentK, selectK, showReplayFrame, replayTimer, pageId };
+  window.dash_clientside.jobs = { markCurrentK, selectK, showReplayFrame, replayTimer };
 })();

@@ -4,9 +4,15 @@
 (function () {
   "use strict";
   const ns = (window.dash_clientside = window.dash_clientside || {});
-  const page = (window.crypto && window.crypto.randomUUID) ? window.crypto.randomUUID()
-    : String(Math.random()).slice(2) + String(Date.now());
+  // The page's own random id. The table's requests name the page with it; the job requests send
+  // it too, so the jobs the page starts at once, before an answer has brought it its token, get
+  // the same token from it (serving/jobs/queue.py). getRandomValues, not randomUUID: a page served
+  // over plain http on a LAN has only the former.
+  const page = Array.from(window.crypto.getRandomValues(new Uint8Array(16)),
+                          (b) => b.toString(16).padStart(2, "0")).join("");
   let seq = 0;
+
+  ns.page = { id: () => page };
 
   ns.tableRequests = {
     // The request, and the progress line shown (from its first words) with its tick started.

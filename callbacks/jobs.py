@@ -257,9 +257,9 @@ def _register_kind(app: Dash, kind: JobKind) -> None:
 def register(app: Dash) -> None:
     for kind in KINDS.values():
         _register_kind(app, kind)
-    # The page's id, made in the browser when the jobs' panels are mounted (before any Run).
+    # The page's own id (assets/table_requests.js), in its store when the jobs' panels are mounted.
     app.clientside_callback(
-        ClientsideFunction("jobs", "pageId"),
+        ClientsideFunction("page", "id"),
         Output("page-id", "data"), Input(MOUNT_SIGNAL, "data"),
         prevent_initial_call=True,
     )

@@ -56,7 +56,7 @@ def _job_controls(prefix: str, fields: list, run_label: str, empty_note: str) ->
 
 def job_stores() -> list[dcc.Store]:
     """Each job's handle and shown result, the replay's frames, and the page's token and own random
-    id (assets/jobs.js): in the page from the start."""
+    id (assets/table_requests.js): in the page from the start."""
     return [dcc.Store(id=f"{prefix}-{role}") for prefix in (SWEEP, STABILITY) for role in ("job", "shown")
             ] + [dcc.Store(id="replay-frames"), dcc.Store(id="page-token"), dcc.Store(id="page-id")]
 

@@ -54,7 +54,7 @@ log = logging.getLogger(__name__)
 
 RECORD_TTL_S = RESULT_TTL_S
 ACTIVE_KEY = "jobs:active"
-PAGE_ID = re.compile(r"[0-9a-f]{32}")  # the page's own random id (assets/jobs.js)
+PAGE_ID = re.compile(r"[0-9a-f]{32}")  # the page's own random id (assets/table_requests.js)
 NO_WORKER_AFTER_S = 30.0  # no worker answering this long, a job first in line says it waits for one (a
 # worker restarting, or the embedded one booting, answers well within it; one on a busy machine may not)
 NO_WORKER_TEXT = ("Waiting for a job worker: none has answered for {seconds:.0f} s (busy or restarting). The job "
